@@ -1,0 +1,38 @@
+package dev.taskgroup;
+
+import io.vertx.core.Future;
+
+/**
+ * A handle on one spawned task: its name, its state, its future, and a way to cancel it alone.
+ *
+ * <pre>{@code
+ * Task<JsonObject> recs = group.spawn("recs", scope -> fetchRecs(scope));
+ * recs.future().onSuccess(this::render);
+ * }</pre>
+ *
+ * <p>The future settles when the task's work settles, not when cancellation is requested: a
+ * cancelled task's future fails with a {@link java.util.concurrent.CancellationException} once its
+ * work has stopped. Cancelling one task is not an error for the group.
+ *
+ * <p>Thread safety: {@link #state()} is exact on the group's context and a snapshot elsewhere;
+ * {@link #future()} and {@link #cancel()} may be called from any thread.
+ */
+public interface Task<T> {
+
+  /** {@return the name given at spawn, or {@code task-N} (N its spawn number in the group)} */
+  String name();
+
+  /** {@return the task's state} */
+  TaskState state();
+
+  /** {@return the future of the task's outcome; it completes on the group's context} */
+  Future<T> future();
+
+  /**
+   * Cancels this task alone: a queued task never starts, a running one has its scope cancelled.
+   * Called off the group's context, the request hops to it.
+   *
+   * @return true if this call cancelled the task (false if it was done or already cancelled)
+   */
+  boolean cancel();
+}

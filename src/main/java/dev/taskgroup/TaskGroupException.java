@@ -1,0 +1,127 @@
+package dev.taskgroup;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * Every real error of a failed {@link TaskGroup}, kept in the order they happened; nothing is
+ * dropped and cancellations are never included.
+ *
+ * <pre>{@code
+ * TaskGroup.all(vertx, calls).onFailure(err -> {
+ *   if (err instanceof TaskGroupException group) {
+ *     TaskGroupException timeouts = group.subgroup(e -> e instanceof TaskTimeoutException);
+ *   }
+ * });
+ * }</pre>
+ *
+ * <p>The first error is the {@linkplain #getCause() cause} and the others are
+ * {@linkplain #getSuppressed() suppressed}, so plain stack-trace printing shows them all. A nested
+ * group's exception stays one element, keeping the tree. {@link #subgroup} and {@link #split}
+ * select by predicate like Python's {@code ExceptionGroup}.
+ */
+public final class TaskGroupException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient List<Throwable> exceptions;
+
+  /**
+   * @param message what failed (the group's name is useful here)
+   * @param exceptions the errors in completion order; at least one
+   * @throws IllegalArgumentException if {@code exceptions} is empty
+   */
+  public TaskGroupException(String message, List<? extends Throwable> exceptions) {
+    super(describe(message, exceptions), exceptions.isEmpty() ? null : exceptions.get(0));
+    if (exceptions.isEmpty()) {
+      throw new IllegalArgumentException("a TaskGroupException needs at least one exception");
+    }
+    for (int i = 0; i < exceptions.size(); i++) {
+      Objects.requireNonNull(exceptions.get(i), () -> "exceptions contains null");
+    }
+    this.exceptions = List.copyOf(exceptions);
+    for (int i = 1; i < this.exceptions.size(); i++) {
+      addSuppressed(this.exceptions.get(i));
+    }
+  }
+
+  private static String describe(String message, List<? extends Throwable> exceptions) {
+    StringBuilder sb = new StringBuilder(message).append(" (").append(exceptions.size())
+        .append(exceptions.size() == 1 ? " error): " : " errors): ");
+    for (int i = 0; i < exceptions.size() && i < 5; i++) {
+      Throwable e = exceptions.get(i);
+      if (i > 0) {
+        sb.append("; ");
+      }
+      sb.append(e == null ? "null" : e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+    if (exceptions.size() > 5) {
+      sb.append("; ...");
+    }
+    return sb.toString();
+  }
+
+  private String ownMessage() {
+    String m = getMessage();
+    int cut = m.lastIndexOf(" (");
+    return cut < 0 ? m : m.substring(0, cut);
+  }
+
+  /** {@return the errors, unmodifiable, in completion order} */
+  public List<Throwable> exceptions() {
+    return exceptions;
+  }
+
+  /**
+   * {@return the errors that match, with nested groups filtered the same way and kept as groups,
+   * or null if none match} If this group itself matches, it is returned whole.
+   */
+  public TaskGroupException subgroup(Predicate<? super Throwable> predicate) {
+    return split(predicate).matched();
+  }
+
+  /**
+   * {@return the errors split into those that match and the rest, nested groups split the same
+   * way; either side is null when empty}
+   */
+  public Split split(Predicate<? super Throwable> predicate) {
+    Objects.requireNonNull(predicate, "predicate");
+    if (predicate.test(this)) {
+      return new Split(this, null);
+    }
+    List<Throwable> matched = new ArrayList<>();
+    List<Throwable> rest = new ArrayList<>();
+    for (Throwable e : exceptions) {
+      if (predicate.test(e)) {
+        matched.add(e);
+      } else if (e instanceof TaskGroupException) {
+        Split inner = ((TaskGroupException) e).split(predicate);
+        if (inner.matched() != null) {
+          matched.add(inner.matched());
+        }
+        if (inner.rest() != null) {
+          rest.add(inner.rest());
+        }
+      } else {
+        rest.add(e);
+      }
+    }
+    return new Split(derive(matched), derive(rest));
+  }
+
+  private TaskGroupException derive(List<Throwable> kept) {
+    if (kept.isEmpty()) {
+      return null;
+    }
+    return kept.equals(exceptions) ? this : new TaskGroupException(ownMessage(), kept);
+  }
+
+  /**
+   * The two halves of {@link #split}.
+   *
+   * @param matched the errors that match, or null if none
+   * @param rest the errors that do not, or null if none
+   */
+  public record Split(TaskGroupException matched, TaskGroupException rest) {}
+}

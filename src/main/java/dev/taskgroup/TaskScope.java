@@ -1,0 +1,77 @@
+package dev.taskgroup;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What a running task sees of its place in the tree: whether it has been asked to stop, hooks to
+ * stop its I/O when it is, and the time it has left.
+ *
+ * <pre>{@code
+ * TaskFn<Buffer> fetch = scope -> {
+ *   HttpClientRequest[] req = new HttpClientRequest[1];
+ *   Registration hook = scope.onCancel(c -> { if (req[0] != null) req[0].reset(0, c); });
+ *   return client.request(options)
+ *       .compose(r -> { req[0] = r; return r.send(); })
+ *       .compose(HttpClientResponse::body)
+ *       .andThen(ar -> hook.remove());
+ * };
+ * }</pre>
+ *
+ * <p>Cancellation is cooperative: it never interrupts a thread. A cancelled scope runs its
+ * {@link #onCancel} hooks, ends its {@link #sleep}s, and expects the task to settle soon; the group
+ * waits until it does. Cancellation flows down at once: cancelling a group cancels every task
+ * scope in it, and a nested group's scope with it.
+ *
+ * <p>Thread safety: {@link #isCancelled()}, {@link #cancellation()}, {@link #vertx()} and
+ * {@link #context()} may be called from any thread (a worker can poll {@code isCancelled()}).
+ * {@link #onCancel} and {@link #sleep} must be called on the group's context.
+ */
+public interface TaskScope {
+
+  /** {@return the Vert.x instance the group runs on} */
+  Vertx vertx();
+
+  /** {@return the context that owns the group's state; hooks and completions run on it} */
+  Context context();
+
+  /** {@return whether this scope has been asked to stop} */
+  boolean isCancelled();
+
+  /** {@return the cancellation with its reason, or null while the scope is not cancelled} */
+  TaskCancelledException cancellation();
+
+  /**
+   * Registers a hook that runs once, on the group's context, when this scope is cancelled, or at
+   * once if it already is. Remove the hook when the operation it guards ends. Hooks are dropped,
+   * without running, when the scope's task finishes; a hook that throws is reported as an error of
+   * the group.
+   *
+   * @throws NullPointerException if {@code hook} is null
+   * @throws IllegalStateException if called off the group's context
+   */
+  Registration onCancel(Handler<TaskCancelledException> hook);
+
+  /**
+   * {@return a future that succeeds after {@code delay}, or fails with the scope's
+   * {@link TaskCancelledException} as soon as the scope is cancelled}
+   *
+   * <p>Sleeps of the same duration share one timer.
+   *
+   * @throws NullPointerException if {@code delay} is null
+   * @throws IllegalArgumentException if {@code delay} is negative
+   * @throws IllegalStateException if called off the group's context
+   */
+  Future<Void> sleep(Duration delay);
+
+  /**
+   * {@return the time left before the nearest deadline of this scope or any enclosing one (never
+   * negative), or empty when no deadline applies} I/O helpers use it as a request timeout so that
+   * nothing outlives the scope.
+   */
+  Optional<Duration> remaining();
+}
