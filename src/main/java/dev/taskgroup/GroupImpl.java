@@ -46,6 +46,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private int queued; // PENDING tasks in the queue (cancelled ones may linger there, skipped)
   private ArrayDeque<TaskImpl<?>> queue; // created at the first spawn past the limit
   private boolean draining; // trampoline: starting queued tasks never recurses
+  private boolean cancelling; // inside cancel(): completion waits until the hooks have run
   private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
   private TaskImpl<?> liveTail;
   private List<Throwable> errors; // real errors in completion order; null while none
@@ -322,11 +323,17 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   @Override
   boolean cancel(TaskCancelledException cause) {
-    if (!super.cancel(cause)) {
-      return false;
+    cancelling = true; // tasks settling inside propagate must not complete the group before its hooks ran
+    boolean cancelled;
+    try {
+      cancelled = super.cancel(cause);
+    } finally {
+      cancelling = false;
     }
-    maybeComplete();
-    return true;
+    if (cancelled) {
+      maybeComplete();
+    }
+    return cancelled;
   }
 
   @Override
@@ -373,7 +380,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   // ---- completion -----------------------------------------------------------------------------
 
   private void maybeComplete() {
-    if (state == State.COMPLETED || !bodyDone || running > 0 || queued > 0) {
+    if (state == State.COMPLETED || cancelling || !bodyDone || running > 0 || queued > 0) {
       return;
     }
     state = State.COMPLETED;
