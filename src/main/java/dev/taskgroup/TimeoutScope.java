@@ -93,9 +93,10 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"))) {
-        timedOut = true;
+      if (cancelCause == null && !closed) {
+        timedOut = true; // before cancel(): its hooks may settle the work synchronously
+        cancel(new TaskCancelledException(CancelReason.DEADLINE,
+          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"));
       }
     }
 
