@@ -1,0 +1,211 @@
+package dev.taskgroup.bench;
+
+import dev.taskgroup.TaskFn;
+import dev.taskgroup.TaskGroup;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The same N async tasks ({@link EventLoop#task}) on one event loop, joined by each contender.
+ * Score: time per operation (the whole fan-out of N, until its final future completed); divide by
+ * N for ns per task, and {@code gc.alloc.rate.norm} by N for bytes per task ({@code -prof gc}).
+ *
+ * <p>Each variant builds its own inputs inside the operation, as a caller would: a list of futures
+ * for the Vert.x, CompletableFuture and Mutiny combinators, a list of functions for TaskGroup.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class FanOutBenchmark {
+  /** Long enough never to fire during an operation. */
+  static final Duration TIMEOUT = Duration.ofSeconds(60);
+  static final long TIMEOUT_MS = TIMEOUT.toMillis();
+
+  @Param({"10", "1000", "100000"})
+  public int n;
+
+  EventLoop loop;
+  Vertx vertx;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    loop = new EventLoop();
+    vertx = loop.vertx;
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    loop.close();
+  }
+
+  // ---- baselines: plain Vert.x ----------------------------------------------------------------
+
+  @Benchmark
+  public Object futureAll() {
+    return loop.await(() -> {
+      List<Future<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(loop.task(i));
+      }
+      return Future.all(fs);
+    });
+  }
+
+  @Benchmark
+  public Object futureJoin() {
+    return loop.await(() -> {
+      List<Future<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(loop.task(i));
+      }
+      return Future.join(fs);
+    });
+  }
+
+  /** The combinator's floor: Future.all over futures already completed (no async work at all). */
+  @Benchmark
+  public Object futureAllCompleted() {
+    return loop.await(() -> {
+      List<Future<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(Future.succeededFuture(i));
+      }
+      return Future.all(fs);
+    });
+  }
+
+  /** The hand-rolled timeout baseline: one Vert.x timer per task, cancelled when the task completes. */
+  @Benchmark
+  public Object futureAllTimers() {
+    return loop.await(() -> {
+      List<Future<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(withTimer(loop.task(i)));
+      }
+      return Future.all(fs);
+    });
+  }
+
+  private Future<Integer> withTimer(Future<Integer> work) {
+    Promise<Integer> p = Promise.promise();
+    long id = vertx.setTimer(TIMEOUT_MS, t -> p.tryFail(new TimeoutException("timed out after " + TIMEOUT_MS + " ms")));
+    work.onComplete((value, error) -> {
+      vertx.cancelTimer(id);
+      if (error == null) {
+        p.tryComplete(value);
+      } else {
+        p.tryFail(error);
+      }
+    });
+    return p.future();
+  }
+
+  // ---- TaskGroup ------------------------------------------------------------------------------
+
+  @Benchmark
+  public Object taskGroupAll() {
+    return loop.await(() -> {
+      List<TaskFn<Integer>> fns = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        fns.add(scope -> loop.task(k));
+      }
+      return TaskGroup.all(vertx, fns);
+    });
+  }
+
+  @Benchmark
+  public Object taskGroupGather() {
+    return loop.await(() -> {
+      List<TaskFn<Integer>> fns = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        fns.add(scope -> loop.task(k));
+      }
+      return TaskGroup.gather(vertx, fns);
+    });
+  }
+
+  /** A group whose body spawns every task in a loop and ignores the results. */
+  @Benchmark
+  public Object taskGroupSpawn() {
+    return loop.await(() -> TaskGroup.run(vertx, group -> {
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        group.spawn(scope -> loop.task(k));
+      }
+      return Future.succeededFuture();
+    }));
+  }
+
+  /** TaskGroup.all with a per-task timeout that never fires (same duration for all: one shared timer). */
+  @Benchmark
+  public Object taskGroupAllTimeouts() {
+    return loop.await(() -> {
+      List<TaskFn<Integer>> fns = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        TaskFn<Integer> fn = scope -> loop.task(k);
+        fns.add(fn.withTimeout(TIMEOUT));
+      }
+      return TaskGroup.all(vertx, fns);
+    });
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  @Benchmark
+  public Object completableFutureAllOf() {
+    return loop.await(() -> {
+      @SuppressWarnings("unchecked")
+      CompletableFuture<Integer>[] cfs = new CompletableFuture[n];
+      for (int i = 0; i < n; i++) {
+        CompletableFuture<Integer> cf = new CompletableFuture<>();
+        int k = i;
+        loop.context.runOnContext(v -> cf.complete(k));
+        cfs[i] = cf;
+      }
+      Promise<Void> p = Promise.promise();
+      CompletableFuture.allOf(cfs).whenComplete(p::complete);
+      return p.future();
+    });
+  }
+
+  @Benchmark
+  public Object mutinyJoinAll() {
+    return loop.await(() -> {
+      List<Uni<Integer>> unis = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        unis.add(Uni.createFrom().emitter(em -> loop.context.runOnContext(v -> em.complete(k))));
+      }
+      Promise<List<Integer>> p = Promise.promise();
+      Uni.join().all(unis).andFailFast().subscribe().with(p::complete, p::fail);
+      return p.future();
+    });
+  }
+}
