@@ -15,10 +15,12 @@ import java.util.function.Supplier;
  * the async task all variants share, and a way to run an operation on the loop and wait for it.
  *
  * <p>The measured operation starts on the event loop (one {@code runOnContext} hop) and ends when
- * its final future completes there; the benchmark thread spin-waits for that (it owns the other
- * core), so the time includes every task's completion, not just its scheduling, and the hand-off
- * costs the same for every variant. Rejected: {@code CompletableFuture.join()} (parks the thread,
- * adding a wake-up of tens of microseconds that would swamp N=10 and blur N=1000).
+ * its final future completes there; the benchmark thread waits for that, so the time includes
+ * every task's completion, not just its scheduling, and the hand-off costs the same for every
+ * variant. It spins for up to {@value #SPIN_NANOS} ns, then parks. Rejected: parking at once (a
+ * wake-up of tens of microseconds would swamp N=10 and blur N=1000); spinning without end (on two
+ * cores the spinner starves the event loop of the core it needs whenever anything else runs: GC,
+ * the JIT, another process).
  */
 public final class EventLoop implements AutoCloseable {
   public final Vertx vertx;
@@ -42,8 +44,22 @@ public final class EventLoop implements AutoCloseable {
 
   /** Runs {@code op} on the event loop and {@return the value its future completed with} (rethrows a failure). */
   public <T> T await(Supplier<Future<T>> op) {
+    return await(1, op);
+  }
+
+  /**
+   * Runs {@code op} {@code reps} times in a row on the event loop (each starts when the previous
+   * one has completed), all in one hop from the caller, and {@return the last value} (rethrows the
+   * first failure). Batching small operations keeps the hand-off out of their time.
+   */
+  public <T> T await(int reps, Supplier<Future<T>> op) {
     CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(v -> {
+    context.runOnContext(v -> chain(reps, op, done));
+    return spinJoin(done);
+  }
+
+  private static <T> void chain(int reps, Supplier<Future<T>> op, CompletableFuture<T> done) {
+    for (int left = reps; left > 0; left--) {
       Future<T> f;
       try {
         f = op.get();
@@ -51,14 +67,36 @@ public final class EventLoop implements AutoCloseable {
         done.completeExceptionally(e);
         return;
       }
-      f.onComplete(done::complete, done::completeExceptionally);
-    });
-    return spinJoin(done);
+      if (!f.isComplete()) { // the usual case: continue when it completes (iterative otherwise)
+        int rest = left - 1;
+        f.onComplete((value, error) -> {
+          if (error != null) {
+            done.completeExceptionally(error);
+          } else if (rest == 0) {
+            done.complete(value);
+          } else {
+            chain(rest, op, done);
+          }
+        });
+        return;
+      }
+      if (f.failed()) {
+        done.completeExceptionally(f.cause());
+        return;
+      }
+      if (left == 1) {
+        done.complete(f.result());
+      }
+    }
   }
 
-  /** Spin-waits (no park) for {@code f}, then {@return its value}. */
+  /** How long {@link #spinJoin} spins before it parks. */
+  static final long SPIN_NANOS = 200_000;
+
+  /** Waits for {@code f}, spinning first then parking, and {@return its value} (rethrows a failure). */
   public static <T> T spinJoin(CompletableFuture<T> f) {
-    while (!f.isDone()) {
+    long until = System.nanoTime() + SPIN_NANOS;
+    while (!f.isDone() && System.nanoTime() - until < 0) {
       Thread.onSpinWait();
     }
     return f.join();

@@ -28,8 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The same N async tasks ({@link EventLoop#task}) on one event loop, joined by each contender.
- * Score: time per operation (the whole fan-out of N, until its final future completed); divide by
- * N for ns per task, and {@code gc.alloc.rate.norm} by N for bytes per task ({@code -prof gc}).
+ * One operation is the whole fan-out of N, until its final future completed. Each benchmark call
+ * runs {@link #reps(int) reps(N)} operations back to back on the loop (1,000 for N=10, 10 for
+ * N=1,000, 1 for N=100,000), so the hop from the benchmark thread is amortised: the score is per
+ * call; divide it by N x reps for ns per task, and {@code gc.alloc.rate.norm} likewise for bytes per
+ * task ({@code -prof gc}); {@code summarize.py} does both.
  *
  * <p>Each variant builds its own inputs inside the operation, as a caller would: a list of futures
  * for the Vert.x, CompletableFuture and Mutiny combinators, a list of functions for TaskGroup.
@@ -50,11 +53,18 @@ public class FanOutBenchmark {
 
   EventLoop loop;
   Vertx vertx;
+  int reps;
+
+  /** {@return how many operations of N tasks one benchmark call runs: about 10,000 tasks, at least one operation} */
+  static int reps(int n) {
+    return Math.max(1, 10_000 / n);
+  }
 
   @Setup(Level.Trial)
   public void setUp() {
     loop = new EventLoop();
     vertx = loop.vertx;
+    reps = reps(n);
   }
 
   @TearDown(Level.Trial)
@@ -66,7 +76,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object futureAll() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<Future<Integer>> fs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         fs.add(loop.task(i));
@@ -77,7 +87,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object futureJoin() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<Future<Integer>> fs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         fs.add(loop.task(i));
@@ -89,7 +99,7 @@ public class FanOutBenchmark {
   /** The combinator's floor: Future.all over futures already completed (no async work at all). */
   @Benchmark
   public Object futureAllCompleted() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<Future<Integer>> fs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         fs.add(Future.succeededFuture(i));
@@ -101,7 +111,7 @@ public class FanOutBenchmark {
   /** The hand-rolled timeout baseline: one Vert.x timer per task, cancelled when the task completes. */
   @Benchmark
   public Object futureAllTimers() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<Future<Integer>> fs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         fs.add(withTimer(loop.task(i)));
@@ -128,7 +138,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object taskGroupAll() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<TaskFn<Integer>> fns = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         int k = i;
@@ -140,7 +150,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object taskGroupGather() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<TaskFn<Integer>> fns = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         int k = i;
@@ -153,7 +163,7 @@ public class FanOutBenchmark {
   /** A group whose body spawns every task in a loop and ignores the results. */
   @Benchmark
   public Object taskGroupSpawn() {
-    return loop.await(() -> TaskGroup.run(vertx, group -> {
+    return loop.await(reps, () -> TaskGroup.run(vertx, group -> {
       for (int i = 0; i < n; i++) {
         int k = i;
         group.spawn(scope -> loop.task(k));
@@ -165,7 +175,7 @@ public class FanOutBenchmark {
   /** TaskGroup.all with a per-task timeout that never fires (same duration for all: one shared timer). */
   @Benchmark
   public Object taskGroupAllTimeouts() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<TaskFn<Integer>> fns = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         int k = i;
@@ -180,7 +190,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object completableFutureAllOf() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       @SuppressWarnings("unchecked")
       CompletableFuture<Integer>[] cfs = new CompletableFuture[n];
       for (int i = 0; i < n; i++) {
@@ -197,7 +207,7 @@ public class FanOutBenchmark {
 
   @Benchmark
   public Object mutinyJoinAll() {
-    return loop.await(() -> {
+    return loop.await(reps, () -> {
       List<Uni<Integer>> unis = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         int k = i;
