@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the library and the benchmarks, then runs the whole suite on this machine: the JMH
 # fan-out and cancellation benchmarks, fail fast, the million-task scale run, the gateway load
-# benchmark, and (when a JDK 25 is found) the fan-out again with StructuredTaskScope.
+# benchmark, and (when a JDK 25 is found) StructuredTaskScope next to the main fan-out rows on JDK 25.
 # Everything lands in benchmarks/results/<UTC time>/, with summary.md holding the tables.
 #
 #   benchmarks/run.sh            # the measured run, about 20 minutes; run it on a quiet machine
@@ -16,13 +16,13 @@ JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ "${QUICK:-0}" == 1 ]]; then
   JMH_OPTS=${JMH_OPTS:--f 1 -wi 1 -i 1 -w 1s -r 1s}
   CANCEL_OPTS="-f 1 -wi 2 -i 3"
-  FAILFAST_ARGS="100000 1000 3 1"
+  FAILFAST_ARGS="100000 500 3 3"
   SCALE_ARGS="1000000 1000 100000 1"
   GATEWAY_ARGS="duration=3 warmup=1 rounds=1"
 else
   JMH_OPTS=${JMH_OPTS:--f 1 -wi 3 -i 5 -w 1s -r 1s}
   CANCEL_OPTS="-f 1 -wi 10 -i 20"
-  FAILFAST_ARGS="100000 1000 10 5"
+  FAILFAST_ARGS="100000 500 10 15"
   SCALE_ARGS="1000000 1000 100000 5"
   GATEWAY_ARGS="duration=15 warmup=5 rounds=2"
 fi
@@ -49,7 +49,7 @@ JAR=target/benchmarks.jar
 set -x
 java -jar $JAR FanOutBenchmark $JMH_OPTS -prof gc -rf json -rff "$OUT/fanout.json" | tee "$OUT/fanout.txt"
 java -jar $JAR CancelBenchmark $CANCEL_OPTS -rf json -rff "$OUT/cancel.json" | tee "$OUT/cancel.txt"
-java -cp $JAR dev.taskgroup.bench.FailFastMain $FAILFAST_ARGS | tee "$OUT/failfast.txt"
+java -Xms2g -Xmx2g -cp $JAR dev.taskgroup.bench.FailFastMain $FAILFAST_ARGS | tee "$OUT/failfast.txt"
 java -Xmx64m -cp $JAR dev.taskgroup.bench.ScaleMain $SCALE_ARGS | tee "$OUT/scale.txt"
 java -cp $JAR dev.taskgroup.bench.gateway.GatewayLoadMain $GATEWAY_ARGS | tee "$OUT/gateway.txt"
 set +x
@@ -57,7 +57,7 @@ set +x
 if [[ -x "$JDK25/bin/java" ]]; then
   JAVA_HOME="$JDK25" mvn -B -q -Pjdk25 package
   (set -x; "$JDK25/bin/java" --enable-preview -jar target/jdk25/benchmarks-jdk25.jar \
-    'FanOutBenchmark|StructuredTaskScopeBenchmark' $JMH_OPTS -prof gc -rf json -rff "$OUT/fanout-jdk25.json") \
+    'FanOutBenchmark.(futureAll|futureAllTimers|taskGroupAll|taskGroupAllTimeouts)$|StructuredTaskScopeBenchmark' $JMH_OPTS -prof gc -rf json -rff "$OUT/fanout-jdk25.json") \
     | tee "$OUT/fanout-jdk25.txt"
 else
   echo "no JDK 25 at $JDK25: StructuredTaskScope row skipped"

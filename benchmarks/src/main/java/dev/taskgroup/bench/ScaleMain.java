@@ -18,8 +18,9 @@ import java.util.Locale;
  * async unit as in {@link FanOutBenchmark}.
  *
  * <p>Reports ns per task for the million, next to {@code TaskGroup.all} over {@code baselineN}
- * tasks in the same process (the per-task reference), and the used heap after a full GC before and
- * after. Usage: {@code java -Xmx64m -cp benchmarks.jar dev.taskgroup.bench.ScaleMain
+ * tasks spawned at once in the same small heap (for contrast: all of them live at once, so under
+ * 64 MiB it is GC-bound; the fair per-task reference is {@link FanOutBenchmark} at N=100,000), and
+ * the used heap after a full GC at the start, after the warm-up and at the end. Usage: {@code java -Xmx64m -cp benchmarks.jar dev.taskgroup.bench.ScaleMain
  * [total=1000000] [maxConcurrency=1000] [baselineN=100000] [rounds=5]}.
  */
 public final class ScaleMain {
@@ -51,14 +52,14 @@ public final class ScaleMain {
       for (int r = 0; r < rounds; r++) {
         feed[r] = bench.feed(total, maxConcurrency);
         all[r] = bench.all(baselineN);
-        System.out.printf(Locale.ROOT, "  round %d: %d fed tasks %.1f ns/task | TaskGroup.all(%d) %.1f ns/task%n",
+        System.out.printf(Locale.ROOT, "  round %d: %d fed tasks %.1f ns/task | TaskGroup.all(%d) at once, same heap: %.1f ns/task%n",
             r, total, feed[r], baselineN, all[r]);
       }
       long heapEnd = usedAfterGc(memory);
       double f = median(feed);
       double a = median(all);
       System.out.printf(Locale.ROOT, "RESULT %d tasks, maxConcurrency %d: completed, median %.1f ns/task; "
-              + "TaskGroup.all(%d): median %.1f ns/task; ratio %.2fx%n", total, maxConcurrency, f, baselineN, a, f / a);
+              + "TaskGroup.all(%d) at once in the same heap: median %.1f ns/task (ratio %.2fx)%n", total, maxConcurrency, f, baselineN, a, f / a);
       System.out.printf(Locale.ROOT, "RESULT heap used after full GC: start %.1f MiB, after warm-up %.1f MiB, end %.1f MiB "
               + "(end - warm-up %+.1f MiB)%n", heapStart / 1048576.0, heapWarm / 1048576.0, heapEnd / 1048576.0,
           (heapEnd - heapWarm) / 1048576.0);
