@@ -1,0 +1,238 @@
+package dev.taskgroup;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A node of the cancellation tree: a task, a group (the body's scope), or the inner scope of a
+ * timeout. Cancellation is first-wins and flows down through {@link #propagate} and the hooks.
+ */
+abstract class ScopeImpl implements TaskScope {
+  /** No deadline. */
+  static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  /** The group whose context owns this scope; a group points to itself. Set once in the constructor. */
+  GroupImpl<?> group;
+
+  /** Null until cancelled; written once, on the group's context; read from any thread. */
+  volatile TaskCancelledException cancelCause;
+
+  /** Set when the scope's owner finished: hooks are dropped and no longer kept. Group's context only. */
+  boolean closed;
+
+  /** Pending cancel hooks, oldest first. Group's context only. */
+  private Hook hooks;
+  private Hook lastHook;
+
+  /** {@return the name used in messages: the task's or the group's} */
+  abstract String scopeName();
+
+  /** {@return the nearest deadline of this scope or an enclosing one, or {@link #NO_DEADLINE}} */
+  abstract long deadlineNanos();
+
+  /** Cancels what hangs below this scope (tasks of a group); called before the hooks run. */
+  void propagate(TaskCancelledException cause) {}
+
+  static ScopeImpl of(TaskScope scope) {
+    Objects.requireNonNull(scope, "scope");
+    if (scope instanceof ScopeImpl) {
+      return (ScopeImpl) scope;
+    }
+    if (scope instanceof TaskGroup) {
+      return ((TaskGroup) scope).impl;
+    }
+    throw new IllegalArgumentException("not a scope of this library: " + scope.getClass().getName()
+        + " (pass the TaskScope a task received, or a TaskGroup)");
+  }
+
+  @Override
+  public Vertx vertx() {
+    return group.vertx;
+  }
+
+  @Override
+  public Context context() {
+    return group.context;
+  }
+
+  @Override
+  public boolean isCancelled() {
+    return cancelCause != null;
+  }
+
+  @Override
+  public TaskCancelledException cancellation() {
+    return cancelCause;
+  }
+
+  /**
+   * Cancels this scope unless it is already cancelled or closed: runs {@link #propagate}, then the
+   * hooks in registration order. {@return true if this call cancelled it}
+   */
+  boolean cancel(TaskCancelledException cause) {
+    if (cancelCause != null || closed) {
+      return false;
+    }
+    cancelCause = cause;
+    propagate(cause);
+    Hook h;
+    while ((h = hooks) != null) { // take the head each time: a hook may remove later hooks
+      unlink(h);
+      group.runHook(h.handler, cause);
+    }
+    return true;
+  }
+
+  /** The owner finished: pending hooks are dropped without running (they guard nothing now). */
+  void close() {
+    closed = true;
+    Hook h = hooks;
+    hooks = null;
+    lastHook = null;
+    while (h != null) {
+      Hook next = h.next;
+      h.scope = null;
+      h.prev = null;
+      h.next = null;
+      h = next;
+    }
+  }
+
+  @Override
+  public Registration onCancel(Handler<TaskCancelledException> hook) {
+    Objects.requireNonNull(hook, "hook");
+    group.checkOnContext("onCancel");
+    TaskCancelledException cause = cancelCause;
+    if (cause != null) {
+      group.runHook(hook, cause);
+      return Hook.GONE;
+    }
+    if (closed) {
+      return Hook.GONE;
+    }
+    Hook h = new Hook(this, hook);
+    h.prev = lastHook;
+    if (lastHook == null) {
+      hooks = h;
+    } else {
+      lastHook.next = h;
+    }
+    lastHook = h;
+    return h;
+  }
+
+  private void unlink(Hook h) {
+    Hook p = h.prev;
+    Hook n = h.next;
+    if (p == null) {
+      hooks = n;
+    } else {
+      p.next = n;
+    }
+    if (n == null) {
+      lastHook = p;
+    } else {
+      n.prev = p;
+    }
+    h.scope = null;
+    h.prev = null;
+    h.next = null;
+  }
+
+  /** {@return how many hooks are registered (for tests and toString)} */
+  int hookCount() {
+    int n = 0;
+    for (Hook h = hooks; h != null; h = h.next) {
+      n++;
+    }
+    return n;
+  }
+
+  @Override
+  public Future<Void> sleep(Duration delay) {
+    Durations.requireNotNegative(delay, "delay");
+    group.checkOnContext("sleep");
+    TaskCancelledException cause = cancelCause;
+    if (cause != null) {
+      return Future.failedFuture(cause);
+    }
+    if (group.state == GroupImpl.State.COMPLETED) {
+      return Future.failedFuture(group.closedCause());
+    }
+    if (delay.isZero()) {
+      return Future.succeededFuture();
+    }
+    Sleep sleep = new Sleep(VertxContexts.promise(group.context));
+    sleep.hook = onCancel(sleep);
+    group.deadlines.add(sleep, Durations.toNanos(delay));
+    return sleep.promise.future();
+  }
+
+  @Override
+  public Optional<Duration> remaining() {
+    long deadline = deadlineNanos();
+    if (deadline == NO_DEADLINE) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.ofNanos(Math.max(0, deadline - group.timers.nanoTime())));
+  }
+
+  /** A registered hook; removable until it runs. Group's context only. */
+  static final class Hook implements Registration {
+    static final Registration GONE = () -> false;
+
+    ScopeImpl scope; // null once run, removed or dropped
+    final Handler<TaskCancelledException> handler;
+    Hook prev;
+    Hook next;
+
+    Hook(ScopeImpl scope, Handler<TaskCancelledException> handler) {
+      this.scope = scope;
+      this.handler = handler;
+    }
+
+    @Override
+    public boolean remove() {
+      ScopeImpl s = scope;
+      if (s == null) {
+        return false;
+      }
+      s.unlink(this);
+      return true;
+    }
+  }
+
+  /** A sleep: succeeds at its deadline, fails at once when its scope is cancelled. */
+  static final class Sleep extends Deadlines.Node implements Handler<TaskCancelledException> {
+    final Promise<Void> promise;
+    Registration hook;
+
+    Sleep(Promise<Void> promise) {
+      this.promise = promise;
+    }
+
+    @Override
+    void expire() {
+      hook.remove();
+      promise.complete();
+    }
+
+    @Override
+    void close(TaskCancelledException cause) {
+      hook.remove();
+      promise.fail(cause);
+    }
+
+    @Override
+    public void handle(TaskCancelledException cause) { // the scope was cancelled
+      Deadlines.remove(this);
+      promise.fail(cause);
+    }
+  }
+}

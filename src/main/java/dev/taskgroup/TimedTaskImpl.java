@@ -1,0 +1,67 @@
+package dev.taskgroup;
+
+import io.vertx.core.Future;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A task spawned with a {@link TaskFn#withTimeout timeout} function: the task's own scope is the
+ * one the deadline cancels, so a timed task costs one small deadline node and no inner scope.
+ * Functions wrapped more deeply take the general path in {@link TimeoutFn#run}.
+ */
+final class TimedTaskImpl<T> extends TaskImpl<T> {
+  private final TimeoutFn<T> spec;
+  private final Deadline deadline = new Deadline();
+  private boolean timedOut; // the deadline fired and its cancellation was the first
+
+  TimedTaskImpl(GroupImpl<?> group, String name, TimeoutFn<T> spec, int seq) {
+    super(group, name, spec, seq);
+    this.spec = spec;
+  }
+
+  @Override
+  Future<T> invoke(TaskFn<T> f) throws Exception {
+    group.deadlines.add(deadline, spec.nanos);
+    return spec.inner.run(this);
+  }
+
+  @Override
+  long deadlineNanos() {
+    long own = deadline.queue != null ? deadline.deadline : NO_DEADLINE;
+    return Math.min(own, group.deadlineNanos());
+  }
+
+  @Override
+  void settle(T value, Throwable error) {
+    if (state != TaskState.RUNNING) {
+      return;
+    }
+    Deadlines.remove(deadline);
+    if (timedOut && error instanceof CancellationException) {
+      // The work ended because our deadline cancelled it. Any other outcome, even one that arrives
+      // after the deadline fired, is kept: a result is never dropped for a timeout.
+      if (spec.hasFallback) {
+        value = spec.fallback;
+        error = null;
+      } else {
+        error = new TaskTimeoutException("task", name(), spec.timeout);
+      }
+    }
+    super.settle(value, error);
+  }
+
+  private final class Deadline extends Deadlines.Node {
+    @Override
+    void expire() {
+      if (cancelCause == null && !closed) {
+        timedOut = true; // before cancel(): its hooks may settle the work synchronously
+        cancel(new TaskCancelledException(CancelReason.DEADLINE,
+          "task '" + name() + "' passed its timeout of " + spec.timeout.toMillis() + " ms"));
+      }
+    }
+
+    @Override
+    void close(TaskCancelledException cause) {
+      cancel(cause); // unreachable while the task runs: the group waits for it
+    }
+  }
+}
