@@ -178,10 +178,13 @@ public final class ScopedHttpClient {
       done = true;
       cancelled = cause;
       hook = null; // it ran; nothing to remove
-      if (request != null) {
-        abort(request, cause);
+      try {
+        if (request != null) {
+          abort(request, cause);
+        }
+      } finally {
+        promise.fail(cause); // the task settles even if the reset threw
       }
-      promise.fail(cause);
     }
 
     void connected(AsyncResult<HttpClientRequest> ar) {
@@ -191,6 +194,7 @@ public final class ScopedHttpClient {
       }
       HttpClientRequest req = ar.result();
       if (cancelled != null) { // cancelled while queued for a connection: reset it unsent
+        req.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unsent request as an error
         abort(req, cancelled);
         return;
       }

@@ -66,7 +66,7 @@ public final class ScopedTimers {
   }
 
   /** One periodic timer. Fields are written and read on the scope's context only. */
-  private static final class Periodic implements Handler<Long>, Registration {
+  static final class Periodic implements Handler<Long>, Registration {
     final TaskScope scope;
     final Handler<Long> handler;
     Registration hook;
@@ -109,6 +109,16 @@ public final class ScopedTimers {
       if (timerId >= 0) {
         scope.vertx().cancelTimer(timerId);
       }
+    }
+
+    /** {@return the Vert.x timer id, or -1 if none was started} (tests) */
+    long timerId() {
+      return timerId;
+    }
+
+    /** {@return whether the timer was stopped, by cancellation, removal, or the scope closing} (tests) */
+    boolean isStopped() {
+      return stopped;
     }
 
     @Override

@@ -148,6 +148,9 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
     if (call.cancelled != null && phase != ClientPhase.FAILURE && phase != ClientPhase.DISPATCH_RESPONSE) {
       // Cancelled before this phase: typically the connection arrived from the pool after the
       // cancel. fail() resets the request the context holds, so it is never written.
+      if (ctx.clientRequest() != null) {
+        ctx.clientRequest().exceptionHandler(expected -> {}); // an unsent request would log its reset otherwise
+      }
       ctx.fail(call.cancelled);
       return;
     }

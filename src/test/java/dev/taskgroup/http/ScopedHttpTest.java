@@ -16,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Duration;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code WebClient}.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
 class ScopedHttpTest {
   /** The bound the issue sets between the scope's cancellation and the upstream seeing the abort. */
   static final long ABORT_WITHIN_MS = 200;
