@@ -33,8 +33,15 @@ final class Scopes {
   static <T> Future<T> onScopeContext(TaskScope scope, Supplier<Future<T>> op) {
     Objects.requireNonNull(scope, "scope");
     Context context = scope.context();
-    if (Vertx.currentContext() == context) {
-      return op.get();
+    // Vertx.currentContext() is also the caller's context inside executeBlocking, on a worker
+    // thread: for an event-loop context, check the thread too. (A worker context cannot be told
+    // apart with public API; there onCancel's own check reports the misuse as a failed future.)
+    if (Vertx.currentContext() == context && (!context.isEventLoopContext() || Context.isOnEventLoopThread())) {
+      try {
+        return op.get();
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
     }
     Promise<T> promise = Promise.promise();
     context.runOnContext(v -> {

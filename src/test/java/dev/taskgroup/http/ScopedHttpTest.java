@@ -147,6 +147,25 @@ class ScopedHttpTest {
         return Future.<Void>succeededFuture();
       }).onComplete(ctx.succeeding(v -> expectAbortWithin200ms(ctx, caller, "cancel", cancelledAt, () -> {})));
     }
+    @ParameterizedTest
+    @EnumSource(Caller.class)
+    void grandchildsUpstreamSeesTheAbortWhenTheOuterGroupIsCancelled(Caller caller, Vertx vertx, VertxTestContext ctx) {
+      Caller.Clients clients = caller.open(vertx, upstream.port());
+      AtomicLong cancelledAt = new AtomicLong();
+      AtomicReference<Throwable> grandchild = new AtomicReference<>();
+      TaskGroup.run(vertx, outer -> {
+        outer.spawn("child", scope -> TaskGroup.run(scope, inner -> inner.spawn("grandchild",
+            slowCall(clients, "nested", cancelledAt)).future().onFailure(grandchild::set)));
+        return on(outer.context(), upstream.received("nested")).map(t -> {
+          outer.cancel();
+          return t;
+        });
+      }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertThat(grandchild.get()).isInstanceOfSatisfying(TaskCancelledException.class,
+            c -> assertThat(c.reason()).isEqualTo(CancelReason.PARENT_CANCELLED));
+        expectAbortWithin200ms(ctx, caller, "nested", cancelledAt, () -> {});
+      })));
+    }
   }
 
   @Nested
@@ -315,6 +334,40 @@ class ScopedHttpTest {
             assertThat(r.bodyAsJsonObject().getInteger("status")).isEqualTo(503);
             ctx.completeNow();
           })));
+    }
+
+    @Test
+    void sendFromAnotherThreadHopsToTheScopesContext(Vertx vertx, VertxTestContext ctx) {
+      Caller.Clients clients = Caller.HTTP_CLIENT_H1.open(vertx, upstream.port());
+      TaskGroup.run(vertx, group -> group.spawn(scope ->
+          // onCancel may only be called on the scope's context; send() is called from a worker here
+          vertx.executeBlocking(() -> clients.scoped.send(scope, new RequestOptions().setURI("/fast?id=worker")))
+              .compose(f -> f)).future())
+          .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+            assertThat(r.statusCode()).isEqualTo(200);
+            ctx.completeNow();
+          })));
+    }
+
+    @Test
+    void webRequestOfAClientWithoutTheInterceptorStillFailsOnCancelAndLeavesNothingParked(Vertx vertx,
+                                                                                         VertxTestContext ctx) {
+      Caller.Clients clients = Caller.WEB_CLIENT_H1.open(vertx, upstream.port());
+      io.vertx.ext.web.client.WebClient other = io.vertx.ext.web.client.WebClient.create(vertx);
+      AtomicReference<Throwable> seen = new AtomicReference<>();
+      TaskGroup.run(vertx, group -> {
+        Task<?> call = group.spawn("foreign", scope ->
+            clients.scopedWeb.send(scope, other.get(upstream.port(), "127.0.0.1", "/slow?id=foreign")));
+        return on(group.context(), upstream.received("foreign")).compose(t -> {
+          call.cancel();
+          return call.future().onFailure(seen::set).otherwiseEmpty();
+        });
+      }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertThat(seen.get()).isInstanceOf(TaskCancelledException.class);
+        assertThat(WebClientScopeAdapter.parkedCount()).isZero();
+        other.close();
+        ctx.completeNow();
+      })));
     }
 
     @ParameterizedTest
