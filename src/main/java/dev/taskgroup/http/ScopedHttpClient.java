@@ -35,7 +35,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@link TaskCancelledException} ({@link TaskScope#cancellation()}), and the request is
  *       reset: while the request is sent, while the response head is awaited, and while the body
  *       downloads. A request still waiting for a pooled connection is reset the moment the
- *       connection arrives and is never written. A scope already cancelled sends nothing.</li>
+ *       connection arrives: on HTTP/1.1 it is never written; on HTTP/2 its head is written and
+ *       reset at once, because Vert.x 5.0.7 would otherwise leak the stream's pool slot (see
+ *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing.</li>
  *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), it bounds the request's
  *       connect (pool wait) and idle timeouts, plus a small grace so that the scope's own deadline
  *       wins the race; nothing outlives the scope even if a hook were missed.</li>
@@ -193,9 +195,9 @@ public final class ScopedHttpClient {
         return;
       }
       HttpClientRequest req = ar.result();
-      if (cancelled != null) { // cancelled while queued for a connection: reset it unsent
-        req.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unsent request as an error
-        abort(req, cancelled);
+      if (cancelled != null) { // cancelled while queued for a connection
+        Scopes.resetUnsent(req, cancelled);
+        countAbort();
         return;
       }
       if (done) { // cannot happen today (only the hook or a failure end a call before this); keep the request unsent
@@ -229,6 +231,10 @@ public final class ScopedHttpClient {
 
     private void abort(HttpClientRequest req, TaskCancelledException cause) {
       req.reset(0, cause);
+      countAbort();
+    }
+
+    private void countAbort() {
       aborted.increment();
       Scopes.callUser(scope, abortHandler, null);
     }

@@ -7,6 +7,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.time.Duration;
 import java.util.Objects;
@@ -124,6 +126,29 @@ final class Scopes {
         }
         DeadlineHeader.write(headers, remaining);
       });
+    }
+  }
+
+  /**
+   * Resets a request that arrived from the pool after its scope was cancelled and was never
+   * written.
+   *
+   * <p>HTTP/1.1: the reset drops it from the connection's queue; nothing reaches the upstream and
+   * the connection goes back to the pool. HTTP/2: Vert.x 5.0.7 resets a stream that has no id yet
+   * without ever closing it ({@code VertxHttp2Stream.doWriteReset} calls only
+   * {@code handleReset}), so the close handler that returns its slot to the pool never runs and
+   * every such reset leaks one stream of the connection; with the default pool of one HTTP/2
+   * connection, a hundred cancellations while queued would wedge the client. So on HTTP/2 the
+   * head is written first (the stream gets its id) and the stream is reset right after: the
+   * upstream sees a request head followed at once by RST_STREAM. Rejected: the pure reset, which
+   * keeps the request unsent but leaks the slot.
+   */
+  static void resetUnsent(HttpClientRequest request, Throwable cause) {
+    request.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unended request as an error
+    if (request.version() == HttpVersion.HTTP_2) {
+      request.sendHead().onComplete(ar -> request.reset(0, cause));
+    } else {
+      request.reset(0, cause);
     }
   }
 }

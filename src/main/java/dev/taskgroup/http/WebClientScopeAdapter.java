@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -148,8 +149,16 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
     if (call.cancelled != null && phase != ClientPhase.FAILURE && phase != ClientPhase.DISPATCH_RESPONSE) {
       // Cancelled before this phase: typically the connection arrived from the pool after the
       // cancel. fail() resets the request the context holds, so it is never written.
-      if (ctx.clientRequest() != null) {
-        ctx.clientRequest().exceptionHandler(expected -> {}); // an unsent request would log its reset otherwise
+      HttpClientRequest unsent = ctx.clientRequest();
+      if (unsent != null) {
+        unsent.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unended request as an error
+        if (unsent.version() == HttpVersion.HTTP_2) {
+          // An HTTP/2 stream reset before it has an id leaks its pool slot (Scopes.resetUnsent
+          // says why): let it get one, then fail, which resets it.
+          TaskCancelledException cause = call.cancelled;
+          unsent.sendHead().onComplete(ar -> ctx.fail(cause));
+          return;
+        }
       }
       ctx.fail(call.cancelled);
       return;
@@ -193,8 +202,9 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       done = true;
       cancelled = cause;
       hook = null;
-      if (clientRequest != null) {
-        clientRequest.reset(0, cause); // a second reset (below) is refused harmlessly
+      if (clientRequest != null && ctx != null && ctx.phase() == ClientPhase.RECEIVE_RESPONSE) {
+        // the body is downloading: the context no longer holds the request, so reset it here
+        clientRequest.reset(0, cause);
       }
       if (ctx != null) {
         ctx.fail(cause); // resets the request it holds; a request still to come is reset by the interceptor

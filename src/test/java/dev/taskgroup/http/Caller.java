@@ -45,6 +45,9 @@ enum Caller {
         .setProtocolVersion(version);
     if (http2()) {
       options.setHttp2ClearTextUpgrade(false); // h2c with prior knowledge
+      if (poolSize == 1) {
+        options.setHttp2MultiplexingLimit(1); // one stream at a time: a second request queues
+      }
     }
     HttpClient http = vertx.createHttpClient(options,
         new PoolOptions().setHttp1MaxSize(poolSize).setHttp2MaxSize(poolSize));

@@ -172,7 +172,7 @@ class ScopedHttpTest {
   class ConnectionPool {
 
     @ParameterizedTest
-    @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "WEB_CLIENT_H1"})
+    @EnumSource(Caller.class)
     void requestQueuedBehindAPoolOfOneIsNeverSentWhenCancelledWhileQueued(Caller caller, Vertx vertx,
                                                                           VertxTestContext ctx) {
       Caller.Clients clients = caller.open(vertx, upstream.port(), 1);
@@ -180,19 +180,27 @@ class ScopedHttpTest {
       clients.scoped.abortHandler(v -> aborts.incrementAndGet());
       TaskGroup.run(vertx, group -> {
         Task<Integer> first = group.spawn("holds-the-connection", scope -> clients.get(scope, "/delayed?id=first&ms=300"));
-        Task<Integer> queued = group.spawn("queued", scope -> clients.get(scope, "/fast?id=queued"));
+        Task<Integer> queued = group.spawn("queued", scope -> clients.get(scope, "/slow?id=queued"));
         // cancel the queued one while the only connection is busy with the first
         return on(group.context(), upstream.received("first")).compose(t -> {
           assertThat(queued.cancel()).isTrue();
           return queued.future().otherwiseEmpty().compose(x -> first.future());
         }).compose(status -> group.spawn("after", scope -> clients.get(scope, "/fast?id=after")).future());
       }).onComplete(ctx.succeeding(status -> ctx.verify(() -> {
-        assertThat(status).isEqualTo(200);
-        assertThat(upstream.receivedIds).containsExactlyInAnyOrder("first", "after");
+        assertThat(status).as("the slot of the cancelled request went back to the pool").isEqualTo(200);
         if (!caller.web) {
           assertThat(aborts).as("the queued request was reset when it arrived from the pool").hasValue(1);
         }
-        ctx.completeNow();
+        if (!caller.http2()) {
+          assertThat(upstream.receivedIds).containsExactlyInAnyOrder("first", "after");
+          ctx.completeNow();
+        } else {
+          // HTTP/2: the head is written and reset at once (a pure reset would leak the slot in Vert.x 5.0.7)
+          upstream.aborted("queued").onComplete(ctx.succeeding(abort -> ctx.verify(() -> {
+            assertThat(abort.kind()).isEqualTo(Upstream.AbortKind.STREAM_RESET);
+            ctx.completeNow();
+          })));
+        }
       })));
     }
 
