@@ -348,6 +348,19 @@ class CancellationTest extends VertxTest {
     }
 
     @Test
+    void sleepNobodyAwaitsEndsWhenItsTaskFinishes() {
+      ManualTimers clock = new ManualTimers();
+      AtomicReference<Future<Void>> sleep = new AtomicReference<>();
+      AtomicReference<Boolean> endedWithTheTask = new AtomicReference<>();
+      await(TaskGroup.run(vertx, clock.options(), group -> group.spawn(scope -> {
+        sleep.set(scope.sleep(Duration.ofHours(1)));
+        return Future.succeededFuture("done");
+      }).future().onSuccess(v -> endedWithTheTask.set(sleep.get().failed()))));
+      assertThat(endedWithTheTask.get()).isTrue();
+      assertThat(clock.pending()).isZero();
+    }
+
+    @Test
     void unawaitedSleepEndsWhenItsGroupCompletes() {
       ManualTimers clock = new ManualTimers();
       AtomicReference<Future<Void>> sleep = new AtomicReference<>();
@@ -425,6 +438,50 @@ class CancellationTest extends VertxTest {
         return Future.succeededFuture();
       }));
       assertThat(outerSibling.get().state()).isEqualTo(TaskState.CANCELLED);
+    }
+
+    @Test
+    void nestedGroupNobodyAwaitsStillHoldsItsEnclosingGroupOpen() {
+      List<String> order = new ArrayList<>();
+      await(TaskGroup.run(vertx, outer -> {
+        TaskGroup.run(outer, inner -> inner.spawn(s -> s.sleep(Duration.ofMillis(20)).map("inner done")).future())
+            .onSuccess(order::add);
+        return Future.succeededFuture();
+      }).onSuccess(v -> order.add("outer done")));
+      assertThat(order).containsExactly("inner done", "outer done");
+    }
+
+    @Test
+    void nestedGroupLeftRunningByAFinishedTaskIsCancelledAsScopeClosed() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      AtomicReference<Throwable> nested = new AtomicReference<>();
+      await(TaskGroup.run(vertx, outer -> {
+        outer.spawn(scope -> {
+          TaskGroup.run(scope, inner -> {
+            inner.spawn(s -> {
+              s.onCancel(c -> reason.set(c.reason()));
+              return untilCancelled().run(s);
+            });
+            return Future.succeededFuture();
+          }).onFailure(nested::set);
+          return Future.succeededFuture("returned without awaiting its nested group");
+        });
+        return Future.succeededFuture();
+      }));
+      assertThat(reason.get()).isEqualTo(CancelReason.PARENT_CANCELLED);
+      assertThat(nested.get()).isInstanceOf(TaskCancelledException.class)
+          .hasMessageContaining("has finished");
+    }
+
+    @Test
+    void innerTimeoutNobodyAwaitsStillHoldsTheGroupOpenUntilItSettles() {
+      List<String> order = new ArrayList<>();
+      await(TaskGroup.run(vertx, group -> {
+        ((TaskFn<String>) s -> s.sleep(Duration.ofMillis(20)).map("inner")).withTimeout(Duration.ofSeconds(5))
+            .run(group).onSuccess(order::add);
+        return Future.succeededFuture();
+      }).onSuccess(v -> order.add("group")));
+      assertThat(order).containsExactly("inner", "group");
     }
 
     @Test
