@@ -90,8 +90,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private void begin(Function<TaskGroup, Future<R>> body) {
     if (parent != null) {
-      TaskCancelledException cause = parent.cancelCause;
-      if (cause != null) { // the body never runs in a scope that is already cancelled
+      TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
+          : parent.closed ? parent.closedCause() : null;
+      if (cause != null) { // the body never runs in a scope that is cancelled or finished
         state = State.COMPLETED;
         close();
         promise.fail(cause);
@@ -384,10 +385,6 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       cancel(new TaskCancelledException(CancelReason.DEADLINE,
           "task group '" + name + "' passed its deadline of " + timeout.toMillis() + " ms"));
     }
-  }
-
-  TaskCancelledException closedCause() {
-    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "task group '" + name + "' has completed");
   }
 
   // ---- completion -----------------------------------------------------------------------------

@@ -102,11 +102,16 @@ abstract class ScopeImpl implements TaskScope {
       unlink(h);
       if (h.child) {
         if (closing == null) {
-          closing = new TaskCancelledException(CancelReason.SCOPE_CLOSED, "'" + scopeName() + "' has finished");
+          closing = closedCause();
         }
         group.runHook(h.handler, closing);
       }
     }
+  }
+
+  /** {@return the cancellation given to work that is started in, or outlives, a finished scope} */
+  TaskCancelledException closedCause() {
+    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "'" + scopeName() + "' has finished");
   }
 
   @Override
@@ -176,8 +181,8 @@ abstract class ScopeImpl implements TaskScope {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    if (group.state == GroupImpl.State.COMPLETED) {
-      return Future.failedFuture(group.closedCause());
+    if (closed) {
+      return Future.failedFuture(closedCause());
     }
     if (delay.isZero()) {
       return Future.succeededFuture();

@@ -42,6 +42,9 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
+    if (parent.closed) {
+      return Future.failedFuture(parent.closedCause());
+    }
     parentHook = parent.attachChild(this::cancel);
     group.attach(); // the group completes only after this work settles, awaited or not
     group.deadlines.add(deadline, spec.nanos);

@@ -361,6 +361,17 @@ class CancellationTest extends VertxTest {
     }
 
     @Test
+    void sleepOnAFinishedTasksScopeFailsAtOnce() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      Future<Void> sleep = await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().map(v -> finished.get().sleep(Duration.ofSeconds(1)))));
+      assertThat(sleep.failed()).isTrue();
+      assertThat(sleep.cause()).isInstanceOf(TaskCancelledException.class).hasMessageContaining("has finished");
+    }
+
+    @Test
     void unawaitedSleepEndsWhenItsGroupCompletes() {
       ManualTimers clock = new ManualTimers();
       AtomicReference<Future<Void>> sleep = new AtomicReference<>();
@@ -482,6 +493,22 @@ class CancellationTest extends VertxTest {
         return Future.succeededFuture();
       }).onSuccess(v -> order.add("group")));
       assertThat(order).containsExactly("inner", "group");
+    }
+
+    @Test
+    void nestedGroupStartedInAFinishedTasksScopeNeverRunsItsBody() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      AtomicBoolean bodyRan = new AtomicBoolean();
+      Throwable error = await(TaskGroup.run(vertx, outer -> outer.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().compose(v -> TaskGroup.run(finished.get(), inner -> {
+        bodyRan.set(true);
+        return Future.succeededFuture();
+      }).transform(ar -> Future.succeededFuture(ar.cause())))));
+      assertThat(bodyRan).isFalse();
+      assertThat(error).isInstanceOf(TaskCancelledException.class)
+          .satisfies(e -> assertThat(((TaskCancelledException) e).reason()).isEqualTo(CancelReason.SCOPE_CLOSED));
     }
 
     @Test
