@@ -68,7 +68,7 @@ public final class ScopedEventBus {
   /** On the scope's context. */
   private static <T> Future<Message<T>> start(TaskScope scope, EventBus bus, String address, Object body,
                                               DeliveryOptions options) {
-    TaskCancelledException cancelled = scope.cancellation();
+    TaskCancelledException cancelled = Scopes.refusal(scope); // cancelled, or its task has finished
     if (cancelled != null) {
       return Future.failedFuture(cancelled);
     }

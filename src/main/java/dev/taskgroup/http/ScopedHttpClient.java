@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       downloads. A request still waiting for a pooled connection is reset the moment the
  *       connection arrives: on HTTP/1.1 it is never written; on HTTP/2 its head is written and
  *       reset at once, because Vert.x 5.0.7 would otherwise leak the stream's pool slot (see
- *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing.</li>
+ *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing; nor does the scope
+ *       of a task that has finished (the call fails with reason {@code SCOPE_CLOSED}).</li>
  *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), it bounds the request's
  *       connect (pool wait) and idle timeouts, plus a small grace so that the scope's own deadline
  *       wins the race; nothing outlives the scope even if a hook were missed.</li>
@@ -136,7 +137,7 @@ public final class ScopedHttpClient {
 
   /** On the scope's context. */
   private Future<ScopedResponse> start(TaskScope scope, RequestOptions options, Buffer body) {
-    TaskCancelledException cancelled = scope.cancellation();
+    TaskCancelledException cancelled = Scopes.refusal(scope); // cancelled, or its task has finished
     if (cancelled != null) {
       return Future.failedFuture(cancelled);
     }

@@ -90,16 +90,9 @@ public final class ScopedTimers {
       handler.handle(id);
     }
 
-    /**
-     * Whether the scope can still be cancelled, i.e. it is neither cancelled nor closed. The core
-     * API has no "closed" query, so this asks the one public thing that tells: a probe hook on a
-     * live scope is kept (and removed again here), while a cancelled or closed scope keeps none.
-     */
+    /** Whether the scope is neither cancelled nor finished (see {@link Scopes#refusal}). */
     private boolean scopeAlive() {
-      if (scope.isCancelled()) {
-        return false;
-      }
-      return scope.onCancel(c -> {}).remove();
+      return Scopes.refusal(scope) == null;
     }
 
     /** The scope was cancelled: the hook ran, only the timer is left. */

@@ -1,5 +1,7 @@
 package dev.taskgroup.http;
 
+import dev.taskgroup.CancelReason;
+import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskScope;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -150,5 +152,27 @@ final class Scopes {
     } else {
       request.reset(0, cause);
     }
+  }
+
+  /**
+   * {@return why an operation must not start in {@code scope}, or null if it may} A cancelled
+   * scope gives its cancellation. A scope whose task has finished gives a
+   * {@link CancelReason#SCOPE_CLOSED} cancellation, as the core does for a sleep or a nested group
+   * started there: its cancel hooks would be dropped unrun, so the operation could never be
+   * aborted. The core has no public "is closed" query; a finished scope keeps no hook, so a probe
+   * hook that cannot be removed again tells (Registration.remove() is true only for a kept hook).
+   * On the scope's context.
+   */
+  static TaskCancelledException refusal(TaskScope scope) {
+    TaskCancelledException cancelled = scope.cancellation();
+    if (cancelled != null) {
+      return cancelled;
+    }
+    if (!scope.onCancel(c -> {}).remove()) {
+      cancelled = scope.cancellation(); // the probe ran at once: cancelled meanwhile
+      return cancelled != null ? cancelled
+          : new TaskCancelledException(CancelReason.SCOPE_CLOSED, "the scope's task has finished; nothing can start in it");
+    }
+    return null;
   }
 }

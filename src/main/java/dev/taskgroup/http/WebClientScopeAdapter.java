@@ -73,7 +73,7 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
   /** On the scope's context. */
   static <T> Future<HttpResponse<T>> send(TaskScope scope, HttpRequest<T> request, boolean propagateDeadline,
                                           Function<HttpRequest<T>, Future<HttpResponse<T>>> sender) {
-    TaskCancelledException cancelled = scope.cancellation();
+    TaskCancelledException cancelled = Scopes.refusal(scope); // cancelled, or its task has finished
     if (cancelled != null) {
       return Future.failedFuture(cancelled);
     }

@@ -379,6 +379,29 @@ class ScopedHttpTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "WEB_CLIENT_H1"})
+    void sendInTheScopeOfAFinishedTaskFailsWithScopeClosed(Caller caller, Vertx vertx, VertxTestContext ctx) {
+      Caller.Clients clients = caller.open(vertx, upstream.port());
+      AtomicReference<dev.taskgroup.TaskScope> kept = new AtomicReference<>();
+      AtomicReference<Throwable> refused = new AtomicReference<>();
+      TaskGroup.run(vertx, group -> {
+        Task<Void> done = group.spawn("done", scope -> {
+          kept.set(scope);
+          return Future.succeededFuture();
+        });
+        return done.future().compose(v -> clients.get(kept.get(), "/fast?id=closed").otherwise(e -> {
+          refused.set(e);
+          return -1;
+        }));
+      }).onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+        assertThat(refused.get()).isInstanceOfSatisfying(TaskCancelledException.class,
+            c -> assertThat(c.reason()).isEqualTo(CancelReason.SCOPE_CLOSED));
+        assertThat(upstream.receivedIds).doesNotContain("closed");
+        ctx.completeNow();
+      })));
+    }
+
+    @ParameterizedTest
     @EnumSource(Caller.class)
     void alreadyCancelledScopeSendsNothing(Caller caller, Vertx vertx, VertxTestContext ctx) {
       Caller.Clients clients = caller.open(vertx, upstream.port());
