@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -422,6 +423,31 @@ class ScopedHttpTest {
               ctx.completeNow();
             })));
       })));
+    }
+  }
+
+  @Nested
+  class Races {
+
+    @RepeatedTest(10)
+    void responseRacingTheTaskTimeoutSettlesOnceEitherWayAndLeavesNoHook(Vertx vertx, VertxTestContext ctx) {
+      Caller.Clients clients = Caller.HTTP_CLIENT_H2.open(vertx, upstream.port());
+      TestScopes.Counting[] counting = new TestScopes.Counting[1];
+      TaskFn<Integer> call = scope -> {
+        counting[0] = new TestScopes.Counting(scope);
+        return clients.get(counting[0], "/delayed?id=race&ms=40");
+      };
+      TaskGroup.gather(vertx, java.util.List.of(call.withTimeout(Duration.ofMillis(40))))
+          .onComplete(ctx.succeeding(outcomes -> ctx.verify(() -> {
+            dev.taskgroup.Outcome<Integer> o = outcomes.get(0);
+            if (o.succeeded()) {
+              assertThat(o.result()).isEqualTo(200);
+            } else {
+              assertThat(o.cause()).isInstanceOf(TaskTimeoutException.class);
+            }
+            assertThat(counting[0].live).as("hooks still registered").isZero();
+            ctx.completeNow();
+          })));
     }
   }
 }
