@@ -48,8 +48,9 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
   /**
    * Calls sent but not yet claimed by the interceptor, by request identity, oldest first (one
    * {@code HttpRequest} may be sent several times at once). Guarded by itself: requests of
-   * different scopes run on different event loops. An entry leaves when claimed or when its call
-   * ends, so a request of a client without the interceptor leaves nothing behind.
+   * different scopes run on different event loops. An entry leaves when claimed or when its
+   * request completes, so a request of a client without the interceptor leaves nothing behind
+   * once it has completed.
    */
   private static final Map<HttpRequest<?>, ArrayDeque<Call<?>>> PENDING = new IdentityHashMap<>();
 
@@ -86,10 +87,14 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
     try {
       sent = sender.apply(request);
     } catch (RuntimeException e) {
+      unpark(call);
       call.finish(Future.failedFuture(e));
       return call.promise.future();
     }
-    sent.onComplete(call::finish);
+    sent.onComplete(ar -> {
+      unpark(call); // claimed already, unless the request belongs to a client without the interceptor
+      call.finish(ar);
+    });
     return call.promise.future();
   }
 
@@ -208,9 +213,11 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       }
       if (ctx != null) {
         ctx.fail(cause); // resets the request it holds; a request still to come is reset by the interceptor
-      } else {
-        unpark(this); // never claimed (another client, or an earlier interceptor deferred): nothing to reset
       }
+      // Not claimed yet: it stays parked with `cancelled` set, so that if an interceptor installed
+      // earlier deferred the prepare phase, the claim fails the request before it is created. (A
+      // request of a client without the interceptor is never claimed and cannot be reset; it
+      // leaves the parking when it completes.)
       promise.fail(cause);
     }
 
@@ -222,9 +229,6 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       if (hook != null) {
         hook.remove();
         hook = null;
-      }
-      if (ctx == null) {
-        unpark(this);
       }
       clientRequest = null;
       TaskCancelledException c = scope.cancellation();

@@ -373,9 +373,14 @@ class ScopedHttpTest {
         });
       }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         assertThat(seen.get()).isInstanceOf(TaskCancelledException.class);
-        assertThat(WebClientScopeAdapter.parkedCount()).isZero();
+        // that client cannot be reset: its request runs on until the client closes, then leaves the parking
         other.close();
-        ctx.completeNow();
+        vertx.setPeriodic(5, id -> {
+          if (WebClientScopeAdapter.parkedCount() == 0) {
+            vertx.cancelTimer(id);
+            ctx.completeNow();
+          }
+        });
       })));
     }
 
