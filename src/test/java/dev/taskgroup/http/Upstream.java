@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Routes: {@code /slow} never answers; {@code /fast} answers {@code {"ok":true}};
  * {@code /status/NNN} answers that status; {@code /trickle} sends the head and one chunk of the
  * body, then nothing; {@code /delayed?ms=N} answers after N ms; {@code /deadline} answers what
- * {@link DeadlineHeader#read} made of the request.
+ * {@link DeadlineHeader#read} made of the request; {@code /users/ID} answers {@code {"user":"ID"}}.
  */
 final class Upstream {
   /** How a request ended without being answered. */
@@ -109,6 +109,9 @@ final class Upstream {
           request.response().end("{\"delayed\":" + ms + "}");
         }
       });
+    } else if (path.startsWith("/users/")) {
+      request.response().putHeader("content-type", "application/json")
+          .end(new JsonObject().put("user", path.substring("/users/".length())).encode());
     } else if (path.equals("/deadline")) {
       JsonObject seen = new JsonObject().put("raw", request.getHeader(DeadlineHeader.NAME));
       DeadlineHeader.read(request).ifPresent(d -> seen.put("ms", d.toMillis()));
