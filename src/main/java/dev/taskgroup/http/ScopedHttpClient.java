@@ -201,10 +201,6 @@ public final class ScopedHttpClient {
         countAbort();
         return;
       }
-      if (done) { // cannot happen today (only the hook or a failure end a call before this); keep the request unsent
-        req.reset();
-        return;
-      }
       request = req;
       Future<HttpClientResponse> sent = body == null ? req.send() : req.send(body);
       sent.compose(resp -> resp.body().map(b ->
