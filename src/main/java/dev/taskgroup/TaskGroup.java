@@ -321,6 +321,16 @@ public final class TaskGroup implements TaskScope {
   }
 
   @Override
+  public Registration bind(Handler<TaskCancelledException> abort) {
+    return impl.bind(abort);
+  }
+
+  @Override
+  public boolean isFinished() {
+    return impl.isFinished();
+  }
+
+  @Override
   public Future<Void> sleep(Duration delay) {
     return impl.sleep(delay);
   }

@@ -295,6 +295,65 @@ class CancellationTest extends VertxTest {
   }
 
   @Nested
+  class BoundOperations {
+    @Test
+    void boundOperationIsAbortedWhenTheScopeIsCancelled() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> {
+        group.spawn(scope -> {
+          scope.bind(c -> reason.set(c.reason()));
+          return untilCancelled().run(scope);
+        });
+        group.cancel();
+        return Future.succeededFuture();
+      }));
+      assertThat(reason.get()).isEqualTo(CancelReason.EXPLICIT);
+    }
+
+    @Test
+    void boundOperationNobodyAwaitsIsAbortedWhenItsTaskFinishes() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        scope.bind(c -> reason.set(c.reason()));
+        return Future.succeededFuture("finished without awaiting the operation");
+      }).future()));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void removedBindingIsNeverAborted() {
+      AtomicBoolean aborted = new AtomicBoolean();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        assertThat(scope.bind(c -> aborted.set(true)).remove()).isTrue();
+        return Future.succeededFuture();
+      }).future()));
+      assertThat(aborted).isFalse();
+    }
+
+    @Test
+    void bindingToAFinishedScopeAbortsAtOnce() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().map(v -> {
+        assertThat(finished.get().isFinished()).isTrue();
+        finished.get().bind(c -> reason.set(c.reason()));
+        return v;
+      })));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void scopeIsNotFinishedWhileItsTaskRuns() {
+      boolean finishedWhileRunning = await(TaskGroup.run(vertx, group ->
+          group.spawn(scope -> Future.succeededFuture(scope.isFinished())).future()));
+      assertThat(finishedWhileRunning).isFalse();
+    }
+  }
+
+  @Nested
   class Sleeping {
     @Test
     void sleepEndsEarlyWithTheCancellationWhenTheScopeIsCancelled() {

@@ -80,7 +80,7 @@ public final class ScopedEventBus {
     Promise<Message<T>> promise = Promise.promise();
     // The hook only fails the future: there is nothing to abort on the bus. The reply handler
     // below is the one place that notices the late reply, so it does the dropping.
-    Registration hook = scope.onCancel(promise::tryFail);
+    Registration hook = scope.bind(promise::tryFail);
     bus.<T>request(address, body, opts).onComplete(ar -> {
       hook.remove();
       if (promise.future().isComplete()) { // cancelled first

@@ -144,7 +144,7 @@ public final class ScopedHttpClient {
     RequestOptions opts = new RequestOptions(options);
     Scopes.bindToScope(opts, scope, propagateDeadline);
     Call call = new Call(scope, body);
-    call.hook = scope.onCancel(call);
+    call.hook = scope.bind(call);
     client.request(opts).onComplete(call::connected);
     return call.promise.future();
   }

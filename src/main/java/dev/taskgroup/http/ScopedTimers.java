@@ -17,7 +17,7 @@ import java.util.Objects;
  * return work(scope).andThen(ar -> heartbeat.remove());
  * }</pre>
  *
- * <p>Thread safety: call on the scope's context (where {@link TaskScope#onCancel} may be called);
+ * <p>Thread safety: call on the scope's context (where {@link TaskScope#bind} may be called);
  * handlers run there.
  */
 public final class ScopedTimers {
@@ -57,7 +57,7 @@ public final class ScopedTimers {
       throw new IllegalArgumentException("period must be at least 1 ms, got " + period);
     }
     Periodic p = new Periodic(scope, handler);
-    p.hook = scope.onCancel(c -> p.stop());
+    p.hook = scope.bind(c -> p.stop());
     if (scope.isCancelled()) { // the hook ran at once
       return p;
     }

@@ -31,7 +31,7 @@ final class Scopes {
 
   /**
    * Runs {@code op} on the scope's context: at once when already there (the usual case, a task
-   * function runs on it), else after a hop. {@code onCancel} must be called on that context, and
+   * function runs on it), else after a hop. {@code bind} must be called on that context, and
    * the Vert.x clients dispatch their callbacks to the context that started the operation.
    */
   static <T> Future<T> onScopeContext(TaskScope scope, Supplier<Future<T>> op) {
@@ -39,7 +39,7 @@ final class Scopes {
     Context context = scope.context();
     // Vertx.currentContext() is also the caller's context inside executeBlocking, on a worker
     // thread: for an event-loop context, check the thread too. (A worker context cannot be told
-    // apart with public API; there onCancel's own check reports the misuse as a failed future.)
+    // apart with public API; there bind's own check reports the misuse as a failed future.)
     if (Vertx.currentContext() == context && (!context.isEventLoopContext() || Context.isOnEventLoopThread())) {
       try {
         return op.get();
@@ -156,22 +156,17 @@ final class Scopes {
 
   /**
    * {@return why an operation must not start in {@code scope}, or null if it may} A cancelled
-   * scope gives its cancellation. A scope whose task has finished gives a
+   * scope gives its cancellation; a scope whose task has finished gives a
    * {@link CancelReason#SCOPE_CLOSED} cancellation, as the core does for a sleep or a nested group
-   * started there: its cancel hooks would be dropped unrun, so the operation could never be
-   * aborted. The core has no public "is closed" query; a finished scope keeps no hook, so a probe
-   * hook that cannot be removed again tells (Registration.remove() is true only for a kept hook).
-   * On the scope's context.
+   * started there. On the scope's context.
    */
   static TaskCancelledException refusal(TaskScope scope) {
     TaskCancelledException cancelled = scope.cancellation();
     if (cancelled != null) {
       return cancelled;
     }
-    if (!scope.onCancel(c -> {}).remove()) {
-      cancelled = scope.cancellation(); // the probe ran at once: cancelled meanwhile
-      return cancelled != null ? cancelled
-          : new TaskCancelledException(CancelReason.SCOPE_CLOSED, "the scope's task has finished; nothing can start in it");
+    if (scope.isFinished()) {
+      return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "the scope's task has finished; nothing can start in it");
     }
     return null;
   }

@@ -79,7 +79,7 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       return Future.failedFuture(cancelled);
     }
     Call<T> call = new Call<>(scope, request, propagateDeadline);
-    call.hook = scope.onCancel(call);
+    call.hook = scope.bind(call);
     synchronized (PENDING) {
       PENDING.computeIfAbsent(request, r -> new ArrayDeque<>(1)).add(call);
     }

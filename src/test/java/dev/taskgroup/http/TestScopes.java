@@ -38,17 +38,27 @@ final class TestScopes {
 
     @Override
     public Registration onCancel(Handler<TaskCancelledException> hook) {
+      return count(hook, false);
+    }
+
+    @Override
+    public Registration bind(Handler<TaskCancelledException> abort) {
+      return count(abort, true);
+    }
+
+    private Registration count(Handler<TaskCancelledException> hook, boolean bound) {
       boolean[] gone = new boolean[1];
       live++;
       registered++;
       maxLive = Math.max(maxLive, live);
-      Registration r = delegate.onCancel(c -> {
+      Handler<TaskCancelledException> counted = c -> {
         if (!gone[0]) {
           gone[0] = true;
           live--;
         }
         hook.handle(c);
-      });
+      };
+      Registration r = bound ? delegate.bind(counted) : delegate.onCancel(counted);
       return () -> {
         boolean removed = r.remove();
         if (removed && !gone[0]) {
@@ -63,6 +73,7 @@ final class TestScopes {
     @Override public Context context() { return delegate.context(); }
     @Override public boolean isCancelled() { return delegate.isCancelled(); }
     @Override public TaskCancelledException cancellation() { return delegate.cancellation(); }
+    @Override public boolean isFinished() { return delegate.isFinished(); }
     @Override public Future<Void> sleep(Duration delay) { return delegate.sleep(delay); }
     @Override public Optional<Duration> remaining() { return delegate.remaining(); }
   }
@@ -87,6 +98,8 @@ final class TestScopes {
     @Override public boolean isCancelled() { return false; }
     @Override public TaskCancelledException cancellation() { return null; }
     @Override public Registration onCancel(Handler<TaskCancelledException> hook) { return () -> true; }
+    @Override public Registration bind(Handler<TaskCancelledException> abort) { return () -> true; }
+    @Override public boolean isFinished() { return false; }
     @Override public Future<Void> sleep(Duration delay) { return vertx.timer(delay.toMillis()); }
 
     @Override
