@@ -52,9 +52,10 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "task '" + name() + "' passed its timeout of " + spec.timeout.toMillis() + " ms"))) {
-        timedOut = true;
+      if (cancelCause == null && !closed) {
+        timedOut = true; // before cancel(): its hooks may settle the work synchronously
+        cancel(new TaskCancelledException(CancelReason.DEADLINE,
+          "task '" + name() + "' passed its timeout of " + spec.timeout.toMillis() + " ms"));
       }
     }
 

@@ -42,7 +42,11 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    parentHook = parent.onCancel(this::cancel);
+    if (parent.closed) {
+      return Future.failedFuture(parent.closedCause());
+    }
+    parentHook = parent.attachChild(this::cancel);
+    group.attach(); // the group completes only after this work settles, awaited or not
     group.deadlines.add(deadline, spec.nanos);
     Future<T> work;
     try {
@@ -88,14 +92,16 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     } else {
       promise.fail(error);
     }
+    group.detach();
   }
 
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"))) {
-        timedOut = true;
+      if (cancelCause == null && !closed) {
+        timedOut = true; // before cancel(): its hooks may settle the work synchronously
+        cancel(new TaskCancelledException(CancelReason.DEADLINE,
+          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"));
       }
     }
 

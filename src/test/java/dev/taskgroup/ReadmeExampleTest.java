@@ -1,0 +1,51 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The README's example compiles, runs, and stays word for word what the README shows. */
+class ReadmeExampleTest extends VertxTest {
+
+  private Future<JsonObject> fetch(TaskScope scope, String path) {
+    return scope.sleep(Duration.ofMillis(5)).map(v -> new JsonObject().put("path", path));
+  }
+
+  private Future<List<JsonObject>> example() {
+    // readme-example-start
+    TaskFn<JsonObject> profile = scope -> fetch(scope, "/profile/42");
+    TaskFn<JsonObject> orders = scope -> fetch(scope, "/orders/42");
+    Future<List<JsonObject>> page = TaskGroup.all(vertx, List.of(
+        profile.withTimeout(Duration.ofMillis(300)),   // a timeout cancels the call itself
+        orders.withTimeout(Duration.ofMillis(500))));  // a failure cancels the other call
+    // readme-example-end
+    return page;
+  }
+
+  @Test
+  void readmeExampleRunsAndReturnsBothResultsInOrder() {
+    assertThat(await(example())).extracting(json -> json.getString("path")).containsExactly("/profile/42", "/orders/42");
+  }
+
+  @Test
+  void readmeShowsExactlyTheExampleThisTestCompiles() throws IOException {
+    String source = Files.readString(Path.of("src/test/java/dev/taskgroup/ReadmeExampleTest.java"));
+    String compiled = source.substring(source.indexOf("// readme-example-start") + "// readme-example-start".length(),
+        source.indexOf("    // readme-example-end"));
+    String readme = Files.readString(Path.of("README.md"));
+    String block = readme.substring(readme.indexOf("```java", readme.indexOf("readme-example:")) + "```java".length());
+    block = block.substring(0, block.indexOf("```"));
+    assertThat(normalize(block)).isEqualTo(normalize(compiled));
+  }
+
+  private static String normalize(String code) {
+    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
+  }
+}
