@@ -361,9 +361,9 @@ public final class Gateway extends VerticleBase {
         return Future.failedFuture(scope.cancellation());
       }
       if (cause instanceof TaskCancelledException && ((TaskCancelledException) cause).reason() == CancelReason.DEADLINE) {
-        // Our own scope is live, so this deadline is the call's timeout. TimeoutScope turns it into
-        // a TaskTimeoutException only when the work settles after cancel() returns; an HTTP helper
-        // that fails synchronously inside its cancel hook gets the raw cancellation through.
+        // Our own scope is live, so this deadline is the call's timeout. Defensive: the core turns
+        // it into a TaskTimeoutException (before 5b2ca83 a helper failing synchronously inside its
+        // cancel hook let the raw cancellation through, and a timeout read as "cancelled").
         cause = new TaskTimeoutException("task", name, upstream.timeout());
       } else if (cause instanceof CancellationException) {
         metrics.upstreamCall(name, "cancelled");
