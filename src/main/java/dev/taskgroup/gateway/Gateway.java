@@ -137,6 +137,12 @@ public final class Gateway extends VerticleBase {
     return Future.join(closing);
   }
 
+  @Override
+  public String toString() {
+    return "Gateway[port=" + actualPort() + ", routes=" + config.routes().size()
+        + ", upstreams=" + config.upstreams().keySet() + "]";
+  }
+
   // ---- routing --------------------------------------------------------------------------------
 
   private void handle(HttpServerRequest req) {
@@ -265,6 +271,11 @@ public final class Gateway extends VerticleBase {
           group.cancel(); // a clean exit: every call's upstream request is reset
         }
       });
+      if (resp.closed()) { // gone before we could listen: start nothing
+        clientGone[0] = true;
+        group.cancel();
+        return Future.succeededFuture();
+      }
       for (int i = 0; i < calls.size(); i++) {
         slots[i] = new Slot();
         GatewayConfig.Call call = calls.get(i);

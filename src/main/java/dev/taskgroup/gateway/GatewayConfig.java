@@ -167,6 +167,9 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
       if (name.isBlank()) {
         throw new ConfigException(path, "an upstream needs a non-empty name");
       }
+      if (name.equals("errors")) {
+        throw new ConfigException(path, "'errors' is reserved: a partial answer uses that field to name failed calls");
+      }
       JsonObject u = objectValue(o.getValue(name), path);
       onlyKeys(u, path, "url", "timeoutMs", "maxConnections");
       Object rawUrl = u.getValue("url");

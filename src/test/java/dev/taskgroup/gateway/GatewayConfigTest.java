@@ -182,6 +182,13 @@ class GatewayConfigTest {
     }
 
     @Test
+    void anUpstreamNamedErrors() {
+      JsonObject config = with(c -> c.getJsonObject("upstreams").put("errors", new JsonObject().put("url", "http://127.0.0.1:9/")));
+
+      assertRefused(config, "upstreams.errors", "reserved");
+    }
+
+    @Test
     void anUnknownField() {
       assertRefused(with(c -> upstream(c, "recs").put("timeoutMS", 150)), "upstreams.recs.timeoutMS", "unknown field");
     }
