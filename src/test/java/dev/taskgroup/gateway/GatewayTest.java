@@ -14,6 +14,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -102,11 +107,14 @@ class GatewayTest {
   }
 
   private Reply send(RequestOptions options, Buffer body) {
+    return Await.result(sendAsync(options, body));
+  }
+
+  private Future<Reply> sendAsync(RequestOptions options, Buffer body) {
     options.setHost("127.0.0.1").setPort(port);
-    Future<Reply> reply = client.request(options)
+    return client.request(options)
         .compose(req -> body == null ? req.send() : req.send(body))
         .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())));
-    return Await.result(reply);
   }
 
   private static long millisBetween(long fromNanos, long toNanos) {
@@ -202,6 +210,64 @@ class GatewayTest {
       long profileAnswered = Await.result(profile.answered);
       long ordersArrived = Await.result(orders.arrived);
       assertThat(ordersArrived).isGreaterThan(profileAnswered);
+    }
+  }
+
+  @Nested
+  class ConnectionPools {
+    @Test
+    void maxConnectionsBoundsTheRequestsInFlightToOneUpstream() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{}", 100);
+      startGateway(upstreamsOf(profile, 2000).put("profile", new JsonObject().put("url", profile.url()).put("maxConnections", 1)),
+          route(3000, required(profile)));
+
+      Future<Reply> first = sendAsync(new RequestOptions().setURI("/api/dashboard/1"), null);
+      Future<Reply> second = sendAsync(new RequestOptions().setURI("/api/dashboard/2"), null);
+      Await.result(Future.all(first, second));
+      assertThat(List.of(first.result().status(), second.result().status())).containsExactly(200, 200);
+
+      assertThat(profile.requests).hasSize(2);
+      long firstAnswered = Await.result(profile.answered);
+      assertThat(profile.requests.get(1).arrivedNanos()).isGreaterThan(firstAnswered);
+    }
+  }
+
+  @Nested
+  class WithTheSimulator {
+    @Test
+    void answersTheDashboardFromSimulatedUpstreamsStartedInTheSameProcess() throws Exception {
+      int[] ports = freePorts(3);
+      JsonObject config = new JsonObject(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
+      config.getJsonObject("http").put("port", 0);
+      String[] names = {"profile", "orders", "recs"};
+      for (int i = 0; i < names.length; i++) {
+        JsonObject u = config.getJsonObject("upstreams").getJsonObject(names[i]);
+        u.put("url", u.getString("url").replaceFirst(":\\d+/", ":" + ports[i] + "/")).put("timeoutMs", 2000);
+        config.getJsonObject("simulator").getJsonObject("upstreams").getJsonObject(names[i])
+            .put("port", ports[i]).put("failureRate", 0.0).put("latencyMs", new JsonObject().put("min", 0).put("max", 5));
+      }
+      config.getJsonArray("routes").getJsonObject(0).put("deadlineMs", 3000);
+      GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+      port = started.gateway().actualPort();
+
+      assertThat(get("/health").status()).isEqualTo(200);
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().fieldNames()).containsExactly("profile", "orders", "recs");
+      assertThat(reply.json().getJsonObject("profile").getString("path")).isEqualTo("/profile/42");
+      assertThat(reply.json().getJsonArray("recs")).isNotEmpty();
+    }
+
+    private int[] freePorts(int n) throws IOException {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+          ports[i] = socket.getLocalPort();
+        }
+      }
+      return ports;
     }
   }
 

@@ -30,7 +30,7 @@ final class TestUpstream {
   final CompletableFuture<Long> arrived = new CompletableFuture<>();
   /** Completes with {@link System#nanoTime()} when a request's connection closes before its answer. */
   final CompletableFuture<Long> aborted = new CompletableFuture<>();
-  /** Completes with {@link System#nanoTime()} when the first answer has been written. */
+  /** Completes with {@link System#nanoTime()} just before the first answer is written. */
   final CompletableFuture<Long> answered = new CompletableFuture<>();
 
   private TestUpstream(Vertx vertx, String name) {
@@ -69,8 +69,8 @@ final class TestUpstream {
       HttpServerResponse resp = req.response();
       Runnable reply = () -> {
         if (!resp.closed() && !resp.ended()) {
+          answered.complete(System.nanoTime()); // before end(): the gateway may act on it at once
           resp.setStatusCode(status).putHeader("content-type", "application/json").end(body);
-          answered.complete(System.nanoTime());
         }
       };
       if (delayMs <= 0) {
