@@ -69,6 +69,12 @@ import java.util.concurrent.CancellationException;
  * and HEAD; other methods get 405 with {@code Allow}. Unknown paths get 404. Every error body is
  * JSON with an {@code error} field.
  *
+ * <h2>Design choices</h2>
+ * Routing uses the core {@code HttpServer}, not vertx-web's {@code Router}: a route is one pattern
+ * match and two methods, so the extra dependency would buy nothing. Each call's result is kept in
+ * a slot and the answer is built once the group has settled, rather than by the body awaiting
+ * {@code Future.all} of the tasks: a body failing with a task's error would report it twice.
+ *
  * <h2>Threads</h2>
  * One instance, one event loop: the request handler, every group and every metric update run on
  * this verticle's context.
