@@ -44,6 +44,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private int spawned; // spawn counter: names and pattern indexes
   private int running; // tasks started and not settled
   private int queued; // PENDING tasks in the queue (cancelled ones may linger there, skipped)
+  private int attached; // nested groups and inner timeouts running in this group's scopes
   private ArrayDeque<TaskImpl<?>> queue; // created at the first spawn past the limit
   private boolean draining; // trampoline: starting queued tasks never recurses
   private boolean cancelling; // inside cancel(): completion waits until the hooks have run
@@ -89,15 +90,17 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private void begin(Function<TaskGroup, Future<R>> body) {
     if (parent != null) {
-      TaskCancelledException cause = parent.cancelCause;
-      if (cause != null) { // the body never runs in a scope that is already cancelled
+      TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
+          : parent.closed ? parent.closedCause() : null;
+      if (cause != null) { // the body never runs in a scope that is cancelled or finished
         state = State.COMPLETED;
         close();
         promise.fail(cause);
         return;
       }
-      parentHook = parent.onCancel(c -> cancel(new TaskCancelledException(CancelReason.PARENT_CANCELLED,
+      parentHook = parent.attachChild(c -> cancel(new TaskCancelledException(CancelReason.PARENT_CANCELLED,
           "task group '" + name + "' was cancelled by its enclosing scope '" + parent.scopeName() + "': " + c.getMessage())));
+      parent.group.attach(); // the enclosing group completes only after this one
     }
     if (timeout != null) {
       deadline = new GroupDeadline();
@@ -219,6 +222,17 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     if (sink != null) {
       sink.settled(t);
     }
+    maybeComplete();
+  }
+
+  /** Work started in one of this group's scopes, outside any task's own future, is running. */
+  void attach() {
+    attached++;
+  }
+
+  /** Attached work has settled. */
+  void detach() {
+    attached--;
     maybeComplete();
   }
 
@@ -373,14 +387,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
   }
 
-  TaskCancelledException closedCause() {
-    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "task group '" + name + "' has completed");
-  }
-
   // ---- completion -----------------------------------------------------------------------------
 
   private void maybeComplete() {
-    if (state == State.COMPLETED || cancelling || !bodyDone || running > 0 || queued > 0) {
+    if (state == State.COMPLETED || cancelling || !bodyDone || running > 0 || queued > 0 || attached > 0) {
       return;
     }
     state = State.COMPLETED;
@@ -397,6 +407,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       promise.complete(bodyResult);
     } else {
       promise.fail(failure);
+    }
+    if (parent != null) {
+      parent.group.detach();
     }
   }
 
@@ -435,7 +448,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   public String toString() {
     TaskCancelledException cause = cancelCause;
     return "TaskGroup[" + name + ", " + state + ", running=" + running + ", queued=" + queued
-        + ", errors=" + errorCount() + (cause != null ? ", cancelled (" + cause.reason() + ")" : "") + "]";
+        + (attached > 0 ? ", nested=" + attached : "") + ", errors=" + errorCount() + (cause != null ? ", cancelled (" + cause.reason() + ")" : "") + "]";
   }
 
   private final class GroupDeadline extends Deadlines.Node {

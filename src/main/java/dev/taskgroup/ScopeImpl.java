@@ -89,34 +89,68 @@ abstract class ScopeImpl implements TaskScope {
     return true;
   }
 
-  /** The owner finished: pending hooks are dropped without running (they guard nothing now). */
+  /**
+   * The owner finished. Work still attached to the scope (a nested group, an inner timeout, a
+   * sleep nobody awaited) is cancelled with reason {@link CancelReason#SCOPE_CLOSED}: nothing
+   * started in a scope outlives it. User hooks are dropped without running: they guard nothing now.
+   */
   void close() {
     closed = true;
-    Hook h = hooks;
-    hooks = null;
-    lastHook = null;
-    while (h != null) {
-      Hook next = h.next;
-      h.scope = null;
-      h.prev = null;
-      h.next = null;
-      h = next;
+    TaskCancelledException closing = null;
+    Hook h;
+    while ((h = hooks) != null) { // take the head each time: a child's cancellation may remove others
+      unlink(h);
+      if (h.child) {
+        if (closing == null) {
+          closing = closedCause();
+        }
+        group.runHook(h.handler, closing);
+      }
     }
+  }
+
+  /** {@return the cancellation given to work that is started in, or outlives, a finished scope} */
+  TaskCancelledException closedCause() {
+    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "'" + scopeName() + "' has finished");
   }
 
   @Override
   public Registration onCancel(Handler<TaskCancelledException> hook) {
     Objects.requireNonNull(hook, "hook");
     group.checkOnContext("onCancel");
+    return register(hook, false);
+  }
+
+  @Override
+  public Registration bind(Handler<TaskCancelledException> abort) {
+    Objects.requireNonNull(abort, "abort");
+    group.checkOnContext("bind");
+    return register(abort, true);
+  }
+
+  @Override
+  public boolean isFinished() {
+    return closed;
+  }
+
+  /** Attaches work started in this scope: cancelled with the scope, and when the scope closes. */
+  Registration attachChild(Handler<TaskCancelledException> cancel) {
+    return register(cancel, true);
+  }
+
+  private Registration register(Handler<TaskCancelledException> hook, boolean child) {
     TaskCancelledException cause = cancelCause;
     if (cause != null) {
       group.runHook(hook, cause);
       return Hook.GONE;
     }
     if (closed) {
+      if (child) { // bound work cannot start in a finished scope
+        group.runHook(hook, closedCause());
+      }
       return Hook.GONE;
     }
-    Hook h = new Hook(this, hook);
+    Hook h = new Hook(this, hook, child);
     h.prev = lastHook;
     if (lastHook == null) {
       hooks = h;
@@ -162,14 +196,14 @@ abstract class ScopeImpl implements TaskScope {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    if (group.state == GroupImpl.State.COMPLETED) {
-      return Future.failedFuture(group.closedCause());
+    if (closed) {
+      return Future.failedFuture(closedCause());
     }
     if (delay.isZero()) {
       return Future.succeededFuture();
     }
     Sleep sleep = new Sleep(VertxContexts.promise(group.context));
-    sleep.hook = onCancel(sleep);
+    sleep.hook = attachChild(sleep);
     group.deadlines.add(sleep, Durations.toNanos(delay));
     return sleep.promise.future();
   }
@@ -189,12 +223,14 @@ abstract class ScopeImpl implements TaskScope {
 
     ScopeImpl scope; // null once run, removed or dropped
     final Handler<TaskCancelledException> handler;
+    final boolean child; // work attached to the scope: cancelled when the scope closes, too
     Hook prev;
     Hook next;
 
-    Hook(ScopeImpl scope, Handler<TaskCancelledException> handler) {
+    Hook(ScopeImpl scope, Handler<TaskCancelledException> handler, boolean child) {
       this.scope = scope;
       this.handler = handler;
+      this.child = child;
     }
 
     @Override

@@ -42,7 +42,11 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    parentHook = parent.onCancel(this::cancel);
+    if (parent.closed) {
+      return Future.failedFuture(parent.closedCause());
+    }
+    parentHook = parent.attachChild(this::cancel);
+    group.attach(); // the group completes only after this work settles, awaited or not
     group.deadlines.add(deadline, spec.nanos);
     Future<T> work;
     try {
@@ -78,16 +82,13 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     parentHook.remove();
     close();
     if (timedOut && error instanceof CancellationException) {
-      if (spec.hasFallback) {
-        promise.complete(spec.fallback);
-      } else {
-        promise.fail(new TaskTimeoutException("task", scopeName(), spec.timeout));
-      }
+      spec.timedOut(scopeName()).onComplete(promise);
     } else if (error == null) {
       promise.complete(value);
     } else {
       promise.fail(error);
     }
+    group.detach();
   }
 
   private final class Deadline extends Deadlines.Node {
@@ -95,8 +96,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     void expire() {
       if (cancelCause == null && !closed) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"));
+        cancel(spec.deadlineCancellation(scopeName()));
       }
     }
 

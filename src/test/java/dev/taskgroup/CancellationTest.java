@@ -295,6 +295,65 @@ class CancellationTest extends VertxTest {
   }
 
   @Nested
+  class BoundOperations {
+    @Test
+    void boundOperationIsAbortedWhenTheScopeIsCancelled() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> {
+        group.spawn(scope -> {
+          scope.bind(c -> reason.set(c.reason()));
+          return untilCancelled().run(scope);
+        });
+        group.cancel();
+        return Future.succeededFuture();
+      }));
+      assertThat(reason.get()).isEqualTo(CancelReason.EXPLICIT);
+    }
+
+    @Test
+    void boundOperationNobodyAwaitsIsAbortedWhenItsTaskFinishes() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        scope.bind(c -> reason.set(c.reason()));
+        return Future.succeededFuture("finished without awaiting the operation");
+      }).future()));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void removedBindingIsNeverAborted() {
+      AtomicBoolean aborted = new AtomicBoolean();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        assertThat(scope.bind(c -> aborted.set(true)).remove()).isTrue();
+        return Future.succeededFuture();
+      }).future()));
+      assertThat(aborted).isFalse();
+    }
+
+    @Test
+    void bindingToAFinishedScopeAbortsAtOnce() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().map(v -> {
+        assertThat(finished.get().isFinished()).isTrue();
+        finished.get().bind(c -> reason.set(c.reason()));
+        return v;
+      })));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void scopeIsNotFinishedWhileItsTaskRuns() {
+      boolean finishedWhileRunning = await(TaskGroup.run(vertx, group ->
+          group.spawn(scope -> Future.succeededFuture(scope.isFinished())).future()));
+      assertThat(finishedWhileRunning).isFalse();
+    }
+  }
+
+  @Nested
   class Sleeping {
     @Test
     void sleepEndsEarlyWithTheCancellationWhenTheScopeIsCancelled() {
@@ -348,6 +407,30 @@ class CancellationTest extends VertxTest {
     }
 
     @Test
+    void sleepNobodyAwaitsEndsWhenItsTaskFinishes() {
+      ManualTimers clock = new ManualTimers();
+      AtomicReference<Future<Void>> sleep = new AtomicReference<>();
+      AtomicReference<Boolean> endedWithTheTask = new AtomicReference<>();
+      await(TaskGroup.run(vertx, clock.options(), group -> group.spawn(scope -> {
+        sleep.set(scope.sleep(Duration.ofHours(1)));
+        return Future.succeededFuture("done");
+      }).future().onSuccess(v -> endedWithTheTask.set(sleep.get().failed()))));
+      assertThat(endedWithTheTask.get()).isTrue();
+      assertThat(clock.pending()).isZero();
+    }
+
+    @Test
+    void sleepOnAFinishedTasksScopeFailsAtOnce() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      Future<Void> sleep = await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().map(v -> finished.get().sleep(Duration.ofSeconds(1)))));
+      assertThat(sleep.failed()).isTrue();
+      assertThat(sleep.cause()).isInstanceOf(TaskCancelledException.class).hasMessageContaining("has finished");
+    }
+
+    @Test
     void unawaitedSleepEndsWhenItsGroupCompletes() {
       ManualTimers clock = new ManualTimers();
       AtomicReference<Future<Void>> sleep = new AtomicReference<>();
@@ -374,11 +457,13 @@ class CancellationTest extends VertxTest {
           });
           return Future.succeededFuture();
         }));
+        Promise<Void> cancelled = Promise.promise();
         outer.context().runOnContext(v -> {
           outer.cancel();
           events.add("cancel returned");
+          cancelled.complete();
         });
-        return Future.succeededFuture();
+        return cancelled.future(); // the group completes only once the body has seen cancel() return
       }));
       assertThat(events).containsExactly("grandchild cancelled: PARENT_CANCELLED", "cancel returned");
     }
@@ -425,6 +510,71 @@ class CancellationTest extends VertxTest {
         return Future.succeededFuture();
       }));
       assertThat(outerSibling.get().state()).isEqualTo(TaskState.CANCELLED);
+    }
+
+    @Test
+    void nestedGroupNobodyAwaitsStillHoldsItsEnclosingGroupOpen() {
+      List<String> order = new ArrayList<>();
+      await(TaskGroup.run(vertx, outer -> {
+        TaskGroup.run(outer, inner -> inner.spawn(s -> s.sleep(Duration.ofMillis(20)).map("inner done")).future())
+            .onSuccess(order::add);
+        return Future.succeededFuture();
+      }).onSuccess(v -> order.add("outer done")));
+      assertThat(order).containsExactly("inner done", "outer done");
+    }
+
+    @Test
+    void nestedGroupLeftRunningByAFinishedTaskIsCancelledAsScopeClosed() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      AtomicReference<Throwable> nested = new AtomicReference<>();
+      await(TaskGroup.run(vertx, outer -> {
+        outer.spawn(scope -> {
+          TaskGroup.run(scope, inner -> {
+            inner.spawn(s -> {
+              s.onCancel(c -> reason.set(c.reason()));
+              return untilCancelled().run(s);
+            });
+            return Future.succeededFuture();
+          }).onFailure(nested::set);
+          return Future.succeededFuture("returned without awaiting its nested group");
+        });
+        return Future.succeededFuture();
+      }));
+      assertThat(reason.get()).isEqualTo(CancelReason.PARENT_CANCELLED);
+      assertThat(nested.get()).isInstanceOf(TaskCancelledException.class)
+          .hasMessageContaining("has finished");
+    }
+
+    @Test
+    void innerTimeoutNobodyAwaitsStillHoldsTheGroupOpenUntilItSettles() {
+      List<String> order = new ArrayList<>();
+      TaskFn<String> bounded = ((TaskFn<String>) s -> s.sleep(Duration.ofMillis(20)).map("inner"))
+          .withTimeout(Duration.ofSeconds(5));
+      await(TaskGroup.run(vertx, group -> {
+        try {
+          bounded.run(group).onSuccess(order::add); // started in the group's scope, not awaited
+        } catch (Exception e) {
+          return Future.failedFuture(e);
+        }
+        return Future.succeededFuture();
+      }).onSuccess(v -> order.add("group")));
+      assertThat(order).containsExactly("inner", "group");
+    }
+
+    @Test
+    void nestedGroupStartedInAFinishedTasksScopeNeverRunsItsBody() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      AtomicBoolean bodyRan = new AtomicBoolean();
+      Throwable error = await(TaskGroup.run(vertx, outer -> outer.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().compose(v -> TaskGroup.run(finished.get(), inner -> {
+        bodyRan.set(true);
+        return Future.succeededFuture();
+      }).transform(ar -> Future.succeededFuture(ar.cause())))));
+      assertThat(bodyRan).isFalse();
+      assertThat(error).isInstanceOf(TaskCancelledException.class)
+          .satisfies(e -> assertThat(((TaskCancelledException) e).reason()).isEqualTo(CancelReason.SCOPE_CLOSED));
     }
 
     @Test
