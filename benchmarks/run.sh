@@ -63,6 +63,8 @@ else
   echo "no JDK 25 at $JDK25: StructuredTaskScope row skipped"
 fi
 
+echo "uptime at the end: $(uptime)" >> "$OUT/machine.txt"
+
 {
   echo "# Summary of $(basename "$OUT")"
   echo; echo '```'; cat "$OUT/machine.txt"; echo '```'
