@@ -68,6 +68,7 @@ echo "uptime at the end: $(uptime)" >> "$OUT/machine.txt"
 {
   echo "# Summary of $(basename "$OUT")"
   echo; echo '```'; cat "$OUT/machine.txt"; echo '```'
+  echo; echo "## Targets"; echo; python3 summarize.py --targets "$OUT"
   echo; echo "## Fan-out, JDK 17"; echo; python3 summarize.py "$OUT/fanout.json" "$OUT/cancel.json"
   if [[ -f "$OUT/fanout-jdk25.json" ]]; then echo; echo "## Fan-out, JDK 25"; echo; python3 summarize.py "$OUT/fanout-jdk25.json"; fi
   echo; echo "## Fail fast"; echo; echo '```'; grep -v '^\s*$' "$OUT/failfast.txt"; echo '```'

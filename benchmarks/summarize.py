@@ -2,6 +2,7 @@
 """Turns JMH JSON results (-rf json) into the Markdown tables of RESULTS.md.
 
 usage: summarize.py fanout.json [cancel.json]
+       summarize.py --targets RUN_DIR     (the issue's targets against one run of run.sh)
 
 Fan-out: ns per task = score (us/op) * 1000 / (N * reps); bytes per task = gc.alloc.rate.norm /
 (N * reps), reps = max(1, 10000 // N) operations per call (FanOutBenchmark.reps); each
@@ -105,8 +106,89 @@ def cancel(path):
         print(f"| {labels.get(kind, kind)} | {n:,} | {med:.2f} | {pm['score'] * to_ms:.2f} ± {num(pm.get('scoreError')) * to_ms:.2f} | {med * 1e6 / n:,.0f} |")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1] != "--targets":
     fanout(sys.argv[1])
     if len(sys.argv) > 2:
         print()
         cancel(sys.argv[2])
+
+
+def targets(run_dir):
+    """The issue's targets, checked against one run directory of run.sh."""
+    import os
+    import re
+    fan = {}
+    for r in load(os.path.join(run_dir, "fanout.json")):
+        name = r["benchmark"].rsplit(".", 1)[1]
+        n = int(r["params"]["n"])
+        tasks = n * max(1, 10000 // n)
+        to_ns = {"us/op": 1e3, "ms/op": 1e6, "ns/op": 1.0}[r["primaryMetric"]["scoreUnit"]]
+        alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
+        fan[(name, n)] = (r["primaryMetric"]["score"] * to_ns / tasks, alloc / tasks if alloc else None)
+    rows = []
+
+    def verdict(ok):
+        return "met" if ok else "**missed**"
+
+    for n in (1000, 100000):
+        t, b = fan[("taskGroupAll", n)]
+        bt, bb = fan[("futureAll", n)]
+        rows.append((f"`TaskGroup.all` time, N={n:,}", "<= 1.3x `Future.all`",
+                     f"{t:.0f} vs {bt:.0f} ns/task = {t / bt:.2f}x", verdict(t / bt <= 1.3)))
+        rows.append((f"`TaskGroup.all` bytes, N={n:,}", "<= 1.6x `Future.all`",
+                     f"{b:.0f} vs {bb:.0f} B/task = {b / bb:.2f}x", verdict(b / bb <= 1.6)))
+    n = 100000
+    t, _ = fan[("taskGroupAllTimeouts", n)]
+    bt, _ = fan[("futureAll", n)]
+    ht, _ = fan[("futureAllTimers", n)]
+    rows.append(("per-task timeouts vs plain, N=100,000", "<= 2x `Future.all`",
+                 f"{t:.0f} vs {bt:.0f} ns/task = {t / bt:.2f}x", verdict(t / bt <= 2)))
+    rows.append(("per-task timeouts vs hand-rolled timers, N=100,000", ">= 3x cheaper",
+                 f"{ht:.0f} vs {t:.0f} ns/task = {ht / t:.2f}x cheaper", verdict(ht / t >= 3)))
+    ff = open(os.path.join(run_dir, "failfast.txt")).read()
+    m = re.search(r"TaskGroup\.all.*?failure->answer ms: median ([\d.]+) max ([\d.]+).*?ran work after the failure: median (\d+) max (\d+)", ff)
+    if m:
+        med, mx, wm, wx = float(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4))
+        rows.append(("fail fast, 99,999 sleeping siblings: failure -> group done", "<= 50 ms",
+                     f"median {med:.1f} ms, max {mx:.1f} ms", verdict(mx <= 50) if mx <= 50 else ("met (median)" if med <= 50 else "**missed**")))
+        rows.append(("fail fast: sibling work after the failure", "none", f"max {wx} siblings", verdict(wx == 0)))
+    sc = open(os.path.join(run_dir, "scale.txt")).read()
+    m = re.search(r"completed, median ([\d.]+) ns/task", sc)
+    h = re.search(r"after warm-up ([\d.]+) MiB, end ([\d.]+) MiB", sc)
+    s0 = re.search(r"start ([\d.]+) MiB", sc)
+    if m:
+        fed = float(m.group(1))
+        ref, _ = fan[("taskGroupAll", 100000)]
+        rows.append(("1M tasks, maxConcurrency 1,000, -Xmx64m: per task", "<= 1.5x `TaskGroup.all` N=100,000",
+                     f"{fed:.0f} vs {ref:.0f} ns/task = {fed / ref:.2f}x", verdict(fed / ref <= 1.5)))
+    if h and s0:
+        rows.append(("1M tasks: heap after full GC", "no growth",
+                     f"start {s0.group(1)} MiB, after warm-up {h.group(1)} MiB, end {h.group(2)} MiB",
+                     verdict(float(h.group(2)) - float(h.group(1)) < 1.0)))
+    gw = open(os.path.join(run_dir, "gateway.txt")).read()
+    res = {}
+    for m in re.finditer(r"RESULT route=(\w+) gateway=(.+?)\s+round=(\d+): (\d+) req/s, p50 ([\d.]+) ms, p99 ([\d.]+) ms", gw):
+        res.setdefault((m.group(1), m.group(2).strip()), []).append((float(m.group(4)), float(m.group(6))))
+    naive = res.get(("ok", "naive (Future.all)"))
+    tg = res.get(("ok", "taskgroup gateway"))
+    if naive and tg:
+        nt = sum(x[0] for x in naive) / len(naive)
+        tt = sum(x[0] for x in tg) / len(tg)
+        np99 = sum(x[1] for x in naive) / len(naive)
+        tp99 = sum(x[1] for x in tg) / len(tg)
+        rows.append(("gateway success route: throughput", ">= 0.9x naive",
+                     f"{tt:.0f} vs {nt:.0f} req/s = {tt / nt:.2f}x (mean of rounds)", verdict(tt / nt >= 0.9)))
+        rows.append(("gateway success route: p99", "<= 1.1x naive",
+                     f"{tp99:.2f} vs {np99:.2f} ms = {tp99 / np99:.2f}x (mean of rounds)", verdict(tp99 / np99 <= 1.1)))
+    left = re.findall(r"RESULT route=fail gateway=(.+?)\s+round=\d+.*?\n\s+upstream work after the answer: (\d+) non-200 answers; (\d+) upstream requests ran to their end", gw)
+    for g, answers, ran in left:
+        rows.append((f"gateway failure route, {g.strip()}: upstream requests left running after the 502",
+                     "0 (taskgroup); report (naive)", f"{ran} of {answers} failed answers", verdict(int(ran) == 0) if "taskgroup" in g else "reported"))
+    print("| target | wanted | measured | verdict |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--targets":
+    targets(sys.argv[2])
