@@ -18,6 +18,7 @@ ORDER = [
     ("taskGroupAll", "`TaskGroup.all`"),
     ("taskGroupGather", "`TaskGroup.gather`"),
     ("taskGroupSpawn", "group, `spawn` in a loop"),
+    ("taskGroupFed", "group, `maxConcurrency` 1,000, each finishing task spawns the next"),
     ("taskGroupAllTimeouts", "`TaskGroup.all` + per-task `withTimeout`"),
     ("futureAllTimers", "`Future.all` + hand-rolled `setTimer`/`cancelTimer`"),
     ("completableFutureAllOf", "`CompletableFuture.allOf`"),
@@ -152,6 +153,11 @@ def targets(run_dir):
         rows.append(("fail fast, 99,999 sleeping siblings: failure -> group done", "<= 50 ms",
                      f"median {med:.1f} ms, max {mx:.1f} ms", verdict(mx <= 50) if mx <= 50 else ("met (median)" if med <= 50 else "**missed**")))
         rows.append(("fail fast: sibling work after the failure", "none", f"max {wx} siblings", verdict(wx == 0)))
+    if ("taskGroupFed", 100000) in fan:
+        ft, _ = fan[("taskGroupFed", 100000)]
+        at, _ = fan[("taskGroupAll", 100000)]
+        rows.append(("(diagnostic) the fed pattern in a 2 GiB heap, N=100,000", "",
+                     f"{ft:.0f} vs `TaskGroup.all` {at:.0f} ns/task = {ft / at:.2f}x", ""))
     sc = open(os.path.join(run_dir, "scale.txt")).read()
     m = re.search(r"completed, median ([\d.]+) ns/task", sc)
     h = re.search(r"after warm-up ([\d.]+) MiB, end ([\d.]+) MiB", sc)

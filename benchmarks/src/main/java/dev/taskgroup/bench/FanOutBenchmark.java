@@ -2,6 +2,7 @@ package dev.taskgroup.bench;
 
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
+import dev.taskgroup.TaskGroupOptions;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -47,6 +48,7 @@ public class FanOutBenchmark {
   /** Long enough never to fire during an operation. */
   static final Duration TIMEOUT = Duration.ofSeconds(60);
   static final long TIMEOUT_MS = TIMEOUT.toMillis();
+  static final TaskGroupOptions FED = new TaskGroupOptions().setName("fed").setMaxConcurrency(1000);
 
   @Param({"10", "1000", "100000"})
   public int n;
@@ -170,6 +172,35 @@ public class FanOutBenchmark {
       }
       return Future.succeededFuture();
     }));
+  }
+
+  /**
+   * N tasks fed through a group with {@code maxConcurrency} 1,000, each finishing task spawning the
+   * next: {@link ScaleMain}'s pattern (which runs a million of them in 64 MiB), here in the same big
+   * heap as the other rows, so the cost of the path (queue, drain, the feeding continuation) shows
+   * apart from the heap's.
+   */
+  @Benchmark
+  public Object taskGroupFed() {
+    return loop.await(reps, () -> {
+      int[] spawned = new int[1];
+      return TaskGroup.run(vertx, FED, group -> {
+        @SuppressWarnings("unchecked")
+        TaskFn<Integer>[] next = new TaskFn[1];
+        next[0] = scope -> {
+          int k = spawned[0]++;
+          return loop.task(k).andThen(ar -> {
+            if (spawned[0] < n) {
+              group.spawn(next[0]);
+            }
+          });
+        };
+        for (int i = 0; i < FED.getMaxConcurrency() && spawned[0] < n; i++) {
+          group.spawn(next[0]);
+        }
+        return Future.succeededFuture();
+      });
+    });
   }
 
   /** TaskGroup.all with a per-task timeout that never fires (same duration for all: one shared timer). */
