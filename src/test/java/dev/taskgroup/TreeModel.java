@@ -1,0 +1,197 @@
+package dev.taskgroup;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Random task trees for the properties: what each task does, its timeout, when the test cancels
+ * it; what each group's body does, its limit, its deadline. Pure data, built from a seed, so a
+ * failing try prints a tree that can be read and replayed.
+ *
+ * <p>Times are virtual milliseconds of a {@link ManualTimers} clock.
+ */
+final class TreeModel {
+  private TreeModel() {}
+
+  /** What a task's work does. */
+  enum Kind {
+    /** Succeeds after {@code delay} (at once when 0), cooperatively: a cancel ends it with the cancellation. */
+    SUCCEED,
+    /** Fails with its own error after {@code delay}, cooperatively. */
+    FAIL,
+    /** Throws from the task function. */
+    THROW,
+    /** Returns null instead of a future. */
+    RETURN_NULL,
+    /** Runs until its scope is cancelled, then ends with the cancellation. */
+    HANG,
+    /** Succeeds after {@code delay}; if cancelled first, ignores it for {@code grace} ms, then ends with {@code late}. */
+    STUBBORN,
+    /** After {@code delay}, spawns {@code children} into its own group, then succeeds. */
+    SPAWN,
+    /** Opens a nested group (via {@code TaskGroup.run(scope, ...)}) and ends with its outcome. */
+    NESTED
+  }
+
+  /** How a stubborn task ends once its grace is over. */
+  enum Late { SUCCEED, FAIL, CANCELLED }
+
+  /** What a group's body does. */
+  enum Body {
+    /** Returns a succeeded future at once. */
+    SUCCEED_NOW,
+    /** Sleeps {@code bodyDelay} on the group's scope, then succeeds. */
+    SUCCEED_AFTER,
+    /** Sleeps {@code bodyDelay}, then fails with its own error. */
+    FAIL_AFTER,
+    /** Runs until the group is cancelled. */
+    HANG,
+    /** Returns the future of its first task (passing on its result, error or cancellation). */
+    AWAIT_FIRST_TASK
+  }
+
+  record Node(String name, Kind kind, int delay, int grace, Late late, Integer timeout, boolean fallback,
+              Integer cancelAt, List<Node> children, Group nested) {
+    @Override
+    public String toString() {
+      StringBuilder sb = new StringBuilder(name).append(':').append(kind);
+      if (kind == Kind.SUCCEED || kind == Kind.FAIL || kind == Kind.SPAWN || kind == Kind.STUBBORN) {
+        sb.append('@').append(delay);
+      }
+      if (kind == Kind.STUBBORN) {
+        sb.append("+grace").append(grace).append("->").append(late);
+      }
+      if (timeout != null) {
+        sb.append(" timeout=").append(timeout).append(fallback ? "(fallback)" : "");
+      }
+      if (cancelAt != null) {
+        sb.append(" cancel@").append(cancelAt);
+      }
+      if (kind == Kind.SPAWN) {
+        sb.append(' ').append(children);
+      }
+      if (nested != null) {
+        sb.append(' ').append(nested);
+      }
+      return sb.toString();
+    }
+  }
+
+  record Group(String name, int maxConcurrency, Integer deadline, Integer cancelAt, Body body, int bodyDelay,
+               List<Node> children) {
+    @Override
+    public String toString() {
+      return "{" + name + " body=" + body + (body == Body.SUCCEED_AFTER || body == Body.FAIL_AFTER ? "@" + bodyDelay : "")
+          + (maxConcurrency != TaskGroupOptions.UNLIMITED ? " max=" + maxConcurrency : "")
+          + (deadline != null ? " deadline=" + deadline : "") + (cancelAt != null ? " cancel@" + cancelAt : "")
+          + " " + children + "}";
+    }
+
+    int size() {
+      int n = 0;
+      for (Node c : children) {
+        n += sizeOf(c);
+      }
+      return n;
+    }
+
+    private static int sizeOf(Node n) {
+      int s = 1;
+      for (Node c : n.children) {
+        s += sizeOf(c);
+      }
+      if (n.nested != null) {
+        s += n.nested.size();
+      }
+      return s;
+    }
+  }
+
+  /**
+   * Builds a tree: at most {@code maxDepth} levels of tasks below the root group (a spawned child
+   * or a nested group's task is one level down), at most {@code width} tasks per group, at most
+   * {@code budget} tasks in all.
+   */
+  static Group tree(long seed, int maxDepth, int width, int budget) {
+    return new Builder(new Random(seed), maxDepth, width, budget).group(0, "g");
+  }
+
+  /** A flat list of leaf tasks for the patterns (no spawning, no nesting). */
+  static List<Node> leaves(long seed, int count) {
+    Builder b = new Builder(new Random(seed), 0, count, count);
+    List<Node> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(b.node(0, "t" + i, false));
+    }
+    return out;
+  }
+
+  private static final class Builder {
+    final Random r;
+    final int maxDepth;
+    final int width;
+    int budget;
+
+    Builder(Random r, int maxDepth, int width, int budget) {
+      this.r = r;
+      this.maxDepth = maxDepth;
+      this.width = width;
+      this.budget = budget;
+    }
+
+    Group group(int level, String name) {
+      int max = r.nextInt(3) == 0 ? 1 + r.nextInt(4) : TaskGroupOptions.UNLIMITED;
+      Integer deadline = r.nextInt(3) == 0 ? 1 + r.nextInt(300) : null;
+      Integer cancelAt = r.nextInt(6) == 0 ? r.nextInt(300) : null;
+      Body body = Body.values()[r.nextInt(Body.values().length)];
+      int bodyDelay = r.nextInt(200);
+      List<Node> children = children(level, name);
+      return new Group(name, max, deadline, cancelAt, body, bodyDelay, children);
+    }
+
+    List<Node> children(int level, String prefix) {
+      int n = budget <= 0 ? 0 : r.nextInt(Math.min(width, budget) + 1);
+      budget -= n;
+      List<Node> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(node(level, prefix + "." + i, level < maxDepth));
+      }
+      return out;
+    }
+
+    Node node(int level, String name, boolean mayBranch) {
+      int w = r.nextInt(100);
+      Kind kind;
+      if (w < 28) {
+        kind = Kind.SUCCEED;
+      } else if (w < 40) {
+        kind = Kind.FAIL;
+      } else if (w < 45) {
+        kind = Kind.THROW;
+      } else if (w < 48) {
+        kind = Kind.RETURN_NULL;
+      } else if (w < 62) {
+        kind = Kind.HANG;
+      } else if (w < 76) {
+        kind = Kind.STUBBORN;
+      } else if (w < 88) {
+        kind = mayBranch ? Kind.SPAWN : Kind.SUCCEED;
+      } else {
+        kind = mayBranch ? Kind.NESTED : Kind.HANG;
+      }
+      int delay = r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(250);
+      if (kind == Kind.STUBBORN && delay == 0) {
+        delay = 1;
+      }
+      int grace = r.nextInt(100);
+      Late late = Late.values()[r.nextInt(Late.values().length)];
+      Integer timeout = r.nextInt(3) == 0 ? 1 + r.nextInt(300) : null;
+      boolean fallback = timeout != null && r.nextBoolean();
+      Integer cancelAt = r.nextInt(8) == 0 ? r.nextInt(300) : null;
+      List<Node> children = kind == Kind.SPAWN ? children(level + 1, name) : List.of();
+      Group nested = kind == Kind.NESTED ? group(level + 1, name + "/g") : null;
+      return new Node(name, kind, delay, grace, late, timeout, fallback, cancelAt, children, nested);
+    }
+  }
+}
