@@ -13,6 +13,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
@@ -63,5 +64,31 @@ class TaskTreeProperties {
     Statistics.label("groups").collect(run.groups.size() == 1 ? "1" : run.groups.size() < 4 ? "2-3" : "4+");
     Statistics.label("first cancel of root").collect(run.root.firstCause == null ? "none" : run.root.firstCause.reason());
     assertThat(blockedThreadEvents).as("blocked event-loop events").isEmpty();
+  }
+
+  @Provide
+  Arbitrary<List<TreeModel.Node>> leaves() {
+    return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(0, 30))
+        .as(TreeModel::leaves);
+  }
+
+  @Property
+  void patternsKeepInputOrderAndReportExactlyTheRealErrors(
+      @ForAll TreeRun.Pattern pattern, @ForAll("leaves") List<TreeModel.Node> tasks,
+      @ForAll @IntRange(min = 1, max = 6) int limit, @ForAll boolean limited,
+      @ForAll @IntRange(min = 1, max = 300) int deadline, @ForAll boolean withDeadline) {
+    TreeRun run = new TreeRun(vertx);
+    int max = limited ? limit : TaskGroupOptions.UNLIMITED;
+    // Without a deadline, a task that hangs needs a timeout of its own, or the pattern never ends.
+    List<TreeModel.Node> bounded = withDeadline ? tasks : TreeModel.bounded(tasks);
+    VertxTest.await(VertxTest.call(context, () -> {
+      run.runPattern(pattern, bounded, max, withDeadline ? deadline : null);
+      run.checkPattern(pattern);
+      return null;
+    }));
+    assertThat(run.violations).as("violations in %s of %s (max %s, deadline %s)", pattern, bounded, max,
+        withDeadline ? deadline : "none").isEmpty();
+    assertThat(blockedThreadEvents).as("blocked event-loop events").isEmpty();
+    Statistics.label("pattern outcome").collect(pattern, run.root.failure == null ? "success" : run.root.failure.getClass().getSimpleName());
   }
 }

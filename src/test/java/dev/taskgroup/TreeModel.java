@@ -122,7 +122,7 @@ final class TreeModel {
     Builder b = new Builder(new Random(seed), 0, count, count);
     List<Node> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      out.add(b.node(0, "t" + i, false));
+      out.add(b.node(0, "task-" + i, false)); // the name the library gives the i-th unnamed task
     }
     return out;
   }
@@ -132,9 +132,11 @@ final class TreeModel {
     final int maxDepth;
     final int width;
     int budget;
+    final int faults; // percent of failing tasks: none, a few, many (at most 20)
 
     Builder(Random r, int maxDepth, int width, int budget) {
       this.r = r;
+      this.faults = new int[] {0, 2, 6, 20}[r.nextInt(4)];
       this.maxDepth = maxDepth;
       this.width = width;
       this.budget = budget;
@@ -151,7 +153,7 @@ final class TreeModel {
     }
 
     List<Node> children(int level, String prefix) {
-      int n = budget <= 0 ? 0 : r.nextInt(Math.min(width, budget) + 1);
+      int n = budget <= 0 ? 0 : level == 0 ? 1 + r.nextInt(Math.min(width, budget)) : r.nextInt(Math.min(width, budget) + 1);
       budget -= n;
       List<Node> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
@@ -161,24 +163,21 @@ final class TreeModel {
     }
 
     Node node(int level, String name, boolean mayBranch) {
+      // Failing kinds are rarer in most trees: one failure ends a group early, hiding the rest.
       int w = r.nextInt(100);
       Kind kind;
-      if (w < 28) {
+      if (w < 30) {
         kind = Kind.SUCCEED;
-      } else if (w < 40) {
-        kind = Kind.FAIL;
-      } else if (w < 45) {
-        kind = Kind.THROW;
-      } else if (w < 48) {
-        kind = Kind.RETURN_NULL;
-      } else if (w < 62) {
+      } else if (w < 30 + faults) {
+        kind = r.nextInt(4) == 0 ? (r.nextBoolean() ? Kind.THROW : Kind.RETURN_NULL) : Kind.FAIL;
+      } else if (w < 50) {
         kind = Kind.HANG;
-      } else if (w < 76) {
+      } else if (w < 66) {
         kind = Kind.STUBBORN;
-      } else if (w < 88) {
+      } else if (w < 82) {
         kind = mayBranch ? Kind.SPAWN : Kind.SUCCEED;
       } else {
-        kind = mayBranch ? Kind.NESTED : Kind.HANG;
+        kind = mayBranch ? Kind.NESTED : Kind.SUCCEED;
       }
       int delay = r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(250);
       if (kind == Kind.STUBBORN && delay == 0) {
@@ -193,5 +192,17 @@ final class TreeModel {
       Group nested = kind == Kind.NESTED ? group(level + 1, name + "/g") : null;
       return new Node(name, kind, delay, grace, late, timeout, fallback, cancelAt, children, nested);
     }
+  }
+
+  /** {@return {@code tasks} with a timeout on every task that would otherwise hang forever} */
+  static List<Node> bounded(List<Node> tasks) {
+    List<Node> out = new ArrayList<>();
+    for (Node n : tasks) {
+      out.add(n.kind() == Kind.HANG && n.timeout() == null
+          ? new Node(n.name(), n.kind(), n.delay(), n.grace(), n.late(), 1 + n.delay(), n.fallback(), n.cancelAt(),
+              n.children(), n.nested())
+          : n);
+    }
+    return out;
   }
 }

@@ -34,6 +34,7 @@ final class TreeRun {
   private long seq; // one counter for every recorded event: the order things happened in
   final List<GroupRec> groups = new ArrayList<>();
   GroupRec root;
+  Pattern pattern; // null unless a pattern runs
 
   TreeRun(Vertx vertx) {
     this.vertx = vertx;
@@ -52,6 +53,7 @@ final class TreeRun {
     long firstCauseTime;
     long firstCauseSeq;
     boolean parentCancelledAtFirstCause;
+    boolean watchingCancel;
     boolean driverCancelling;
     boolean causedByDriver;
     int hookRuns;
@@ -101,6 +103,7 @@ final class TreeRun {
     ScopeImpl scope;
     TaskCancelledException firstCause;
     long firstCauseTime;
+    long firstCauseSeq;
     boolean causedByDriver;
     boolean driverCancelling;
     int hookRuns;
@@ -211,16 +214,7 @@ final class TreeRun {
       enter(r, "body of " + r.spec.name());
       r.g = g;
       r.start = clock.nanoTime();
-      g.onCancel(c -> {
-        r.hookRuns++;
-        if (r.firstCause == null) {
-          r.firstCause = c;
-          r.firstCauseTime = clock.nanoTime();
-          r.firstCauseSeq = seq++;
-          r.causedByDriver = r.driverCancelling;
-          r.parentCancelledAtFirstCause = r.parentTask != null && r.parentTask.scope.isCancelled();
-        }
-      });
+      watchCancel(r, g);
       if (r.spec.cancelAt() != null) {
         ownTimer(r.spec.cancelAt(), () -> cancelGroup(r));
       }
@@ -263,6 +257,20 @@ final class TreeRun {
         }
       });
     };
+  }
+
+  private void watchCancel(GroupRec r, TaskScope groupScope) {
+    r.watchingCancel = true;
+    groupScope.onCancel(c -> {
+      r.hookRuns++;
+      if (r.firstCause == null) {
+        r.firstCause = c;
+        r.firstCauseTime = clock.nanoTime();
+        r.firstCauseSeq = seq++;
+        r.causedByDriver = r.driverCancelling;
+        r.parentCancelledAtFirstCause = r.parentTask != null && r.parentTask.scope.isCancelled();
+      }
+    });
   }
 
   private void cancelGroup(GroupRec r) {
@@ -344,6 +352,9 @@ final class TreeRun {
       t.started = true;
       t.start = clock.nanoTime();
       t.scope = (ScopeImpl) scope;
+      if (!r.watchingCancel) { // a pattern's group has no body of ours: watch it from its first task
+        watchCancel(r, t.scope.group);
+      }
       r.running++;
       r.peak = Math.max(r.peak, r.running);
       scope.onCancel(c -> {
@@ -352,6 +363,7 @@ final class TreeRun {
         if (t.firstCause == null) {
           t.firstCause = c;
           t.firstCauseTime = clock.nanoTime();
+          t.firstCauseSeq = seq++;
           t.causedByDriver = t.driverCancelling;
         }
       });
@@ -459,6 +471,215 @@ final class TreeRun {
     }
   }
 
+  // ---- patterns -----------------------------------------------------------------------------
+
+  enum Pattern { ALL, GATHER, SETTLE, RACE }
+
+  /** Runs {@code leaves} through a pattern; on the run's context. Task i is named {@code task-i}. */
+  void runPattern(Pattern pattern, List<Node> leaves, int maxConcurrency, Integer deadline) {
+    this.pattern = pattern;
+    Group spec = new Group("p", maxConcurrency, deadline, null, Body.SUCCEED_NOW, 0, leaves);
+    GroupRec r = new GroupRec(spec, null, null);
+    root = r;
+    r.start = clock.nanoTime();
+    r.bodyDone = true;
+    List<TaskFn<Object>> fns = new ArrayList<>();
+    for (Node leaf : leaves) {
+      TaskRec t = new TaskRec(leaf, r);
+      r.tasks.add(t);
+      TaskFn<Object> fn = fn(t);
+      if (leaf.timeout() != null) {
+        fn = leaf.fallback() ? fn.withTimeout(Duration.ofMillis(leaf.timeout()), FALLBACK)
+            : fn.withTimeout(Duration.ofMillis(leaf.timeout()));
+      }
+      fns.add(fn);
+    }
+    TaskGroupOptions o = options(spec).setTimers(clock);
+    @SuppressWarnings("unchecked")
+    Future<Object> f = (Future<Object>) (Future<?>) switch (pattern) {
+      case ALL -> TaskGroup.all(vertx, o, fns);
+      case GATHER -> TaskGroup.gather(vertx, o, fns);
+      case SETTLE -> TaskGroup.settle(vertx, o, fns);
+      case RACE -> TaskGroup.race(vertx, o, fns);
+    };
+    watch(r, f);
+    clock.advance(HORIZON);
+    if (!r.completed) {
+      violations.add("pattern never completed");
+    }
+    for (long id : ownTimers) {
+      clock.cancel(null, id);
+    }
+    ownTimers.clear();
+  }
+
+
+  /** Checks a pattern's result against the tasks' records; on the run's context. */
+  void checkPattern(Pattern pattern) {
+    GroupRec r = root;
+    if (clock.pending() != 0) {
+      violations.add(clock.pending() + " timers still scheduled after the run");
+    }
+    if (r.completions != 1) {
+      violations.add("pattern completed " + r.completions + " times");
+    }
+    if (r.peak > r.spec.maxConcurrency()) {
+      violations.add("pattern ran " + r.peak + " tasks at once, limit " + r.spec.maxConcurrency());
+    }
+    long deadlineSeq = Long.MAX_VALUE; // when the tasks first saw the group's deadline
+    List<Expected> outcomes = new ArrayList<>();
+    for (TaskRec t : r.tasks) {
+      if (t.hookRuns > 1) {
+        violations.add("cancel hook of " + t.spec.name() + " ran " + t.hookRuns + " times");
+      }
+      if (!t.started) {
+        outcomes.add(new Expected(TaskState.CANCELLED, null, null));
+        continue;
+      }
+      if (t.scope.hookCount() != 0) {
+        violations.add(t.spec.name() + " still holds " + t.scope.hookCount() + " hooks");
+      }
+      if (!t.workDone) {
+        violations.add("work of " + t.spec.name() + " never settled");
+        return;
+      }
+      outcomes.add(expected(t, t.firstCause != null && t.firstCause == r.firstCause));
+    }
+    if (r.firstCause != null && r.firstCause.reason() == CancelReason.DEADLINE) {
+      deadlineSeq = r.firstCauseSeq;
+    }
+    checkFirstCause(r);
+    if (r.hookRuns > 1) {
+      violations.add("cancel hook of the pattern's group ran " + r.hookRuns + " times");
+    }
+    String deadlineName = "deadline of p";
+    Expect deadline = new Expect(deadlineName, deadlineSeq, e -> e instanceof TaskTimeoutException tt
+        && tt.name().equals("p") && tt.getMessage().startsWith("task group '"));
+    Throwable failure = r.failure;
+    Object result = r.result;
+    switch (pattern) {
+      case ALL -> {
+        List<Expect> errors = new ArrayList<>();
+        for (Expected e : outcomes) {
+          if (e.kind() == TaskState.FAILED) {
+            errors.add(e.error());
+          }
+        }
+        if (deadlineSeq != Long.MAX_VALUE) {
+          errors.add(deadline);
+        }
+        errors.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+        if (errors.isEmpty()) {
+          List<Object> values = new ArrayList<>();
+          for (Expected e : outcomes) {
+            values.add(e.value());
+          }
+          if (!values.equals(result)) {
+            violations.add("all() returned " + result + " (" + failure + ") instead of " + values);
+          }
+        } else {
+          checkErrors(r, errors);
+        }
+      }
+      case GATHER, SETTLE -> {
+        if (deadlineSeq != Long.MAX_VALUE) {
+          if (!deadline.matches().test(failure)) {
+            violations.add(pattern + " passed its deadline but ended with " + (failure != null ? failure : result));
+          }
+          return;
+        }
+        if (failure != null) {
+          violations.add(pattern + " failed with " + failure);
+          return;
+        }
+        List<Outcome<Object>> got;
+        if (pattern == Pattern.GATHER) {
+          @SuppressWarnings("unchecked")
+          List<Outcome<Object>> list = (List<Outcome<Object>>) result;
+          got = list;
+        } else { // rebuild the outcomes from the settled view, then compare the same way
+          @SuppressWarnings("unchecked")
+          Settled<Object> settled = (Settled<Object>) result;
+          got = new ArrayList<>();
+          int s = 0;
+          int fi = 0;
+          for (int i = 0; i < outcomes.size(); i++) {
+            if (fi < settled.failures().size() && settled.failures().get(fi).index() == i) {
+              got.add(Outcome.failure(settled.failures().get(fi++).cause()));
+            } else if (s < settled.successes().size()) {
+              got.add(Outcome.success(settled.successes().get(s++)));
+            }
+          }
+          if (s != settled.successes().size() || fi != settled.failures().size()) {
+            violations.add("settle() returned extra entries: " + settled);
+          }
+        }
+        if (got.size() != outcomes.size()) {
+          violations.add(pattern + " returned " + got.size() + " outcomes for " + outcomes.size() + " tasks");
+          return;
+        }
+        for (int i = 0; i < got.size(); i++) {
+          Expected e = outcomes.get(i);
+          Outcome<Object> o = got.get(i);
+          boolean ok = switch (e.kind()) {
+            case SUCCEEDED -> o.succeeded() && java.util.Objects.equals(o.result(), e.value());
+            case FAILED -> o.failed() && e.error().matches().test(o.cause());
+            default -> o.cancelled();
+          };
+          if (!ok) {
+            violations.add(pattern + " outcome " + i + " is " + o + ", expected " + e);
+          }
+        }
+      }
+      case RACE -> {
+        TaskRec winner = null;
+        long winnerSeq = Long.MAX_VALUE;
+        List<Expect> errors = new ArrayList<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+          Expected e = outcomes.get(i);
+          TaskRec t = r.tasks.get(i);
+          if (e.kind() == TaskState.SUCCEEDED && t.doneSeq < winnerSeq) {
+            winner = t;
+            winnerSeq = t.doneSeq;
+          } else if (e.kind() == TaskState.FAILED) {
+            errors.add(e.error());
+          }
+        }
+        errors.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+        if (deadlineSeq < winnerSeq) {
+          if (!deadline.matches().test(failure)) {
+            violations.add("race passed its deadline but ended with " + (failure != null ? failure : result));
+          }
+        } else if (winner != null) {
+          Object value = outcomes.get(r.tasks.indexOf(winner)).value();
+          if (failure != null || !java.util.Objects.equals(result, value)) {
+            violations.add("race should be won by " + winner.spec.name() + " with " + value + " but ended with "
+                + (failure != null ? failure : result));
+          }
+          for (TaskRec t : r.tasks) { // every other task still running lost the race
+            if (t != winner && t.started && t.firstCause != null && t.firstCauseSeq > winnerSeq
+                && t.firstCause.reason() != CancelReason.RACE_LOST) {
+              violations.add(t.spec.name() + " was cancelled after the race was won, for " + t.firstCause.reason());
+            }
+          }
+        } else if (!errors.isEmpty()) {
+          checkErrors(r, errors);
+        } else if (outcomes.isEmpty()) {
+          if (!(failure instanceof IllegalArgumentException)) {
+            violations.add("race of no tasks ended with " + (failure != null ? failure : result));
+          }
+        } else if (!(failure instanceof CancellationException)) {
+          violations.add("race where every task was cancelled ended with " + (failure != null ? failure : result));
+        }
+      }
+      default -> throw new IllegalArgumentException(pattern.name());
+    }
+  }
+
+  private void checkErrors(GroupRec r, List<Expect> errors) {
+    checkOutcome(r, errors);
+  }
+
   // ---- checking -----------------------------------------------------------------------------
 
   /** An expected error: what matches it, and when the task code saw it happen. */
@@ -559,6 +780,11 @@ final class TreeRun {
         }
       }
       case SIBLING_FAILED -> { } // checked below: there must be a real error
+      case RACE_LOST -> {
+        if (pattern != Pattern.RACE) {
+          violations.add(name + " cancelled RACE_LOST outside a race: " + c.getMessage());
+        }
+      }
       default -> violations.add(name + " cancelled for an unexpected reason: " + c.reason() + " " + c.getMessage());
     }
   }
@@ -588,10 +814,42 @@ final class TreeRun {
       violations.add("work of " + name + " never settled");
       return;
     }
+    Expected e = expected(t, t.firstCause == t.group.firstCause);
+    Throwable failure = t.handle.future().cause();
+    Object result = t.handle.future().result();
+    switch (e.kind()) {
+      case SUCCEEDED -> {
+        if (state != TaskState.SUCCEEDED || !java.util.Objects.equals(result, e.value())) {
+          violations.add(name + " should have succeeded with " + e.value() + " but is " + state + " with " + failure);
+        }
+      }
+      case FAILED -> {
+        if (state != TaskState.FAILED || !e.error().matches().test(failure)) {
+          violations.add(name + " should have failed with " + e.error() + " but is " + state + " with " + failure);
+        }
+        expected.add(e.error());
+      }
+      default -> {
+        if (state != TaskState.CANCELLED || !(failure instanceof CancellationException)) {
+          violations.add(name + " ended with a cancellation but is " + state + " with " + failure);
+        }
+      }
+    }
+  }
+
+  /** How a started task should have ended, from what its code recorded. */
+  record Expected(TaskState kind, Object value, Expect error) {}
+
+  /**
+   * {@return how {@code t} should have ended} {@code fromGroup}: its first cancellation came from
+   * its group (or the pattern), so that a cancellation is not the task's own timeout.
+   */
+  Expected expected(TaskRec t, boolean fromGroup) {
+    String name = t.spec.name();
     // Where did the first cancellation come from? The test's own cancel(), the group (which passes
     // its own cause down), or else the task's timeout, which must have fired exactly on time.
     boolean ownDeadline = false;
-    if (t.firstCause != null && !t.causedByDriver && t.firstCause != t.group.firstCause) {
+    if (t.firstCause != null && !t.causedByDriver && !fromGroup) {
       long due = t.start + (t.spec.timeout() == null ? -1 : Duration.ofMillis(t.spec.timeout()).toNanos());
       if (t.spec.timeout() == null || t.firstCause.reason() != CancelReason.DEADLINE || t.firstCauseTime != due) {
         violations.add(name + " was cancelled by nobody we know: " + t.firstCause.reason() + " " + t.firstCause.getMessage());
@@ -602,50 +860,26 @@ final class TreeRun {
         && t.doneTime > t.start + Duration.ofMillis(t.spec.timeout()).toNanos()) {
       violations.add(name + " outlived its timeout without being cancelled");
     }
-    Throwable failure = t.handle.future().cause();
-    Object result = t.handle.future().result();
     if (t.thrown != null) {
       RuntimeException thrown = t.thrown;
-      expectFailed(t, state, failure, thrown);
-      expected.add(new Expect("thrown by " + name, t.doneSeq, e -> e == thrown));
+      return new Expected(TaskState.FAILED, null, new Expect("thrown by " + name, t.doneSeq, e -> e == thrown));
     } else if (t.returnedNull) {
-      expectFailed(t, state, failure, null);
-      expected.add(new Expect("null from " + name, t.doneSeq, e -> e instanceof NullPointerException
+      return new Expected(TaskState.FAILED, null, new Expect("null from " + name, t.doneSeq, e -> e instanceof NullPointerException
           && e.getMessage().contains("'" + name + "' returned null")));
     } else if (t.workError != null && !(t.workError instanceof CancellationException)) {
       Throwable we = t.workError;
-      expectFailed(t, state, failure, we);
-      expected.add(new Expect("error of " + name, t.doneSeq, e -> e == we));
+      return new Expected(TaskState.FAILED, null, new Expect("error of " + name, t.doneSeq, e -> e == we));
     } else if (t.workError != null && ownDeadline) {
       if (t.spec.fallback()) {
-        expectSucceeded(t, state, result, FALLBACK);
-      } else {
-        expectFailed(t, state, failure, null);
-        if (!(failure instanceof TaskTimeoutException tt) || !tt.name().equals(name)
-            || !tt.timeout().equals(Duration.ofMillis(t.spec.timeout()))) {
-          violations.add(name + " timed out but failed with " + failure);
-        }
-        expected.add(new Expect("timeout of " + name, t.doneSeq, e -> e == failure));
+        return new Expected(TaskState.SUCCEEDED, FALLBACK, null);
       }
+      Duration timeout = Duration.ofMillis(t.spec.timeout());
+      return new Expected(TaskState.FAILED, null, new Expect("timeout of " + name, t.doneSeq, e -> e instanceof TaskTimeoutException tt
+          && tt.name().equals(name) && tt.timeout().equals(timeout) && tt.getMessage().startsWith("task '")));
     } else if (t.workError != null) {
-      if (state != TaskState.CANCELLED || !(failure instanceof CancellationException)) {
-        violations.add(name + " ended with a cancellation but is " + state + " with " + failure);
-      }
-    } else {
-      expectSucceeded(t, state, result, t.value);
+      return new Expected(TaskState.CANCELLED, null, null);
     }
-  }
-
-  private void expectFailed(TaskRec t, TaskState state, Throwable failure, Throwable same) {
-    if (state != TaskState.FAILED || (same != null && failure != same)) {
-      violations.add(t.spec.name() + " should have failed" + (same != null ? " with " + same : "") + " but is " + state + " with " + failure);
-    }
-  }
-
-  private void expectSucceeded(TaskRec t, TaskState state, Object result, Object value) {
-    if (state != TaskState.SUCCEEDED || !java.util.Objects.equals(result, value)) {
-      violations.add(t.spec.name() + " should have succeeded with " + value + " but is " + state + " with " + result);
-    }
+    return new Expected(TaskState.SUCCEEDED, t.value, null);
   }
 
   private void checkOutcome(GroupRec r, List<Expect> expected) {
