@@ -121,6 +121,18 @@ abstract class ScopeImpl implements TaskScope {
     return register(hook, false);
   }
 
+  @Override
+  public Registration bind(Handler<TaskCancelledException> abort) {
+    Objects.requireNonNull(abort, "abort");
+    group.checkOnContext("bind");
+    return register(abort, true);
+  }
+
+  @Override
+  public boolean isFinished() {
+    return closed;
+  }
+
   /** Attaches work started in this scope: cancelled with the scope, and when the scope closes. */
   Registration attachChild(Handler<TaskCancelledException> cancel) {
     return register(cancel, true);
@@ -133,6 +145,9 @@ abstract class ScopeImpl implements TaskScope {
       return Hook.GONE;
     }
     if (closed) {
+      if (child) { // bound work cannot start in a finished scope
+        group.runHook(hook, closedCause());
+      }
       return Hook.GONE;
     }
     Hook h = new Hook(this, hook, child);

@@ -245,7 +245,9 @@ public final class TaskGroup implements TaskScope {
 
   private static <R> Function<TaskGroup, Future<R>> spawnAll(List<? extends TaskFn<?>> tasks) {
     return group -> {
-      for (int i = 0, n = tasks.size(); i < n; i++) {
+      for (int i = 0, n = tasks.size(); i < n && group.impl.state == GroupImpl.State.OPEN; i++) {
+        // a task that settles synchronously may end the group (an all() failing, a race won):
+        // the rest then never start
         group.impl.spawn(null, tasks.get(i));
       }
       return Future.succeededFuture();
@@ -316,6 +318,16 @@ public final class TaskGroup implements TaskScope {
   @Override
   public Registration onCancel(Handler<TaskCancelledException> hook) {
     return impl.onCancel(hook);
+  }
+
+  @Override
+  public Registration bind(Handler<TaskCancelledException> abort) {
+    return impl.bind(abort);
+  }
+
+  @Override
+  public boolean isFinished() {
+    return impl.isFinished();
   }
 
   @Override

@@ -57,6 +57,26 @@ public interface TaskScope {
   Registration onCancel(Handler<TaskCancelledException> hook);
 
   /**
+   * Binds an operation to this scope: {@code abort} runs once, on the group's context, when the
+   * scope is cancelled, or when its task or group finishes while the operation is still bound
+   * (then with reason {@link CancelReason#SCOPE_CLOSED}): nothing started in a scope outlives it.
+   * It runs at once if the scope is already cancelled or finished. Remove the registration when
+   * the operation ends. This is what I/O helpers use; {@link #onCancel} is for cleanup that should
+   * run only on cancellation.
+   *
+   * @throws NullPointerException if {@code abort} is null
+   * @throws IllegalStateException if called off the group's context
+   */
+  Registration bind(Handler<TaskCancelledException> abort);
+
+  /**
+   * {@return whether the task or group that owns this scope has finished} Nothing can be started
+   * in a finished scope: a sleep, a nested group or a bound operation fails at once with reason
+   * {@link CancelReason#SCOPE_CLOSED}. Exact on the group's context.
+   */
+  boolean isFinished();
+
+  /**
    * {@return a future that succeeds after {@code delay}, or fails with the scope's
    * {@link TaskCancelledException} as soon as the scope is cancelled}
    *

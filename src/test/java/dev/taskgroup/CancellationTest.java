@@ -295,6 +295,65 @@ class CancellationTest extends VertxTest {
   }
 
   @Nested
+  class BoundOperations {
+    @Test
+    void boundOperationIsAbortedWhenTheScopeIsCancelled() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> {
+        group.spawn(scope -> {
+          scope.bind(c -> reason.set(c.reason()));
+          return untilCancelled().run(scope);
+        });
+        group.cancel();
+        return Future.succeededFuture();
+      }));
+      assertThat(reason.get()).isEqualTo(CancelReason.EXPLICIT);
+    }
+
+    @Test
+    void boundOperationNobodyAwaitsIsAbortedWhenItsTaskFinishes() {
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        scope.bind(c -> reason.set(c.reason()));
+        return Future.succeededFuture("finished without awaiting the operation");
+      }).future()));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void removedBindingIsNeverAborted() {
+      AtomicBoolean aborted = new AtomicBoolean();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        assertThat(scope.bind(c -> aborted.set(true)).remove()).isTrue();
+        return Future.succeededFuture();
+      }).future()));
+      assertThat(aborted).isFalse();
+    }
+
+    @Test
+    void bindingToAFinishedScopeAbortsAtOnce() {
+      AtomicReference<TaskScope> finished = new AtomicReference<>();
+      AtomicReference<CancelReason> reason = new AtomicReference<>();
+      await(TaskGroup.run(vertx, group -> group.spawn(scope -> {
+        finished.set(scope);
+        return Future.succeededFuture();
+      }).future().map(v -> {
+        assertThat(finished.get().isFinished()).isTrue();
+        finished.get().bind(c -> reason.set(c.reason()));
+        return v;
+      })));
+      assertThat(reason.get()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void scopeIsNotFinishedWhileItsTaskRuns() {
+      boolean finishedWhileRunning = await(TaskGroup.run(vertx, group ->
+          group.spawn(scope -> Future.succeededFuture(scope.isFinished())).future()));
+      assertThat(finishedWhileRunning).isFalse();
+    }
+  }
+
+  @Nested
   class Sleeping {
     @Test
     void sleepEndsEarlyWithTheCancellationWhenTheScopeIsCancelled() {
@@ -398,11 +457,13 @@ class CancellationTest extends VertxTest {
           });
           return Future.succeededFuture();
         }));
+        Promise<Void> cancelled = Promise.promise();
         outer.context().runOnContext(v -> {
           outer.cancel();
           events.add("cancel returned");
+          cancelled.complete();
         });
-        return Future.succeededFuture();
+        return cancelled.future(); // the group completes only once the body has seen cancel() return
       }));
       assertThat(events).containsExactly("grandchild cancelled: PARENT_CANCELLED", "cancel returned");
     }
@@ -487,11 +548,12 @@ class CancellationTest extends VertxTest {
     @Test
     void innerTimeoutNobodyAwaitsStillHoldsTheGroupOpenUntilItSettles() {
       List<String> order = new ArrayList<>();
+      TaskFn<String> bounded = ((TaskFn<String>) s -> s.sleep(Duration.ofMillis(20)).map("inner"))
+          .withTimeout(Duration.ofSeconds(5));
       await(TaskGroup.run(vertx, group -> {
         try {
-          ((TaskFn<String>) s -> s.sleep(Duration.ofMillis(20)).map("inner")).withTimeout(Duration.ofSeconds(5))
-              .run(group).onSuccess(order::add);
-        } catch (Exception e) { // TaskFn.run declares Exception
+          bounded.run(group).onSuccess(order::add); // started in the group's scope, not awaited
+        } catch (Exception e) {
           return Future.failedFuture(e);
         }
         return Future.succeededFuture();

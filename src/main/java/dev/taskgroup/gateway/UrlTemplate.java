@@ -1,0 +1,171 @@
+package dev.taskgroup.gateway;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An upstream URL such as {@code http://127.0.0.1:9101/profile/{userId}}: a fixed host and port
+ * and a path whose {@code {name}} placeholders are filled from route parameters, each encoded as
+ * one RFC 3986 path segment. Immutable.
+ *
+ * <pre>{@code
+ * UrlTemplate t = UrlTemplate.parse("http://127.0.0.1:9101/profile/{userId}");
+ * t.expand(Map.of("userId", "a b"));   // "/profile/a%20b"
+ * }</pre>
+ *
+ * <p>Placeholders live only after the authority, and a value is always encoded, so nothing a client
+ * sends can change the host, port, or number of path segments (no SSRF).
+ */
+public final class UrlTemplate {
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+  private final String url;
+  private final String host;
+  private final int port;
+  private final List<String> parts; // alternating: literal, name, literal, ..., literal
+  private final Set<String> names;
+
+  private UrlTemplate(String url, String host, int port, List<String> parts, Set<String> names) {
+    this.url = url;
+    this.host = host;
+    this.port = port;
+    this.parts = parts;
+    this.names = names;
+  }
+
+  /**
+   * {@return the template of {@code url}}
+   *
+   * @throws IllegalArgumentException if it is not {@code http://host[:port][/path]}, has a
+   *     placeholder in its authority, or a brace that is not a well-formed placeholder
+   */
+  public static UrlTemplate parse(String url) {
+    String prefix = "http://";
+    if (!url.regionMatches(true, 0, prefix, 0, prefix.length())) {
+      int colon = url.indexOf("://");
+      throw new IllegalArgumentException(colon > 0
+          ? "must be an http:// URL, got scheme '" + url.substring(0, colon) + "' in '" + url + "'"
+          : "must be an http:// URL, got '" + url + "'");
+    }
+    String rest = url.substring(prefix.length());
+    int slash = indexOfAny(rest, "/?#");
+    String authority = slash < 0 ? rest : rest.substring(0, slash);
+    String pathAndQuery = slash < 0 ? "/" : rest.substring(slash);
+    if (pathAndQuery.startsWith("?")) {
+      pathAndQuery = "/" + pathAndQuery;
+    }
+    if (pathAndQuery.indexOf('#') >= 0) {
+      throw new IllegalArgumentException("must not have a fragment: '" + url + "'");
+    }
+    if (authority.isEmpty() || authority.indexOf('@') >= 0 || authority.indexOf('{') >= 0) {
+      throw new IllegalArgumentException("needs a plain host[:port] (no user info, no placeholder), got '" + url + "'");
+    }
+    String host;
+    int port = 80;
+    int colon = authority.lastIndexOf(':');
+    if (authority.startsWith("[")) { // IPv6 literal
+      int close = authority.indexOf(']');
+      if (close < 0) {
+        throw new IllegalArgumentException("has an unclosed IPv6 literal: '" + url + "'");
+      }
+      host = authority.substring(1, close);
+      colon = authority.indexOf(':', close);
+    } else {
+      host = colon < 0 ? authority : authority.substring(0, colon);
+    }
+    if (colon >= 0) {
+      try {
+        port = Integer.parseInt(authority.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("has a port that is not a number: '" + url + "'");
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("has a port outside 1..65535: '" + url + "'");
+      }
+    }
+    if (host.isEmpty()) {
+      throw new IllegalArgumentException("has no host: '" + url + "'");
+    }
+    List<String> parts = new ArrayList<>();
+    Set<String> names = new LinkedHashSet<>();
+    Matcher m = PLACEHOLDER.matcher(pathAndQuery);
+    int last = 0;
+    while (m.find()) {
+      parts.add(checkLiteral(pathAndQuery.substring(last, m.start()), url));
+      parts.add(m.group(1));
+      names.add(m.group(1));
+      last = m.end();
+    }
+    parts.add(checkLiteral(pathAndQuery.substring(last), url));
+    return new UrlTemplate(url, host, port, List.copyOf(parts), Collections.unmodifiableSet(names));
+  }
+
+  private static String checkLiteral(String literal, String url) {
+    if (literal.indexOf('{') >= 0 || literal.indexOf('}') >= 0) {
+      throw new IllegalArgumentException("has a brace that is not a {name} placeholder: '" + url + "'");
+    }
+    return literal;
+  }
+
+  private static int indexOfAny(String s, String chars) {
+    for (int i = 0; i < s.length(); i++) {
+      if (chars.indexOf(s.charAt(i)) >= 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** {@return the URL as written in the configuration} */
+  public String url() {
+    return url;
+  }
+
+  /** {@return the upstream's host} */
+  public String host() {
+    return host;
+  }
+
+  /** {@return the upstream's port (80 when the URL names none)} */
+  public int port() {
+    return port;
+  }
+
+  /** {@return the placeholder names, in order of first appearance} */
+  public Set<String> placeholders() {
+    return names;
+  }
+
+  /**
+   * {@return the request URI (path and query) with every placeholder replaced by its encoded value}
+   *
+   * @throws IllegalArgumentException if a placeholder has no value (configuration validation rules
+   *     this out for every route)
+   */
+  public String expand(Map<String, String> values) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < parts.size(); i++) {
+      if (i % 2 == 0) {
+        sb.append(parts.get(i));
+      } else {
+        String value = values.get(parts.get(i));
+        if (value == null) {
+          throw new IllegalArgumentException("no value for {" + parts.get(i) + "} in " + url);
+        }
+        sb.append(PathSegments.encode(value));
+      }
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public String toString() {
+    return url;
+  }
+}

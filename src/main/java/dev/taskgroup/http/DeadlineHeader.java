@@ -1,0 +1,80 @@
+package dev.taskgroup.http;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The opt-in header that carries a caller's remaining time to an upstream, in whole milliseconds,
+ * so an upstream built on this library can adopt it as its own group deadline (what gRPC does with
+ * {@code grpc-timeout}; plain HTTP stacks have nothing).
+ *
+ * <pre>{@code
+ * // caller
+ * ScopedHttpClient http = ScopedHttpClient.wrap(client).propagateDeadline(true);
+ * // upstream
+ * TaskGroupOptions options = new TaskGroupOptions();
+ * DeadlineHeader.read(request).ifPresent(options::setTimeout);
+ * }</pre>
+ *
+ * <p>The value is a relative time, not a wall-clock instant, so it needs no clock agreement
+ * between hosts; it ignores the network time of the request itself, which errs on the safe side
+ * only when the upstream subtracts its own margin. Stateless and thread-safe.
+ */
+public final class DeadlineHeader {
+  /** The header name: {@value}. Its value is a non-negative integer of milliseconds. */
+  public static final String NAME = "x-taskgroup-deadline-ms";
+
+  private DeadlineHeader() {}
+
+  /**
+   * {@return the remaining time the caller sent, or empty when the header is absent} A value that
+   * is not a plain non-negative decimal integer (malformed, negative, fractional, or too large for
+   * a {@code long}) is ignored and also gives empty: a bad header never fails the request, it just
+   * carries no deadline. When the header repeats, the first value counts. Zero is kept: the caller
+   * has no time left, and the upstream should answer at once (a zero timeout is not legal for
+   * {@code TaskGroupOptions.setTimeout}, so check {@code isZero()} first).
+   *
+   * @throws NullPointerException if {@code request} is null
+   */
+  public static Optional<Duration> read(HttpServerRequest request) {
+    Objects.requireNonNull(request, "request");
+    return parse(request.getHeader(NAME));
+  }
+
+  /** {@return the parsed header value, per the rules of {@link #read}} */
+  static Optional<Duration> parse(String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    String v = value.trim();
+    if (v.isEmpty() || v.length() > 18) { // 18 digits always fit in a long, and are 31 million years
+      return Optional.empty();
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(Duration.ofMillis(Long.parseLong(v)));
+  }
+
+  /**
+   * Sets the header to {@code remaining}, rounded down to whole milliseconds (an upstream must not
+   * believe it has more time than the caller), replacing any value already there.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code remaining} is negative
+   */
+  public static void write(MultiMap headers, Duration remaining) {
+    Objects.requireNonNull(headers, "headers");
+    Objects.requireNonNull(remaining, "remaining");
+    if (remaining.isNegative()) {
+      throw new IllegalArgumentException("remaining must not be negative, got " + remaining);
+    }
+    headers.set(NAME, Long.toString(remaining.toMillis()));
+  }
+}

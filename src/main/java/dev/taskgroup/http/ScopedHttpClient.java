@@ -1,0 +1,244 @@
+package dev.taskgroup.http;
+
+import dev.taskgroup.Registration;
+import dev.taskgroup.TaskCancelledException;
+import dev.taskgroup.TaskScope;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.RequestOptions;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Cancellable HTTP calls bound to a {@link TaskScope}: cancelling the scope resets the request, so
+ * the upstream really sees the abort (HTTP/1.1: the connection closes; HTTP/2: the stream gets a
+ * RST_STREAM and the connection stays in the pool).
+ *
+ * <pre>{@code
+ * ScopedHttpClient http = ScopedHttpClient.wrap(vertx.createHttpClient());
+ * TaskGroup.run(vertx, group -> {
+ *   Task<ScopedResponse> user = group.spawn(scope ->
+ *       http.send(scope, new RequestOptions().setAbsoluteURI("http://users/42")));
+ *   return user.future();
+ * });
+ * }</pre>
+ *
+ * <p>The contract of {@link #send}:
+ * <ul>
+ *   <li>When the scope is cancelled, the returned future fails at once with the scope's
+ *       {@link TaskCancelledException} ({@link TaskScope#cancellation()}), and the request is
+ *       reset: while the request is sent, while the response head is awaited, and while the body
+ *       downloads. A request still waiting for a pooled connection is reset the moment the
+ *       connection arrives: on HTTP/1.1 it is never written; on HTTP/2 its head is written and
+ *       reset at once, because Vert.x 5.0.7 would otherwise leak the stream's pool slot (see
+ *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing; nor does the scope
+ *       of a task that has finished (the call fails with reason {@code SCOPE_CLOSED}).</li>
+ *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), it bounds the request's
+ *       connect (pool wait) and idle timeouts, plus a small grace so that the scope's own deadline
+ *       wins the race; nothing outlives the scope even if a hook were missed.</li>
+ *   <li>Any status code is a response: a 404 or a 503 succeeds and the caller decides.</li>
+ *   <li>The cancel hook is removed when the call ends, so a task that makes any number of calls
+ *       holds hooks only for the calls in flight.</li>
+ * </ul>
+ *
+ * <p>Thread safety: a {@code ScopedHttpClient} may be shared by any number of scopes and threads;
+ * its settings are volatile and apply to calls started after they change. {@code send} may be
+ * called from any thread; it runs on the scope's context (hopping there when needed) and its
+ * future completes there.
+ */
+public final class ScopedHttpClient {
+  private final HttpClient client;
+  /** Written by the setter from any thread, read when a call starts. */
+  private volatile boolean propagateDeadline;
+  /** Written by the setter from any thread, read when a call is aborted. */
+  private volatile Handler<Void> abortHandler;
+  private final LongAdder aborted = new LongAdder();
+
+  private ScopedHttpClient(HttpClient client) {
+    this.client = client;
+  }
+
+  /**
+   * {@return a scope-bound view of {@code client}} Create one per {@code HttpClient} and share it:
+   * it holds only the client and the two settings below.
+   *
+   * @throws NullPointerException if {@code client} is null
+   */
+  public static ScopedHttpClient wrap(HttpClient client) {
+    return new ScopedHttpClient(Objects.requireNonNull(client, "client"));
+  }
+
+  /**
+   * Opts in (or out) of sending {@link DeadlineHeader#NAME} with the scope's remaining time, in
+   * milliseconds, on calls whose scope has a deadline. Off by default: the header tells the
+   * upstream something about the caller.
+   *
+   * @return this
+   */
+  public ScopedHttpClient propagateDeadline(boolean enabled) {
+    this.propagateDeadline = enabled;
+    return this;
+  }
+
+  /**
+   * Sets the handler called, on the scope's context, each time a request is reset because its
+   * scope was cancelled: a request in flight, or one that arrived from the pool after its scope was
+   * cancelled. A call that had not obtained its request yet calls it when the request arrives (and
+   * is reset); one that never obtains a connection does not call it. Null removes it. An
+   * exception it throws goes to the context's exception handler.
+   *
+   * @return this
+   */
+  public ScopedHttpClient abortHandler(Handler<Void> handler) {
+    this.abortHandler = handler;
+    return this;
+  }
+
+  /** {@return how many requests this wrapper has reset because their scope was cancelled} */
+  public long abortedCount() {
+    return aborted.sum();
+  }
+
+  /** {@return the wrapped client} */
+  public HttpClient client() {
+    return client;
+  }
+
+  /**
+   * Sends a request with no body and reads the whole response within the scope.
+   *
+   * @param options copied; the caller's instance is not modified
+   * @return the response, or the scope's {@link TaskCancelledException} once it is cancelled, or
+   *     the connection or protocol error
+   * @throws NullPointerException if an argument is null
+   */
+  public Future<ScopedResponse> send(TaskScope scope, RequestOptions options) {
+    return send(scope, options, null);
+  }
+
+  /**
+   * Sends a request with {@code body} (null for none) and reads the whole response within the
+   * scope; see the class comment for what cancellation does.
+   *
+   * @param options copied; the caller's instance is not modified
+   * @throws NullPointerException if {@code scope} or {@code options} is null
+   */
+  public Future<ScopedResponse> send(TaskScope scope, RequestOptions options, Buffer body) {
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(options, "options");
+    return Scopes.onScopeContext(scope, () -> start(scope, options, body));
+  }
+
+  /** On the scope's context. */
+  private Future<ScopedResponse> start(TaskScope scope, RequestOptions options, Buffer body) {
+    TaskCancelledException cancelled = Scopes.refusal(scope); // cancelled, or its task has finished
+    if (cancelled != null) {
+      return Future.failedFuture(cancelled);
+    }
+    RequestOptions opts = new RequestOptions(options);
+    Scopes.bindToScope(opts, scope, propagateDeadline);
+    Call call = new Call(scope, body);
+    call.hook = scope.bind(call);
+    client.request(opts).onComplete(call::connected);
+    return call.promise.future();
+  }
+
+  /**
+   * One call. Every field is written and read only on the scope's context (the client dispatches
+   * its callbacks to the context that called {@code request}, which is the scope's).
+   *
+   * <p>Races have one winner, the first to set {@link #done}: the response, a failure, or the
+   * cancellation; the losers are no-ops (a late response after a cancel is discarded).
+   */
+  private final class Call implements Handler<TaskCancelledException> {
+    final TaskScope scope;
+    final Buffer body;
+    final Promise<ScopedResponse> promise = Promise.promise();
+    Registration hook;
+    /** The request once the pool handed it over; null before. */
+    HttpClientRequest request;
+    /** Set by the cancel hook; a request that arrives afterwards is reset unsent. */
+    TaskCancelledException cancelled;
+    boolean done;
+
+    Call(TaskScope scope, Buffer body) {
+      this.scope = scope;
+      this.body = body;
+    }
+
+    /** The cancel hook: the scope was cancelled. */
+    @Override
+    public void handle(TaskCancelledException cause) {
+      if (done) {
+        return;
+      }
+      done = true;
+      cancelled = cause;
+      hook = null; // it ran; nothing to remove
+      try {
+        if (request != null) {
+          abort(request, cause);
+        }
+      } finally {
+        promise.fail(cause); // the task settles even if the reset threw
+      }
+    }
+
+    void connected(AsyncResult<HttpClientRequest> ar) {
+      if (ar.failed()) {
+        finish(ar.cause(), null);
+        return;
+      }
+      HttpClientRequest req = ar.result();
+      if (cancelled != null) { // cancelled while queued for a connection
+        Scopes.resetUnsent(req, cancelled);
+        countAbort();
+        return;
+      }
+      request = req;
+      Future<HttpClientResponse> sent = body == null ? req.send() : req.send(body);
+      sent.compose(resp -> resp.body().map(b ->
+              new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b)))
+          .onComplete(r -> finish(r.cause(), r.result()));
+    }
+
+    void finish(Throwable failure, ScopedResponse response) {
+      if (done) {
+        return; // the cancellation won; this is the reset's echo or a late result
+      }
+      done = true;
+      if (hook != null) {
+        hook.remove();
+        hook = null;
+      }
+      request = null;
+      if (failure == null) {
+        promise.complete(response);
+      } else {
+        TaskCancelledException c = scope.cancellation();
+        promise.fail(c != null ? c : failure);
+      }
+    }
+
+    private void abort(HttpClientRequest req, TaskCancelledException cause) {
+      req.reset(0, cause);
+      countAbort();
+    }
+
+    private void countAbort() {
+      aborted.increment();
+      Scopes.callUser(scope, abortHandler, null);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ScopedHttpClient[propagateDeadline=" + propagateDeadline + ", aborted=" + aborted.sum() + "]";
+  }
+}

@@ -1,0 +1,32 @@
+package dev.taskgroup.gateway;
+
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Waits on the test thread (never an event loop) for what the gateway and upstreams do. */
+final class Await {
+  static final Duration PATIENCE = Duration.ofSeconds(5);
+
+  private Await() {}
+
+  static <T> T result(Future<T> future) {
+    return result(future.toCompletionStage().toCompletableFuture());
+  }
+
+  static <T> T result(CompletableFuture<T> future) {
+    try {
+      return future.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new AssertionError("failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new AssertionError("nothing happened within " + PATIENCE.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+}

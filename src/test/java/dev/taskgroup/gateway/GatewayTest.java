@@ -1,0 +1,606 @@
+package dev.taskgroup.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The gateway over real HTTP on loopback: a gateway on port 0 in front of upstreams the test
+ * controls, which record what reaches them and when their requests are aborted.
+ */
+@ExtendWith(VertxExtension.class)
+class GatewayTest {
+  private static final String ROUTE = "/api/dashboard/:userId";
+
+  private Vertx vertx;
+  private HttpClient client;
+  private int port;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.client = vertx.createHttpClient(new HttpClientOptions().setMaxHeaderSize(64 * 1024));
+  }
+
+  // ---- fixtures -------------------------------------------------------------------------------
+
+  private TestUpstream upstream(String name) {
+    return TestUpstream.start(vertx, name);
+  }
+
+  private static JsonObject upstreamsOf(Object... upstreamAndTimeout) {
+    JsonObject upstreams = new JsonObject();
+    for (int i = 0; i < upstreamAndTimeout.length; i += 2) {
+      TestUpstream u = (TestUpstream) upstreamAndTimeout[i];
+      JsonObject conf = new JsonObject().put("url", u.url());
+      if (upstreamAndTimeout[i + 1] != null) {
+        conf.put("timeoutMs", upstreamAndTimeout[i + 1]);
+      }
+      upstreams.put(u.name, conf);
+    }
+    return upstreams;
+  }
+
+  private static JsonObject required(TestUpstream u) {
+    return new JsonObject().put("upstream", u.name).put("required", true);
+  }
+
+  private static JsonObject optional(TestUpstream u, Object fallback) {
+    return new JsonObject().put("upstream", u.name).put("required", false).put("fallback", fallback);
+  }
+
+  private static JsonObject route(Integer deadlineMs, JsonObject... calls) {
+    JsonObject route = new JsonObject().put("path", ROUTE).put("calls", new JsonArray(Arrays.asList((Object[]) calls)));
+    if (deadlineMs != null) {
+      route.put("deadlineMs", deadlineMs);
+    }
+    return route;
+  }
+
+  private void startGateway(JsonObject upstreams, JsonObject... routes) {
+    JsonObject config = new JsonObject()
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("upstreams", upstreams)
+        .put("routes", new JsonArray(Arrays.asList((Object[]) routes)));
+    GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+    port = started.gateway().actualPort();
+  }
+
+  /** A gateway whose one route calls profile (required), orders (required), recs (optional, []). */
+  private void startDashboard(TestUpstream profile, TestUpstream orders, TestUpstream recs, Integer recsTimeoutMs) {
+    startGateway(upstreamsOf(profile, 1000, orders, 1000, recs, recsTimeoutMs),
+        route(2000, required(profile), required(orders), optional(recs, new JsonArray())));
+  }
+
+  record Reply(int status, MultiMap headers, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private Reply get(String uri) {
+    return send(new RequestOptions().setMethod(HttpMethod.GET).setURI(uri), null);
+  }
+
+  private Reply send(RequestOptions options, Buffer body) {
+    return Await.result(sendAsync(options, body));
+  }
+
+  private Future<Reply> sendAsync(RequestOptions options, Buffer body) {
+    options.setHost("127.0.0.1").setPort(port);
+    return client.request(options)
+        .compose(req -> body == null ? req.send() : req.send(body))
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())));
+  }
+
+  private static long millisBetween(long fromNanos, long toNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
+  }
+
+  private String scrape() {
+    return get("/metrics").body();
+  }
+
+  private static double metric(String scrape, String series) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no series " + series + " in:\n" + scrape);
+  }
+
+  // ---- behaviour ------------------------------------------------------------------------------
+
+  @Nested
+  class WhenEveryCallSucceeds {
+    @Test
+    void answers200WithOneFieldPerUpstreamAndNoErrors() {
+      TestUpstream profile = upstream("profile").answersJson(200, new JsonObject().put("name", "Ada"));
+      TestUpstream orders = upstream("orders");
+      orders.answers(200, "[1,2]", 0);
+      TestUpstream recs = upstream("recs");
+      recs.answers(200, "[\"book\"]", 0);
+      startDashboard(profile, orders, recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.headers().get("content-type")).isEqualTo("application/json");
+      assertThat(reply.json()).isEqualTo(new JsonObject()
+          .put("profile", new JsonObject().put("name", "Ada"))
+          .put("orders", new JsonArray().add(1).add(2))
+          .put("recs", new JsonArray().add("book")));
+    }
+
+    @Test
+    void fillsUpstreamPlaceholdersWithPercentEncodedPathParametersAndDropsTheQuery() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream orders = upstream("orders");
+      TestUpstream recs = upstream("recs");
+      startDashboard(profile, orders, recs, 1000);
+
+      Reply reply = get("/api/dashboard/a%20b%2Fc%C3%A9~?admin=true");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(profile.requests).extracting(TestUpstream.Seen::uri).containsExactly("/profile/a%20b%2Fc%C3%A9~");
+      assertThat(recs.requests).extracting(TestUpstream.Seen::uri).containsExactly("/recs/a%20b%2Fc%C3%A9~");
+    }
+
+    @Test
+    void sendsEachUpstreamTheTimeItHasLeftAsADeadlineHeader() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream orders = upstream("orders");
+      TestUpstream recs = upstream("recs");
+      startDashboard(profile, orders, recs, 300);
+
+      get("/api/dashboard/42");
+
+      long recsLeft = Long.parseLong(recs.requests.get(0).deadlineHeader());
+      long profileLeft = Long.parseLong(profile.requests.get(0).deadlineHeader());
+      assertThat(recsLeft).isBetween(1L, 300L);
+      assertThat(profileLeft).isBetween(301L, 1000L);
+    }
+
+    @Test
+    void answersHeadWithTheStatusAndNoBody() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+
+      Reply reply = send(new RequestOptions().setMethod(HttpMethod.HEAD).setURI("/api/dashboard/42"), null);
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.body()).isEmpty();
+    }
+
+    @Test
+    void startsNoMoreCallsAtOnceThanMaxConcurrency() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{}", 100);
+      TestUpstream orders = upstream("orders");
+      startGateway(upstreamsOf(profile, 1000, orders, 1000),
+          route(2000, required(profile), required(orders)).put("maxConcurrency", 1));
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      long profileAnswered = Await.result(profile.answered);
+      long ordersArrived = Await.result(orders.arrived);
+      assertThat(ordersArrived).isGreaterThan(profileAnswered);
+    }
+  }
+
+  @Nested
+  class ConnectionPools {
+    @Test
+    void maxConnectionsBoundsTheRequestsInFlightToOneUpstream() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{}", 100);
+      startGateway(upstreamsOf(profile, 2000).put("profile", new JsonObject().put("url", profile.url()).put("maxConnections", 1)),
+          route(3000, required(profile)));
+
+      Future<Reply> first = sendAsync(new RequestOptions().setURI("/api/dashboard/1"), null);
+      Future<Reply> second = sendAsync(new RequestOptions().setURI("/api/dashboard/2"), null);
+      Await.result(Future.all(first, second));
+      assertThat(List.of(first.result().status(), second.result().status())).containsExactly(200, 200);
+
+      assertThat(profile.requests).hasSize(2);
+      long firstAnswered = Await.result(profile.answered);
+      assertThat(profile.requests.get(1).arrivedNanos()).isGreaterThan(firstAnswered);
+    }
+  }
+
+  @Nested
+  class WithTheSimulator {
+    @Test
+    void answersTheDashboardFromSimulatedUpstreamsStartedInTheSameProcess() throws Exception {
+      int[] ports = freePorts(3);
+      JsonObject config = new JsonObject(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
+      config.getJsonObject("http").put("port", 0);
+      String[] names = {"profile", "orders", "recs"};
+      for (int i = 0; i < names.length; i++) {
+        JsonObject u = config.getJsonObject("upstreams").getJsonObject(names[i]);
+        u.put("url", u.getString("url").replaceFirst(":\\d+/", ":" + ports[i] + "/")).put("timeoutMs", 2000);
+        config.getJsonObject("simulator").getJsonObject("upstreams").getJsonObject(names[i])
+            .put("port", ports[i]).put("failureRate", 0.0).put("latencyMs", new JsonObject().put("min", 0).put("max", 5));
+      }
+      config.getJsonArray("routes").getJsonObject(0).put("deadlineMs", 3000);
+      GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+      port = started.gateway().actualPort();
+
+      assertThat(get("/health").status()).isEqualTo(200);
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().fieldNames()).containsExactly("profile", "orders", "recs");
+      assertThat(reply.json().getJsonObject("profile").getString("path")).isEqualTo("/profile/42");
+      assertThat(reply.json().getJsonArray("recs")).isNotEmpty();
+    }
+
+    private int[] freePorts(int n) throws IOException {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+          ports[i] = socket.getLocalPort();
+        }
+      }
+      return ports;
+    }
+  }
+
+  @Nested
+  class WhenAnOptionalCallFails {
+    @Test
+    void answers200WithTheFallbackAndNamesTheFailureInErrors() {
+      TestUpstream recs = upstream("recs").answersJson(503, new JsonObject());
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getValue("recs")).isEqualTo(new JsonArray());
+      assertThat(reply.json().getJsonObject("errors"))
+          .isEqualTo(new JsonObject().put("recs", new JsonObject().put("reason", "status:503")));
+      assertThat(reply.json().getJsonObject("profile")).isEqualTo(new JsonObject().put("from", "profile"));
+    }
+
+    @Test
+    void reportsATimeoutAndAbortsTheUpstreamRequest() {
+      TestUpstream recs = upstream("recs").hangs();
+      startDashboard(upstream("profile"), upstream("orders"), recs, 100);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("timeout");
+      assertThat(Await.result(recs.aborted)).isPositive();
+    }
+
+    @Test
+    void reportsABodyThatIsNotJsonAsInvalidJson() {
+      TestUpstream recs = upstream("recs");
+      recs.answers(200, "<html>oops</html>", 0);
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("invalid_json");
+    }
+
+    @Test
+    void reportsAnUpstreamThatClosesBeforeAnsweringAsReset() {
+      TestUpstream recs = upstream("recs").closesConnection();
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("reset");
+    }
+
+    @Test
+    void reportsAnUpstreamThatRefusesConnectionsAsConnect() {
+      TestUpstream recs = upstream("recs");
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+      Await.result(recs.close());
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("connect");
+    }
+
+    @Test
+    void usesNullWhenTheCallHasNoFallback() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream recs = upstream("recs").answersJson(500, new JsonObject());
+      startGateway(upstreamsOf(profile, 1000, recs, 1000),
+          route(2000, required(profile), new JsonObject().put("upstream", "recs").put("required", false)));
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().containsKey("recs")).isTrue();
+      assertThat(reply.json().getValue("recs")).isNull();
+    }
+  }
+
+  @Nested
+  class WhenARequiredCallFails {
+    @Test
+    void answers502ListingTheFailureWithItsReason() {
+      TestUpstream orders = upstream("orders").answersJson(503, new JsonObject());
+      startDashboard(upstream("profile"), orders, upstream("recs"), 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(502);
+      assertThat(reply.json()).isEqualTo(new JsonObject().put("error", "upstream_failed").put("failures",
+          new JsonArray().add(new JsonObject().put("upstream", "orders").put("reason", "status:503"))));
+    }
+
+    @Test
+    void abortsTheSlowSiblingsUpstreamRequestAndDoesNotListItAsAFailure() {
+      TestUpstream profile = upstream("profile").hangs();
+      TestUpstream orders = upstream("orders");
+      orders.answers(503, "{}", 50);
+      TestUpstream recs = upstream("recs").hangs();
+      startDashboard(profile, orders, recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(502);
+      assertThat(reply.json().getJsonArray("failures")).containsExactly(
+          new JsonObject().put("upstream", "orders").put("reason", "status:503"));
+      assertThat(Await.result(profile.aborted)).isPositive();
+      assertThat(Await.result(recs.aborted)).isPositive();
+    }
+
+    @Test
+    void answers502WithReasonTimeoutWhenItTimesOut() {
+      TestUpstream profile = upstream("profile").hangs();
+      TestUpstream orders = upstream("orders");
+      startGateway(upstreamsOf(profile, 100, orders, 1000), route(2000, required(profile), required(orders)));
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(502);
+      assertThat(reply.json().getJsonArray("failures")).containsExactly(
+          new JsonObject().put("upstream", "profile").put("reason", "timeout"));
+      assertThat(Await.result(profile.aborted)).isPositive();
+    }
+  }
+
+  @Nested
+  class WhenTheRouteDeadlinePasses {
+    @Test
+    void answers504AndAbortsEveryCall() {
+      TestUpstream profile = upstream("profile").hangs();
+      TestUpstream orders = upstream("orders").hangs();
+      startGateway(upstreamsOf(profile, 5000, orders, null), route(150, required(profile), optional(orders, null)));
+
+      long start = System.nanoTime();
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(504);
+      assertThat(reply.json()).isEqualTo(new JsonObject().put("error", "deadline_exceeded"));
+      assertThat(millisBetween(start, System.nanoTime())).isBetween(140L, 2000L);
+      assertThat(Await.result(profile.aborted)).isPositive();
+      assertThat(Await.result(orders.aborted)).isPositive();
+    }
+
+    @Test
+    void countsCallsEndedByTheDeadlineAsCancelled() {
+      TestUpstream profile = upstream("profile").hangs();
+      startGateway(upstreamsOf(profile, 5000), route(100, required(profile)));
+
+      get("/api/dashboard/42");
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"cancelled\",upstream=\"profile\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"timeout\",upstream=\"profile\"}")).isEqualTo(0.0);
+      assertThat(metric(scrape, "gateway_requests_total{route=\"" + ROUTE + "\",status=\"504\"}")).isEqualTo(1.0);
+    }
+  }
+
+  @Nested
+  class WhenTheClientDisconnects {
+    @Test
+    void everyUpstreamRequestIsAbortedWithin200Milliseconds() {
+      TestUpstream profile = upstream("profile").hangs();
+      TestUpstream orders = upstream("orders").hangs();
+      TestUpstream recs = upstream("recs").hangs();
+      startDashboard(profile, orders, recs, null);
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      socket.write("GET /api/dashboard/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      Await.result(CompletableFuture.allOf(profile.arrived, orders.arrived, recs.arrived));
+
+      long closedAt = System.nanoTime();
+      Await.result(socket.close());
+
+      for (TestUpstream u : List.of(profile, orders, recs)) {
+        assertThat(millisBetween(closedAt, Await.result(u.aborted))).as(u.name).isLessThan(200L);
+      }
+    }
+
+    @Test
+    void theRequestIsCountedAs499AndItsCallsAsCancelled() {
+      TestUpstream profile = upstream("profile").hangs();
+      startGateway(upstreamsOf(profile, null), route(null, required(profile)));
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      socket.write("GET /api/dashboard/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      Await.result(profile.arrived);
+
+      Await.result(socket.close());
+      Await.result(profile.aborted);
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "gateway_requests_total{route=\"" + ROUTE + "\",status=\"499\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"cancelled\",upstream=\"profile\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_aborted_total{upstream=\"profile\"}")).isEqualTo(1.0);
+    }
+  }
+
+  @Nested
+  class WhenTheRequestIsBad {
+    @BeforeEach
+    void start() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+    }
+
+    private void assertStillServing() {
+      assertThat(get("/health").status()).isEqualTo(200);
+    }
+
+    @Test
+    void anUnknownPathAnswers404Json() {
+      Reply reply = get("/api/nothing-here");
+
+      assertThat(reply.status()).isEqualTo(404);
+      assertThat(reply.json().getString("error")).isEqualTo("not_found");
+    }
+
+    @Test
+    void aPostAnswers405WithAnAllowHeaderAndJson() {
+      Reply reply = send(new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/dashboard/42"), Buffer.buffer("{}"));
+
+      assertThat(reply.status()).isEqualTo(405);
+      assertThat(reply.headers().get("allow")).isEqualTo("GET, HEAD");
+      assertThat(reply.json().getString("error")).isEqualTo("method_not_allowed");
+    }
+
+    @Test
+    void aDotDotParameterAnswers400AndReachesNoUpstream() {
+      assertThat(get("/api/dashboard/..").status()).isEqualTo(400);
+      assertThat(get("/api/dashboard/%2E%2E").status()).isEqualTo(400);
+      assertThat(get("/api/dashboard/.").status()).isEqualTo(400);
+      assertThat(get("/api/dashboard/..").json().getString("error")).isEqualTo("bad_request");
+    }
+
+    @Test
+    void aRequestLineOver8KiBAnswers414AndTheGatewayKeepsServing() {
+      Reply reply = get("/api/dashboard/" + "x".repeat(9 * 1024));
+
+      assertThat(reply.status()).isEqualTo(414);
+      assertStillServing();
+    }
+
+    @Test
+    void headersOver16KiBAnswer431AndTheGatewayKeepsServing() {
+      Reply reply = send(new RequestOptions().setMethod(HttpMethod.GET).setURI("/api/dashboard/42")
+          .putHeader("x-padding", "p".repeat(17 * 1024)), null);
+
+      assertThat(reply.status()).isEqualTo(431);
+      assertStillServing();
+    }
+
+    @Test
+    void aBodyOver64KiBAnswers413AndTheGatewayKeepsServing() {
+      Reply reply = send(new RequestOptions().setMethod(HttpMethod.GET).setURI("/api/dashboard/42"),
+          Buffer.buffer("b".repeat(65 * 1024)));
+
+      assertThat(reply.status()).isEqualTo(413);
+      assertThat(reply.json().getString("error")).isEqualTo("payload_too_large");
+      assertStillServing();
+    }
+
+    @Test
+    void aSmallBodyOnAGetIsReadAndIgnored() {
+      Reply reply = send(new RequestOptions().setMethod(HttpMethod.GET).setURI("/api/dashboard/42"), Buffer.buffer("hello"));
+
+      assertThat(reply.status()).isEqualTo(200);
+    }
+  }
+
+  @Nested
+  class Health {
+    @Test
+    void answers200OnceTheGatewayListens() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+
+      Reply reply = get("/health");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json()).isEqualTo(new JsonObject().put("status", "up"));
+    }
+  }
+
+  @Nested
+  class Metrics {
+    @Test
+    void countRequestsByRouteAndStatus() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+      String before = scrape();
+
+      get("/api/dashboard/1");
+      get("/api/dashboard/2");
+      get("/nowhere");
+
+      String after = scrape();
+      String ok = "gateway_requests_total{route=\"" + ROUTE + "\",status=\"200\"}";
+      assertThat(before).doesNotContain(ok);
+      assertThat(metric(after, ok)).isEqualTo(2.0);
+      assertThat(metric(after, "gateway_requests_total{route=\"unmatched\",status=\"404\"}")).isEqualTo(1.0);
+      assertThat(get("/metrics").headers().get("content-type")).startsWith("text/plain");
+    }
+
+    @Test
+    void countUpstreamCallsByOutcomeAndAbortedRequests() {
+      TestUpstream recs = upstream("recs").hangs();
+      TestUpstream orders = upstream("orders").answersJson(503, new JsonObject());
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000, orders, 1000, recs, 100),
+          route(2000, required(profile), optional(orders, null), optional(recs, null)));
+      assertThat(metric(scrape(), "gateway_upstream_calls_total{outcome=\"ok\",upstream=\"profile\"}")).isEqualTo(0.0);
+
+      get("/api/dashboard/42");
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"ok\",upstream=\"profile\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"error\",upstream=\"orders\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_total{outcome=\"timeout\",upstream=\"recs\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_aborted_total{upstream=\"recs\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_upstream_aborted_total{upstream=\"profile\"}")).isEqualTo(0.0);
+    }
+
+    @Test
+    void countTasksStartedAndHowTheyEnded() {
+      TestUpstream profile = upstream("profile").hangs();
+      TestUpstream orders = upstream("orders").answersJson(503, new JsonObject());
+      TestUpstream recs = upstream("recs");
+      startGateway(upstreamsOf(profile, 1000, orders, 1000, recs, 1000),
+          route(2000, required(profile), required(orders), optional(recs, null)).put("maxConcurrency", 2));
+
+      get("/api/dashboard/42");
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "taskgroup_tasks_total{state=\"started\"}")).isEqualTo(3.0);
+      assertThat(metric(scrape, "taskgroup_tasks_total{state=\"failed\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "taskgroup_tasks_total{state=\"cancelled\"}")).isEqualTo(2.0);
+      assertThat(metric(scrape, "taskgroup_tasks_total{state=\"succeeded\"}")).isEqualTo(0.0);
+    }
+  }
+}

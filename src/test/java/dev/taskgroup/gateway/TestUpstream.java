@@ -1,0 +1,107 @@
+package dev.taskgroup.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * An upstream that a test controls: it answers as told (at once, after a delay, never, or by
+ * closing the connection) and records what reached it: each request, when it arrived, and whether
+ * its connection was closed before it was answered (the gateway aborting it).
+ */
+final class TestUpstream {
+  /** One request as the upstream saw it. */
+  record Seen(String uri, String deadlineHeader, long arrivedNanos) {}
+
+  final String name;
+  private final Vertx vertx;
+  private final HttpServer server;
+  private volatile Handler<HttpServerRequest> behaviour;
+
+  final List<Seen> requests = new CopyOnWriteArrayList<>();
+  /** Completes with {@link System#nanoTime()} when the first request arrives. */
+  final CompletableFuture<Long> arrived = new CompletableFuture<>();
+  /** Completes with {@link System#nanoTime()} when a request's connection closes before its answer. */
+  final CompletableFuture<Long> aborted = new CompletableFuture<>();
+  /** Completes with {@link System#nanoTime()} just before the first answer is written. */
+  final CompletableFuture<Long> answered = new CompletableFuture<>();
+
+  private TestUpstream(Vertx vertx, String name) {
+    this.vertx = vertx;
+    this.name = name;
+    this.server = vertx.createHttpServer().requestHandler(this::handle);
+    answersJson(200, new JsonObject().put("from", name));
+  }
+
+  static TestUpstream start(Vertx vertx, String name) {
+    TestUpstream upstream = new TestUpstream(vertx, name);
+    Await.result(upstream.server.listen(0, "127.0.0.1"));
+    return upstream;
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  /** {@return this upstream's URL template: {@code http://127.0.0.1:PORT/NAME/{userId}}} */
+  String url() {
+    return "http://127.0.0.1:" + port() + "/" + name + "/{userId}";
+  }
+
+  Future<Void> close() {
+    return server.close();
+  }
+
+  TestUpstream answersJson(int status, JsonObject body) {
+    return answers(status, body.encode(), 0);
+  }
+
+  /** Answers {@code status} with {@code body} after {@code delayMs} (a Vert.x timer, no sleeping). */
+  TestUpstream answers(int status, String body, long delayMs) {
+    behaviour = req -> {
+      HttpServerResponse resp = req.response();
+      Runnable reply = () -> {
+        if (!resp.closed() && !resp.ended()) {
+          answered.complete(System.nanoTime()); // before end(): the gateway may act on it at once
+          resp.setStatusCode(status).putHeader("content-type", "application/json").end(body);
+        }
+      };
+      if (delayMs <= 0) {
+        reply.run();
+      } else {
+        long timer = vertx.setTimer(delayMs, id -> reply.run());
+        resp.closeHandler(v -> {
+          vertx.cancelTimer(timer);
+          aborted.complete(System.nanoTime());
+        });
+      }
+    };
+    return this;
+  }
+
+  /** Never answers: only an abort ends the request. */
+  TestUpstream hangs() {
+    behaviour = req -> req.response().closeHandler(v -> aborted.complete(System.nanoTime()));
+    return this;
+  }
+
+  /** Closes the connection without answering. */
+  TestUpstream closesConnection() {
+    behaviour = req -> req.connection().close();
+    return this;
+  }
+
+  private void handle(HttpServerRequest req) {
+    long now = System.nanoTime();
+    requests.add(new Seen(req.uri(), req.getHeader("x-taskgroup-deadline-ms"), now));
+    arrived.complete(now);
+    behaviour.handle(req);
+  }
+}

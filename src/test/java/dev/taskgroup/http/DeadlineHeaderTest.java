@@ -1,0 +1,55 @@
+package dev.taskgroup.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.MultiMap;
+import java.time.Duration;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The deadline header's format: whole non-negative milliseconds; anything else reads as absent. */
+class DeadlineHeaderTest {
+
+  @Nested
+  class Reading {
+    @Test
+    void absentHeaderIsEmpty() {
+      assertThat(DeadlineHeader.parse(null)).isEmpty();
+    }
+
+    @Test
+    void wholeMillisecondsAreRead() {
+      assertThat(DeadlineHeader.parse("250")).contains(Duration.ofMillis(250));
+      assertThat(DeadlineHeader.parse(" 0 ")).contains(Duration.ZERO);
+    }
+
+    @Test
+    void malformedNegativeFractionalOrHugeValuesAreEmpty() {
+      assertThat(DeadlineHeader.parse("")).isEmpty();
+      assertThat(DeadlineHeader.parse("soon")).isEmpty();
+      assertThat(DeadlineHeader.parse("-5")).isEmpty();
+      assertThat(DeadlineHeader.parse("+5")).isEmpty();
+      assertThat(DeadlineHeader.parse("1.5")).isEmpty();
+      assertThat(DeadlineHeader.parse("99999999999999999999")).isEmpty();
+    }
+  }
+
+  @Nested
+  class Writing {
+    @Test
+    void remainingTimeIsWrittenRoundedDownToMilliseconds() {
+      MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(DeadlineHeader.NAME, "1");
+      DeadlineHeader.write(headers, Duration.ofNanos(1_999_999));
+      assertThat(headers.getAll(DeadlineHeader.NAME)).containsExactly("1");
+      DeadlineHeader.write(headers, Duration.ofSeconds(2));
+      assertThat(headers.getAll(DeadlineHeader.NAME)).containsExactly("2000");
+    }
+
+    @Test
+    void negativeRemainingTimeIsRefused() {
+      assertThatThrownBy(() -> DeadlineHeader.write(MultiMap.caseInsensitiveMultiMap(), Duration.ofMillis(-1)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+    }
+  }
+}
