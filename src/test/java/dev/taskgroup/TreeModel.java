@@ -48,11 +48,13 @@ final class TreeModel {
     /** Runs until the group is cancelled. */
     HANG,
     /** Returns the future of its first task (passing on its result, error or cancellation). */
-    AWAIT_FIRST_TASK
+    AWAIT_FIRST_TASK,
+    /** Opens a nested group in the group's own scope and ends with its outcome. */
+    NESTED
   }
 
   record Node(String name, Kind kind, int delay, int grace, Late late, Integer timeout, boolean fallback,
-              Integer cancelAt, List<Node> children, Group nested) {
+              boolean timeoutViaScope, boolean hookThrows, Integer cancelAt, List<Node> children, Group nested) {
     @Override
     public String toString() {
       StringBuilder sb = new StringBuilder(name).append(':').append(kind);
@@ -63,7 +65,10 @@ final class TreeModel {
         sb.append("+grace").append(grace).append("->").append(late);
       }
       if (timeout != null) {
-        sb.append(" timeout=").append(timeout).append(fallback ? "(fallback)" : "");
+        sb.append(" timeout=").append(timeout).append(fallback ? "(fallback)" : "").append(timeoutViaScope ? "(inner scope)" : "");
+      }
+      if (hookThrows) {
+        sb.append(" hook-throws");
       }
       if (cancelAt != null) {
         sb.append(" cancel@").append(cancelAt);
@@ -79,17 +84,17 @@ final class TreeModel {
   }
 
   record Group(String name, int maxConcurrency, Integer deadline, Integer cancelAt, Body body, int bodyDelay,
-               List<Node> children) {
+               List<Node> children, Group nested) {
     @Override
     public String toString() {
       return "{" + name + " body=" + body + (body == Body.SUCCEED_AFTER || body == Body.FAIL_AFTER ? "@" + bodyDelay : "")
           + (maxConcurrency != TaskGroupOptions.UNLIMITED ? " max=" + maxConcurrency : "")
           + (deadline != null ? " deadline=" + deadline : "") + (cancelAt != null ? " cancel@" + cancelAt : "")
-          + " " + children + "}";
+          + " " + children + (nested != null ? " body-nested " + nested : "") + "}";
     }
 
     int size() {
-      int n = 0;
+      int n = nested == null ? 0 : nested.size();
       for (Node c : children) {
         n += sizeOf(c);
       }
@@ -122,7 +127,10 @@ final class TreeModel {
     Builder b = new Builder(new Random(seed), 0, count, count);
     List<Node> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      out.add(b.node(0, "task-" + i, false)); // the name the library gives the i-th unnamed task
+      Node n = b.node(0, "task-" + i, false); // the name the library gives the i-th unnamed task
+      // A hook that throws fails even gather(): the tree property covers it.
+      out.add(new Node(n.name(), n.kind(), n.delay(), n.grace(), n.late(), n.timeout(), n.fallback(),
+          n.timeoutViaScope(), false, n.cancelAt(), n.children(), n.nested()));
     }
     return out;
   }
@@ -147,9 +155,13 @@ final class TreeModel {
       Integer deadline = r.nextInt(3) == 0 ? 1 + r.nextInt(300) : null;
       Integer cancelAt = r.nextInt(6) == 0 ? r.nextInt(300) : null;
       Body body = Body.values()[r.nextInt(Body.values().length)];
+      if (body == Body.NESTED && (level >= maxDepth || budget <= 0)) {
+        body = Body.SUCCEED_NOW;
+      }
       int bodyDelay = r.nextInt(200);
       List<Node> children = children(level, name);
-      return new Group(name, max, deadline, cancelAt, body, bodyDelay, children);
+      Group nested = body == Body.NESTED ? group(level + 1, name + "/b") : null;
+      return new Group(name, max, deadline, cancelAt, body, bodyDelay, children, nested);
     }
 
     List<Node> children(int level, String prefix) {
@@ -187,10 +199,12 @@ final class TreeModel {
       Late late = Late.values()[r.nextInt(Late.values().length)];
       Integer timeout = r.nextInt(3) == 0 ? 1 + r.nextInt(300) : null;
       boolean fallback = timeout != null && r.nextBoolean();
+      boolean viaScope = timeout != null && r.nextInt(3) == 0;
+      boolean hookThrows = r.nextInt(30) < faults / 2;
       Integer cancelAt = r.nextInt(8) == 0 ? r.nextInt(300) : null;
       List<Node> children = kind == Kind.SPAWN ? children(level + 1, name) : List.of();
       Group nested = kind == Kind.NESTED ? group(level + 1, name + "/g") : null;
-      return new Node(name, kind, delay, grace, late, timeout, fallback, cancelAt, children, nested);
+      return new Node(name, kind, delay, grace, late, timeout, fallback, viaScope, hookThrows, cancelAt, children, nested);
     }
   }
 
@@ -199,8 +213,8 @@ final class TreeModel {
     List<Node> out = new ArrayList<>();
     for (Node n : tasks) {
       out.add(n.kind() == Kind.HANG && n.timeout() == null
-          ? new Node(n.name(), n.kind(), n.delay(), n.grace(), n.late(), 1 + n.delay(), n.fallback(), n.cancelAt(),
-              n.children(), n.nested())
+          ? new Node(n.name(), n.kind(), n.delay(), n.grace(), n.late(), 1 + n.delay(), n.fallback(), n.timeoutViaScope(),
+              n.hookThrows(), n.cancelAt(), n.children(), n.nested())
           : n);
     }
     return out;

@@ -65,12 +65,16 @@ final class TreeRun {
     boolean bodyCancelledOwn;
     long bodySeq;
     TaskRec awaited;
+    GroupRec bodyNested;
+    final List<Expect> hookErrors = new ArrayList<>();
     final IOException bodyFailure;
     int completions;
     boolean completed;
     long completedTime;
     Object result;
     Throwable failure;
+
+    ScopeImpl parentScope; // the scope a nested group was opened in: a task's, or its group's
 
     GroupRec(Group spec, GroupRec parent, TaskRec parentTask) {
       this.spec = spec;
@@ -101,6 +105,7 @@ final class TreeRun {
     boolean started;
     long start;
     ScopeImpl scope;
+    ScopeImpl outerScope; // the task's own scope when the timeout opened an inner one
     TaskCancelledException firstCause;
     long firstCauseTime;
     long firstCauseSeq;
@@ -180,8 +185,11 @@ final class TreeRun {
           violations.add(r.spec.name() + " completed before its nested group " + t.nested.spec.name());
         }
       }
-      if (!r.bodyDone) {
+      if (!r.bodyDone && r.g != null) { // (a nested group in a cancelled scope never runs its body)
         violations.add(r.spec.name() + " completed before its body");
+      }
+      if (r.bodyNested != null && !r.bodyNested.completed) {
+        violations.add(r.spec.name() + " completed before the group its body opened");
       }
     });
   }
@@ -238,6 +246,15 @@ final class TreeRun {
           body = p.future();
           break;
         }
+        case NESTED: {
+          GroupRec nested = new GroupRec(r.spec.nested(), r, null);
+          nested.parentScope = g.impl;
+          r.bodyNested = nested;
+          Future<Object> f = TaskGroup.run(g, options(r.spec.nested()), body(nested));
+          watch(nested, f);
+          body = f;
+          break;
+        }
         case AWAIT_FIRST_TASK:
         default: {
           TaskRec first = r.tasks.stream().filter(t -> t.handle != null).findFirst().orElse(null);
@@ -268,7 +285,7 @@ final class TreeRun {
         r.firstCauseTime = clock.nanoTime();
         r.firstCauseSeq = seq++;
         r.causedByDriver = r.driverCancelling;
-        r.parentCancelledAtFirstCause = r.parentTask != null && r.parentTask.scope.isCancelled();
+        r.parentCancelledAtFirstCause = r.parentScope != null && r.parentScope.isCancelled();
       }
     });
   }
@@ -300,11 +317,7 @@ final class TreeRun {
   private void spawn(GroupRec r, Node node) {
     TaskRec t = new TaskRec(node, r);
     r.tasks.add(t);
-    TaskFn<Object> fn = fn(t);
-    if (node.timeout() != null) {
-      fn = node.fallback() ? fn.withTimeout(Duration.ofMillis(node.timeout()), FALLBACK)
-          : fn.withTimeout(Duration.ofMillis(node.timeout()));
-    }
+    TaskFn<Object> fn = timed(t, fn(t));
     try {
       t.handle = r.g.spawn(node.name(), fn);
     } catch (IllegalStateException e) {
@@ -323,9 +336,30 @@ final class TreeRun {
     }
   }
 
+  /**
+   * {@return {@code fn} under the node's timeout, if any} Spawned as is, the task carries the
+   * deadline itself; "inner scope" applies it from user code, which opens a TimeoutScope.
+   */
+  private TaskFn<Object> timed(TaskRec t, TaskFn<Object> fn) {
+    Node node = t.spec;
+    if (node.timeout() == null) {
+      return fn;
+    }
+    TaskFn<Object> bounded = node.fallback() ? fn.withTimeout(Duration.ofMillis(node.timeout()), FALLBACK)
+        : fn.withTimeout(Duration.ofMillis(node.timeout()));
+    if (!node.timeoutViaScope()) {
+      return bounded;
+    }
+    return scope -> {
+      t.outerScope = (ScopeImpl) scope;
+      return bounded.run(scope);
+    };
+  }
+
   private void cancelTask(TaskRec t) {
     TaskState before = t.handle.state();
-    boolean scopeCancelledBefore = t.scope != null && t.scope.isCancelled();
+    ScopeImpl own = t.outerScope != null ? t.outerScope : t.scope; // the task's, not a timeout's inner scope
+    boolean scopeCancelledBefore = own != null && own.isCancelled();
     t.driverCancelling = true;
     boolean cancelled;
     try {
@@ -367,6 +401,13 @@ final class TreeRun {
           t.causedByDriver = t.driverCancelling;
         }
       });
+      if (t.spec.hookThrows()) {
+        scope.onCancel(c -> {
+          RuntimeException e = new IllegalStateException("cancel hook of " + t.spec.name() + " threw");
+          r.hookErrors.add(new Expect("hook of " + t.spec.name(), seq++, x -> x == e));
+          throw e;
+        });
+      }
       Future<Object> work;
       try {
         work = work(t, scope);
@@ -454,6 +495,7 @@ final class TreeRun {
       case NESTED:
       default: {
         GroupRec nested = new GroupRec(n.nested(), r, t);
+        nested.parentScope = (ScopeImpl) scope;
         t.nested = nested;
         Future<Object> f = TaskGroup.run(scope, options(n.nested()), body(nested));
         watch(nested, f);
@@ -478,7 +520,7 @@ final class TreeRun {
   /** Runs {@code leaves} through a pattern; on the run's context. Task i is named {@code task-i}. */
   void runPattern(Pattern pattern, List<Node> leaves, int maxConcurrency, Integer deadline) {
     this.pattern = pattern;
-    Group spec = new Group("p", maxConcurrency, deadline, null, Body.SUCCEED_NOW, 0, leaves);
+    Group spec = new Group("p", maxConcurrency, deadline, null, Body.SUCCEED_NOW, 0, leaves, null);
     GroupRec r = new GroupRec(spec, null, null);
     root = r;
     r.start = clock.nanoTime();
@@ -487,12 +529,7 @@ final class TreeRun {
     for (Node leaf : leaves) {
       TaskRec t = new TaskRec(leaf, r);
       r.tasks.add(t);
-      TaskFn<Object> fn = fn(t);
-      if (leaf.timeout() != null) {
-        fn = leaf.fallback() ? fn.withTimeout(Duration.ofMillis(leaf.timeout()), FALLBACK)
-            : fn.withTimeout(Duration.ofMillis(leaf.timeout()));
-      }
-      fns.add(fn);
+      fns.add(timed(t, fn(t)));
     }
     TaskGroupOptions o = options(spec).setTimers(clock);
     @SuppressWarnings("unchecked")
@@ -546,7 +583,7 @@ final class TreeRun {
       outcomes.add(expected(t, t.firstCause != null && t.firstCause == r.firstCause));
     }
     if (r.firstCause != null && r.firstCause.reason() == CancelReason.DEADLINE) {
-      deadlineSeq = r.firstCauseSeq;
+      deadlineSeq = causeSeq(r);
     }
     checkFirstCause(r);
     if (r.hookRuns > 1) {
@@ -568,6 +605,7 @@ final class TreeRun {
         if (deadlineSeq != Long.MAX_VALUE) {
           errors.add(deadline);
         }
+        errors.addAll(r.hookErrors);
         errors.sort((a, b) -> Long.compare(a.seq(), b.seq()));
         if (errors.isEmpty()) {
           List<Object> values = new ArrayList<>();
@@ -733,8 +771,9 @@ final class TreeRun {
     for (TaskRec t : r.tasks) {
       checkTask(t, expected);
     }
+    expected.addAll(r.hookErrors);
     if (r.firstCause != null && r.firstCause.reason() == CancelReason.DEADLINE) {
-      expected.add(new Expect("deadline of " + name, r.firstCauseSeq, e -> e instanceof TaskTimeoutException tt
+      expected.add(new Expect("deadline of " + name, causeSeq(r), e -> e instanceof TaskTimeoutException tt
           && tt.name().equals(name) && tt.timeout().equals(Duration.ofMillis(r.spec.deadline()))
           && tt.getMessage().startsWith("task group '")));
     }
@@ -748,6 +787,21 @@ final class TreeRun {
     }
     expected.sort((a, b) -> Long.compare(a.seq(), b.seq()));
     checkOutcome(r, expected);
+  }
+
+  /**
+   * {@return when the group's first cancellation was first seen} The group records a deadline
+   * error before passing the cancellation down, and its own hook runs after the tasks' hooks
+   * (where a hook may throw): the tasks that received the same cause saw it first.
+   */
+  private static long causeSeq(GroupRec r) {
+    long seen = r.firstCauseSeq;
+    for (TaskRec t : r.tasks) {
+      if (t.firstCause != null && t.firstCause == r.firstCause) {
+        seen = Math.min(seen, t.firstCauseSeq);
+      }
+    }
+    return seen;
   }
 
   private void checkFirstCause(GroupRec r) {
@@ -809,6 +863,9 @@ final class TreeRun {
     }
     if (t.scope.hookCount() != 0) {
       violations.add(name + " still holds " + t.scope.hookCount() + " hooks");
+    }
+    if (t.outerScope != null && t.outerScope.hookCount() != 0) {
+      violations.add(name + "'s task scope still holds " + t.outerScope.hookCount() + " hooks");
     }
     if (!t.workDone) {
       violations.add("work of " + name + " never settled");
