@@ -37,14 +37,9 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
     }
     Deadlines.remove(deadline);
     if (timedOut && error instanceof CancellationException) {
-      // The work ended because our deadline cancelled it. Any other outcome, even one that arrives
-      // after the deadline fired, is kept: a result is never dropped for a timeout.
-      if (spec.hasFallback) {
-        value = spec.fallback;
-        error = null;
-      } else {
-        error = new TaskTimeoutException("task", name(), spec.timeout);
-      }
+      Future<T> replaced = spec.timedOut(name()); // completed: the fallback or the timeout error
+      value = replaced.result();
+      error = replaced.cause();
     }
     super.settle(value, error);
   }
@@ -54,8 +49,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
     void expire() {
       if (cancelCause == null && !closed) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "task '" + name() + "' passed its timeout of " + spec.timeout.toMillis() + " ms"));
+        cancel(spec.deadlineCancellation(name()));
       }
     }
 

@@ -24,6 +24,21 @@ final class TimeoutFn<T> implements TaskFn<T> {
     this.fallback = fallback;
   }
 
+  /** {@return the cancellation this timeout's deadline sends to the scope of {@code name}} */
+  TaskCancelledException deadlineCancellation(String name) {
+    return new TaskCancelledException(CancelReason.DEADLINE,
+        "'" + name + "' passed its timeout of " + timeout.toMillis() + " ms");
+  }
+
+  /**
+   * The work ended with a cancellation that this timeout's deadline caused: {@return the fallback
+   * in place of it, or fail with a {@link TaskTimeoutException}} Any other outcome is kept as it
+   * is, even one that arrives after the deadline fired: a result is never dropped for a timeout.
+   */
+  Future<T> timedOut(String name) {
+    return hasFallback ? Future.succeededFuture(fallback) : Future.failedFuture(new TaskTimeoutException("task", name, timeout));
+  }
+
   @Override
   public Future<T> run(TaskScope scope) {
     return new TimeoutScope<>(ScopeImpl.of(scope), this).start();

@@ -82,11 +82,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     parentHook.remove();
     close();
     if (timedOut && error instanceof CancellationException) {
-      if (spec.hasFallback) {
-        promise.complete(spec.fallback);
-      } else {
-        promise.fail(new TaskTimeoutException("task", scopeName(), spec.timeout));
-      }
+      spec.timedOut(scopeName()).onComplete(promise);
     } else if (error == null) {
       promise.complete(value);
     } else {
@@ -100,8 +96,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     void expire() {
       if (cancelCause == null && !closed) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "'" + scopeName() + "' passed a timeout of " + spec.timeout.toMillis() + " ms"));
+        cancel(spec.deadlineCancellation(scopeName()));
       }
     }
 
