@@ -403,14 +403,32 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       deadlines.closeAll(closedCause()); // sleeps nobody awaited: they end now
     }
     Throwable failure = outcome();
+    // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).
+    boolean unawaited = parent != null && failure != null && !(failure instanceof CancellationException)
+        && parent.ownerFinished();
     if (failure == null) {
       promise.complete(bodyResult);
     } else {
       promise.fail(failure);
     }
     if (parent != null) {
+      if (unawaited) {
+        // Nobody in the enclosing scope can await this group any more: its errors would be lost.
+        parent.group.nestedFailedUnawaited(this, failure);
+      }
       parent.group.detach();
     }
+  }
+
+  /** A nested group failed after the code that opened it had finished: an error of this group. */
+  private void nestedFailedUnawaited(GroupImpl<?> nested, Throwable failure) {
+    recordError(failure);
+    abort(CancelReason.SIBLING_FAILED, "nested task group '" + nested.name + "' failed after its owner had finished");
+  }
+
+  @Override
+  boolean ownerFinished() {
+    return bodyDone || closed;
   }
 
   private Throwable outcome() {

@@ -36,6 +36,14 @@ abstract class ScopeImpl implements TaskScope {
   /** {@return the nearest deadline of this scope or an enclosing one, or {@link #NO_DEADLINE}} */
   abstract long deadlineNanos();
 
+  /**
+   * {@return whether the code that owns this scope can no longer await work started in it} A
+   * task's or a timeout's scope once it finished; a group's once its body has.
+   */
+  boolean ownerFinished() {
+    return closed;
+  }
+
   /** Cancels what hangs below this scope (tasks of a group); called before the hooks run. */
   void propagate(TaskCancelledException cause) {}
 

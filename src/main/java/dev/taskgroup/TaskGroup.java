@@ -90,6 +90,11 @@ public final class TaskGroup implements TaskScope {
    * runs, the group fails with a {@link TaskCancelledException} of reason
    * {@link CancelReason#PARENT_CANCELLED} (or its errors, if it had some).
    *
+   * <p>Await the returned future (return it, or compose on it): the enclosing group waits for a
+   * nested group either way, but only an awaited one hands its errors to its caller. A nested
+   * group still running when the task (or body) that opened it finishes is cancelled, and any real
+   * error it then ends with becomes an error of the enclosing group, so that none is lost.
+   *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code parent} is not a scope of this library
    */
