@@ -127,7 +127,7 @@ public final class TaskGroup implements TaskScope {
     Object[] results = new Object[tasks.size()];
     ResultSink sink = t -> {
       if (t.state == TaskState.SUCCEEDED) {
-        results[t.seq] = t.result;
+        results[t.seq] = t.result();
       }
       return false;
     };
@@ -152,7 +152,7 @@ public final class TaskGroup implements TaskScope {
     checkTasks(tasks);
     Object[] outcomes = new Object[tasks.size()];
     ResultSink sink = t -> {
-      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result) : Outcome.failure(t.failure);
+      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
       return true;
     };
     return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
@@ -220,10 +220,10 @@ public final class TaskGroup implements TaskScope {
     public boolean settled(TaskImpl<?> t) {
       if (t.state == TaskState.SUCCEEDED && !won) {
         won = true;
-        winner = (T) t.result;
+        winner = (T) t.result();
         t.group.cancelLosers();
       } else if (t.state == TaskState.FAILED) {
-        errors.add(t.failure);
+        errors.add(t.failure());
       }
       return true;
     }
