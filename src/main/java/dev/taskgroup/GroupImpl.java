@@ -9,7 +9,9 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
@@ -46,6 +48,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private int queued; // PENDING tasks in the queue (cancelled ones may linger there, skipped)
   private int attached; // nested groups and inner timeouts running in this group's scopes
   private ArrayDeque<TaskImpl<?>> queue; // created at the first spawn past the limit
+  private Map<TaskImpl<?>, Promise<?>> queuedFutures; // future() asked of a queued task: rare, kept aside
   private boolean draining; // trampoline: starting queued tasks never recurses
   private boolean cancelling; // inside cancel(): completion waits until the hooks have run
   private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
@@ -91,7 +94,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private void begin(Function<TaskGroup, Future<R>> body) {
     if (parent != null) {
       TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
-          : parent.closed ? parent.closedCause() : null;
+          : parent.closed() ? parent.closedCause() : null;
       if (cause != null) { // the body never runs in a scope that is cancelled or finished
         state = State.COMPLETED;
         close();
@@ -135,6 +138,11 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   @Override
   String scopeName() {
     return name;
+  }
+
+  @Override
+  boolean closed() {
+    return state == State.COMPLETED;
   }
 
   @Override
@@ -216,6 +224,21 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
   }
 
+  /** {@return the promise behind the future of a queued task, made on first request} */
+  @SuppressWarnings("unchecked")
+  <T> Promise<T> queuedFuture(TaskImpl<T> t) {
+    if (queuedFutures == null) {
+      queuedFutures = new IdentityHashMap<>();
+    }
+    return (Promise<T>) queuedFutures.computeIfAbsent(t, k -> VertxContexts.promise(context));
+  }
+
+  /** {@return and forget the promise of a task leaving the queue, or null if none was asked for} */
+  @SuppressWarnings("unchecked")
+  <T> Promise<T> takeQueuedFuture(TaskImpl<T> t) {
+    return queuedFutures == null ? null : (Promise<T>) queuedFutures.remove(t);
+  }
+
   void cancelQueued(TaskImpl<?> t, TaskCancelledException cause) {
     queued--; // it stays in the deque, skipped when polled
     t.cancelWhileQueued(cause);
@@ -243,7 +266,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     running--;
     boolean takenOver = sink != null && sink.settled(t);
     if (t.state == TaskState.FAILED && !takenOver) {
-      recordError(t.failure);
+      recordError(t.failure());
       abort(CancelReason.SIBLING_FAILED, "task '" + t.name() + "' of task group '" + name + "' failed");
     }
     if (queued > 0) {
@@ -403,14 +426,32 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       deadlines.closeAll(closedCause()); // sleeps nobody awaited: they end now
     }
     Throwable failure = outcome();
+    // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).
+    boolean unawaited = parent != null && failure != null && !(failure instanceof CancellationException)
+        && parent.ownerFinished();
     if (failure == null) {
       promise.complete(bodyResult);
     } else {
       promise.fail(failure);
     }
     if (parent != null) {
+      if (unawaited) {
+        // Nobody in the enclosing scope can await this group any more: its errors would be lost.
+        parent.group.nestedFailedUnawaited(this, failure);
+      }
       parent.group.detach();
     }
+  }
+
+  /** A nested group failed after the code that opened it had finished: an error of this group. */
+  private void nestedFailedUnawaited(GroupImpl<?> nested, Throwable failure) {
+    recordError(failure);
+    abort(CancelReason.SIBLING_FAILED, "nested task group '" + nested.name + "' failed after its owner had finished");
+  }
+
+  @Override
+  boolean ownerFinished() {
+    return bodyDone || closed();
   }
 
   private Throwable outcome() {

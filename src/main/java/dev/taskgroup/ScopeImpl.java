@@ -23,18 +23,31 @@ abstract class ScopeImpl implements TaskScope {
   /** Null until cancelled; written once, on the group's context; read from any thread. */
   volatile TaskCancelledException cancelCause;
 
-  /** Set when the scope's owner finished: hooks are dropped and no longer kept. Group's context only. */
-  boolean closed;
-
-  /** Pending cancel hooks, oldest first. Group's context only. */
+  /**
+   * Pending hooks, oldest first, as a circular list ({@code hooks.prev} is the newest), so a scope
+   * holds one reference for them. Group's context only.
+   */
   private Hook hooks;
-  private Hook lastHook;
+
+  /**
+   * {@return whether the scope's owner finished: hooks are no longer kept} Derived from the owner's
+   * own state (set before {@link #close()} is called), so a task spends no field on it.
+   */
+  abstract boolean closed();
 
   /** {@return the name used in messages: the task's or the group's} */
   abstract String scopeName();
 
   /** {@return the nearest deadline of this scope or an enclosing one, or {@link #NO_DEADLINE}} */
   abstract long deadlineNanos();
+
+  /**
+   * {@return whether the code that owns this scope can no longer await work started in it} A
+   * task's or a timeout's scope once it finished; a group's once its body has.
+   */
+  boolean ownerFinished() {
+    return closed();
+  }
 
   /** Cancels what hangs below this scope (tasks of a group); called before the hooks run. */
   void propagate(TaskCancelledException cause) {}
@@ -76,7 +89,7 @@ abstract class ScopeImpl implements TaskScope {
    * hooks in registration order. {@return true if this call cancelled it}
    */
   boolean cancel(TaskCancelledException cause) {
-    if (cancelCause != null || closed) {
+    if (cancelCause != null || closed()) {
       return false;
     }
     cancelCause = cause;
@@ -95,7 +108,6 @@ abstract class ScopeImpl implements TaskScope {
    * started in a scope outlives it. User hooks are dropped without running: they guard nothing now.
    */
   void close() {
-    closed = true;
     TaskCancelledException closing = null;
     Hook h;
     while ((h = hooks) != null) { // take the head each time: a child's cancellation may remove others
@@ -130,7 +142,7 @@ abstract class ScopeImpl implements TaskScope {
 
   @Override
   public boolean isFinished() {
-    return closed;
+    return closed();
   }
 
   /** Attaches work started in this scope: cancelled with the scope, and when the scope closes. */
@@ -144,35 +156,37 @@ abstract class ScopeImpl implements TaskScope {
       group.runHook(hook, cause);
       return Hook.GONE;
     }
-    if (closed) {
+    if (closed()) {
       if (child) { // bound work cannot start in a finished scope
         group.runHook(hook, closedCause());
       }
       return Hook.GONE;
     }
     Hook h = new Hook(this, hook, child);
-    h.prev = lastHook;
-    if (lastHook == null) {
+    Hook first = hooks;
+    if (first == null) {
+      h.prev = h;
+      h.next = h;
       hooks = h;
     } else {
-      lastHook.next = h;
+      Hook last = first.prev;
+      h.prev = last;
+      h.next = first;
+      last.next = h;
+      first.prev = h;
     }
-    lastHook = h;
     return h;
   }
 
   private void unlink(Hook h) {
-    Hook p = h.prev;
-    Hook n = h.next;
-    if (p == null) {
-      hooks = n;
+    if (h.next == h) {
+      hooks = null;
     } else {
-      p.next = n;
-    }
-    if (n == null) {
-      lastHook = p;
-    } else {
-      n.prev = p;
+      h.prev.next = h.next;
+      h.next.prev = h.prev;
+      if (hooks == h) {
+        hooks = h.next;
+      }
     }
     h.scope = null;
     h.prev = null;
@@ -181,8 +195,12 @@ abstract class ScopeImpl implements TaskScope {
 
   /** {@return how many hooks are registered (for tests and toString)} */
   int hookCount() {
-    int n = 0;
-    for (Hook h = hooks; h != null; h = h.next) {
+    Hook first = hooks;
+    if (first == null) {
+      return 0;
+    }
+    int n = 1;
+    for (Hook h = first.next; h != first; h = h.next) {
       n++;
     }
     return n;
@@ -196,7 +214,7 @@ abstract class ScopeImpl implements TaskScope {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    if (closed) {
+    if (closed()) {
       return Future.failedFuture(closedCause());
     }
     if (delay.isZero()) {

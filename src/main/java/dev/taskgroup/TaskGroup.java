@@ -90,6 +90,11 @@ public final class TaskGroup implements TaskScope {
    * runs, the group fails with a {@link TaskCancelledException} of reason
    * {@link CancelReason#PARENT_CANCELLED} (or its errors, if it had some).
    *
+   * <p>Await the returned future (return it, or compose on it): the enclosing group waits for a
+   * nested group either way, but only an awaited one hands its errors to its caller. A nested
+   * group still running when the task (or body) that opened it finishes is cancelled, and any real
+   * error it then ends with becomes an error of the enclosing group, so that none is lost.
+   *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code parent} is not a scope of this library
    */
@@ -122,7 +127,7 @@ public final class TaskGroup implements TaskScope {
     Object[] results = new Object[tasks.size()];
     ResultSink sink = t -> {
       if (t.state == TaskState.SUCCEEDED) {
-        results[t.seq] = t.result;
+        results[t.seq] = t.result();
       }
       return false;
     };
@@ -147,7 +152,7 @@ public final class TaskGroup implements TaskScope {
     checkTasks(tasks);
     Object[] outcomes = new Object[tasks.size()];
     ResultSink sink = t -> {
-      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result) : Outcome.failure(t.failure);
+      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
       return true;
     };
     return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
@@ -215,10 +220,10 @@ public final class TaskGroup implements TaskScope {
     public boolean settled(TaskImpl<?> t) {
       if (t.state == TaskState.SUCCEEDED && !won) {
         won = true;
-        winner = (T) t.result;
+        winner = (T) t.result();
         t.group.cancelLosers();
       } else if (t.state == TaskState.FAILED) {
-        errors.add(t.failure);
+        errors.add(t.failure());
       }
       return true;
     }

@@ -7,7 +7,8 @@ import java.util.concurrent.CancellationException;
 
 /**
  * A spawned task. It is its own scope and its own listener on the work's future, so a task costs
- * one object besides the work itself; {@link #future()} is created only when asked for.
+ * one object besides the work itself (48 bytes with compressed references); {@link #future()} is
+ * created only when asked for.
  *
  * <p>Every field is written and read on the group's context, except {@code cancelCause}
  * (volatile, in {@link ScopeImpl}) and {@code state}, which other threads may read as a snapshot.
@@ -15,18 +16,21 @@ import java.util.concurrent.CancellationException;
 class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   private final String name; // null: derived from seq on demand
   final int seq; // spawn number in the group: the input index for the patterns
-  private TaskFn<T> fn; // dropped once started, so a finished task holds no closure
   TaskState state;
-  T result;
-  Throwable failure;
+  /**
+   * One field for what the task needs at each stage, since a task never needs two at once:
+   * PENDING, the function; RUNNING, the promise of {@link #future()} if anyone asked (else null);
+   * SUCCEEDED, the result; FAILED or CANCELLED, the Throwable. Dropping the function once started
+   * also means a finished task holds no closure.
+   */
+  private Object slot;
   TaskImpl<?> prevLive; // the group's live list
   TaskImpl<?> nextLive;
-  private Promise<T> promise; // created by future() while the task is unfinished
 
   TaskImpl(GroupImpl<?> group, String name, TaskFn<T> fn, int seq) {
     this.group = group;
     this.name = name;
-    this.fn = fn;
+    this.slot = fn;
     this.seq = seq;
     this.state = TaskState.PENDING;
   }
@@ -42,8 +46,24 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   @Override
+  boolean closed() {
+    return state.isDone();
+  }
+
+  @Override
   public TaskState state() {
     return state;
+  }
+
+  /** {@return the result of a task that SUCCEEDED} */
+  @SuppressWarnings("unchecked")
+  final T result() {
+    return (T) slot;
+  }
+
+  /** {@return the error of a task that FAILED or was CANCELLED} */
+  final Throwable failure() {
+    return (Throwable) slot;
   }
 
   @Override
@@ -52,6 +72,7 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public Future<T> future() {
     if (!group.onContext()) {
       Promise<T> p = VertxContexts.promise(group.context);
@@ -60,15 +81,17 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
     }
     switch (state) {
       case SUCCEEDED:
-        return Future.succeededFuture(result);
+        return Future.succeededFuture(result());
       case FAILED:
       case CANCELLED:
-        return Future.failedFuture(failure);
-      default:
-        if (promise == null) {
-          promise = VertxContexts.promise(group.context);
+        return Future.failedFuture(failure());
+      case RUNNING:
+        if (slot == null) {
+          slot = VertxContexts.promise(group.context);
         }
-        return promise.future();
+        return ((Promise<T>) slot).future();
+      default: // PENDING: the slot holds the function; the group keeps the promise until start
+        return group.queuedFuture(this).future();
     }
   }
 
@@ -93,10 +116,11 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   /** Runs the function; the group has already counted the task and put it in its live list. */
+  @SuppressWarnings("unchecked")
   final void start() {
+    TaskFn<T> f = (TaskFn<T>) slot;
+    slot = group.takeQueuedFuture(this); // null unless future() was asked for while queued
     state = TaskState.RUNNING;
-    TaskFn<T> f = fn;
-    fn = null;
     Future<T> work;
     try {
       work = invoke(f);
@@ -126,41 +150,44 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   /** Records the outcome once; a work future completing twice is ignored. */
+  @SuppressWarnings("unchecked")
   void settle(T value, Throwable error) {
     if (state != TaskState.RUNNING) {
       return;
     }
+    Promise<T> p = (Promise<T>) slot;
     if (error == null) {
-      result = value;
+      slot = value;
       state = TaskState.SUCCEEDED;
     } else {
-      failure = error;
+      slot = error;
       state = error instanceof CancellationException ? TaskState.CANCELLED : TaskState.FAILED;
     }
     close();
-    finish();
+    if (p != null) {
+      completeWithOutcome(p);
+    }
     group.taskSettled(this);
   }
 
   /** Never started: cancelled while queued. */
   final void cancelWhileQueued(TaskCancelledException cause) {
-    fn = null;
-    failure = cause;
+    Promise<T> p = group.takeQueuedFuture(this);
+    slot = cause;
     state = TaskState.CANCELLED;
     cancelCause = cause;
     close();
-    finish();
+    if (p != null) {
+      completeWithOutcome(p);
+    }
   }
 
-  private void finish() {
-    Promise<T> p = promise;
-    if (p != null) {
-      promise = null;
-      if (state == TaskState.SUCCEEDED) {
-        p.complete(result);
-      } else {
-        p.fail(failure);
-      }
+  /** Completes {@code p} with this finished task's outcome. */
+  final void completeWithOutcome(Promise<T> p) {
+    if (state == TaskState.SUCCEEDED) {
+      p.complete(result());
+    } else {
+      p.fail(failure());
     }
   }
 

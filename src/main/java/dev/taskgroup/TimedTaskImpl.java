@@ -47,7 +47,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancelCause == null && !closed) {
+      if (cancelCause == null && !closed()) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
         cancel(spec.deadlineCancellation(name()));
       }

@@ -31,6 +31,11 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   @Override
+  boolean closed() {
+    return done;
+  }
+
+  @Override
   long deadlineNanos() {
     long own = deadline.queue != null ? deadline.deadline : NO_DEADLINE;
     return Math.min(own, parent.deadlineNanos());
@@ -42,7 +47,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     if (cause != null) {
       return Future.failedFuture(cause);
     }
-    if (parent.closed) {
+    if (parent.closed()) {
       return Future.failedFuture(parent.closedCause());
     }
     parentHook = parent.attachChild(this::cancel);
@@ -94,7 +99,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancelCause == null && !closed) {
+      if (cancelCause == null && !closed()) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
         cancel(spec.deadlineCancellation(scopeName()));
       }

@@ -546,6 +546,36 @@ class CancellationTest extends VertxTest {
     }
 
     @Test
+    void errorOfANestedGroupThatOutlivedItsTaskBecomesAnErrorOfTheEnclosingGroup() {
+      IOException cleanup = new IOException("nested cleanup failed");
+      Throwable error = awaitFailure(TaskGroup.run(vertx, outer -> {
+        outer.spawn(scope -> {
+          TaskGroup.run(scope, inner -> {
+            inner.spawn(s -> {
+              Promise<String> p = Promise.promise();
+              s.onCancel(c -> p.fail(cleanup));
+              return p.future();
+            });
+            return Future.succeededFuture();
+          });
+          return Future.succeededFuture("returned without awaiting its nested group");
+        });
+        return Future.succeededFuture();
+      }));
+      TaskGroupException group = (TaskGroupException) error;
+      assertThat(group.exceptions()).singleElement().isInstanceOf(TaskGroupException.class);
+      assertThat(((TaskGroupException) group.exceptions().get(0)).exceptions()).containsExactly(cleanup);
+    }
+
+    @Test
+    void errorOfAnAwaitedNestedGroupIsLeftToItsCaller() {
+      String result = await(TaskGroup.run(vertx, outer -> outer.spawn(scope ->
+          TaskGroup.<String>run(scope, inner -> inner.spawn(VertxTest.<String>failingLater(new IOException("handled"))).future())
+              .otherwise("recovered by the caller")).future()));
+      assertThat(result).isEqualTo("recovered by the caller");
+    }
+
+    @Test
     void innerTimeoutNobodyAwaitsStillHoldsTheGroupOpenUntilItSettles() {
       List<String> order = new ArrayList<>();
       TaskFn<String> bounded = ((TaskFn<String>) s -> s.sleep(Duration.ofMillis(20)).map("inner"))

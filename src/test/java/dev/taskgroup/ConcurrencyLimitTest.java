@@ -60,6 +60,31 @@ class ConcurrencyLimitTest extends VertxTest {
   }
 
   @Test
+  void futureAskedOfAQueuedTaskCompletesWithItsResultOnceItRuns() {
+    String result = await(TaskGroup.run(vertx, new TaskGroupOptions().setMaxConcurrency(1), g -> {
+      g.spawn(later("first"));
+      Task<String> queued = g.spawn(later("second"));
+      assertThat(queued.state()).isEqualTo(TaskState.PENDING);
+      Future<String> asked = queued.future();
+      assertThat(queued.future()).isSameAs(asked);
+      return asked;
+    }));
+    assertThat(result).isEqualTo("second");
+  }
+
+  @Test
+  void futureAskedOfAQueuedTaskFailsWhenTheTaskIsCancelledBeforeItStarts() {
+    Throwable error = await(TaskGroup.run(vertx, new TaskGroupOptions().setMaxConcurrency(1), g -> {
+      g.spawn(later("first"));
+      Task<String> queued = g.spawn(later("never"));
+      Future<String> asked = queued.future();
+      queued.cancel();
+      return asked.transform(ar -> Future.succeededFuture(ar.cause()));
+    }));
+    assertThat(error).isInstanceOf(TaskCancelledException.class);
+  }
+
+  @Test
   void queuedTaskThatIsCancelledNeverStarts() {
     AtomicBoolean ran = new AtomicBoolean();
     AtomicReference<Task<String>> queued = new AtomicReference<>();

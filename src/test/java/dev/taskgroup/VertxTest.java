@@ -30,17 +30,30 @@ import org.junit.jupiter.api.BeforeEach;
 public abstract class VertxTest {
   /** Longer than any single event-loop turn a test makes, short enough to catch real blocking. */
   static final long MAX_EVENT_LOOP_MILLIS = 400;
+  /** Worker tasks in tests are short too: a stuck worker is a bug, not a slow test. */
+  static final long MAX_WORKER_MILLIS = 2_000;
 
   protected Vertx vertx;
   protected final List<String> blockedThreadEvents = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startVertx() {
-    vertx = Vertx.vertx(new VertxOptions()
+    vertx = healthyVertx(blockedThreadEvents);
+  }
+
+  /**
+   * {@return a Vert.x with a short maximum event-loop execute time whose blocked-thread events are
+   * added to {@code events}} The one way tests create a Vert.x (jqwik properties too, which have no
+   * {@code @BeforeEach}); {@code VertxHealthTest} fails the build if another appears.
+   */
+  static Vertx healthyVertx(List<String> events) {
+    Vertx v = Vertx.vertx(new VertxOptions()
         .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setMaxWorkerExecuteTime(MAX_WORKER_MILLIS).setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS));
-    ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler(event ->
-        blockedThreadEvents.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms"));
+    ((VertxInternal) v).blockedThreadChecker().setThreadBlockedHandler(event ->
+        events.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms"));
+    return v;
   }
 
   @AfterEach

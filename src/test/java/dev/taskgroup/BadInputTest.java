@@ -1,0 +1,486 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every misuse of the library's API and what it produces: the exception type and the shape of its
+ * message. One test per row of the "Bad input" table in README.md, which names these tests.
+ */
+class BadInputTest extends VertxTest {
+  private static final TaskFn<String> OK = scope -> Future.succeededFuture("ok");
+
+  /** A scope of a task that has finished, taken out of it. */
+  private TaskScope finishedTaskScope(Context context) {
+    AtomicReference<TaskScope> scope = new AtomicReference<>();
+    await(on(context, () -> TaskGroup.run(vertx, g -> g.spawn("done", s -> {
+      scope.set(s);
+      return Future.succeededFuture("x");
+    }).future())));
+    return scope.get();
+  }
+
+  /** A group that stays open until {@code release} completes. */
+  private TaskGroup openGroup(Context context, Promise<Void> release) {
+    Promise<TaskGroup> started = Promise.promise();
+    on(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
+      started.complete(g);
+      return release.future();
+    }));
+    return await(started.future());
+  }
+
+  @Nested
+  class Running {
+    @Test
+    void nullVertxBodyOrOptionsThrowNullPointerExceptionNamingTheArgument() {
+      assertThatThrownBy(() -> TaskGroup.run((io.vertx.core.Vertx) null, g -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("vertx");
+      assertThatThrownBy(() -> TaskGroup.run(vertx, null)).isInstanceOf(NullPointerException.class).hasMessage("body");
+      assertThatThrownBy(() -> TaskGroup.run(vertx, null, g -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("options");
+      assertThatThrownBy(() -> TaskGroup.run((TaskScope) null, g -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("scope");
+    }
+
+    @Test
+    void aParentScopeNotFromThisLibraryThrowsIllegalArgumentException() {
+      TaskScope foreign = (TaskScope) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+          new Class<?>[] {TaskScope.class}, (p, m, a) -> null);
+      assertThatThrownBy(() -> TaskGroup.run(foreign, g -> Future.succeededFuture()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("not a scope of this library: ")
+          .hasMessageEndingWith("(pass the TaskScope a task received, or a TaskGroup)");
+    }
+
+    @Test
+    void aNestedGroupInACancelledScopeNeverRunsItsBodyAndFailsWithThatCancellation() {
+      AtomicBoolean ran = new AtomicBoolean();
+      AtomicReference<Throwable> nested = new AtomicReference<>();
+      AtomicReference<TaskCancelledException> parentCause = new AtomicReference<>();
+      await(TaskGroup.run(vertx, g -> {
+        g.cancel();
+        parentCause.set(g.cancellation());
+        return TaskGroup.run(g, inner -> {
+          ran.set(true);
+          return Future.succeededFuture();
+        }).otherwise(e -> {
+          nested.set(e);
+          return null;
+        });
+      }));
+      assertThat(ran).isFalse();
+      assertThat(nested.get()).isSameAs(parentCause.get());
+    }
+
+    @Test
+    void aNestedGroupInTheScopeOfAFinishedTaskFailsWithScopeClosed() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      AtomicBoolean ran = new AtomicBoolean();
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.run(finished, g -> {
+        ran.set(true);
+        return Future.succeededFuture();
+      })));
+      assertThat(ran).isFalse();
+      assertThat(error).isInstanceOf(TaskCancelledException.class).hasMessage("'done' has finished");
+      assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.SCOPE_CLOSED);
+    }
+
+    @Test
+    void aBodyThatThrowsFailsTheGroupWithTaskGroupExceptionHoldingIt() {
+      IllegalStateException thrown = new IllegalStateException("body broke");
+      Throwable error = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
+        throw thrown;
+      }));
+      assertThat(error).isInstanceOf(TaskGroupException.class)
+          .hasMessage("task group 'g' failed (1 error): IllegalStateException: body broke");
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(thrown);
+    }
+
+    @Test
+    void aBodyThatReturnsNullFailsTheGroupWithANullPointerExceptionSayingSo() {
+      Throwable error = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> null));
+      assertThat(((TaskGroupException) error).exceptions()).singleElement()
+          .isInstanceOf(NullPointerException.class)
+          .satisfies(e -> assertThat(e).hasMessage("the body of task group 'g' returned null instead of a Future"));
+    }
+  }
+
+  @Nested
+  class Spawning {
+    @Test
+    void aNullFunctionOrNameThrowsNullPointerExceptionAndTheGroupGoesOn() {
+      String result = await(TaskGroup.run(vertx, g -> {
+        assertThatThrownBy(() -> g.spawn(null)).isInstanceOf(NullPointerException.class)
+            .hasMessage("the task function passed to spawn is null");
+        assertThatThrownBy(() -> g.spawn(null, OK)).isInstanceOf(NullPointerException.class).hasMessage("name");
+        return g.spawn(OK).future();
+      }));
+      assertThat(result).isEqualTo("ok");
+    }
+
+    @Test
+    void spawnOffTheGroupsContextThrowsIllegalStateExceptionNamingTheThread() {
+      Promise<Void> release = Promise.promise();
+      TaskGroup g = openGroup(vertx.getOrCreateContext(), release);
+      assertThatThrownBy(() -> g.spawn(OK)).isInstanceOf(IllegalStateException.class)
+          .hasMessage("spawn was called on thread '" + Thread.currentThread().getName()
+              + "', outside the context of task group 'g'; call it from a task, from the body, or through context().runOnContext(...)");
+      g.context().runOnContext(v -> release.complete());
+    }
+
+    @Test
+    void spawnWhileTheGroupShutsDownThrowsIllegalStateExceptionWithTheCauseAndTheTaskNeverRuns() {
+      AtomicBoolean ran = new AtomicBoolean();
+      AtomicReference<Throwable> rejected = new AtomicReference<>();
+      await(TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
+        g.cancel();
+        try {
+          g.spawn(s -> {
+            ran.set(true);
+            return Future.succeededFuture();
+          });
+        } catch (IllegalStateException e) {
+          rejected.set(e);
+        }
+        return Future.succeededFuture();
+      }));
+      assertThat(rejected.get()).isInstanceOf(IllegalStateException.class)
+          .hasMessage("cannot spawn into task group 'g': it is shutting down (task group 'g' was cancelled)");
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void spawnAfterTheGroupCompletedThrowsIllegalStateExceptionAndTheTaskNeverRuns() {
+      Context context = vertx.getOrCreateContext();
+      AtomicReference<TaskGroup> group = new AtomicReference<>();
+      await(on(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
+        group.set(g);
+        return Future.succeededFuture();
+      })));
+      AtomicBoolean ran = new AtomicBoolean();
+      Throwable error = awaitFailure(call(context, () -> group.get().spawn(s -> {
+        ran.set(true);
+        return Future.succeededFuture();
+      })));
+      assertThat(error).isInstanceOf(IllegalStateException.class)
+          .hasMessage("cannot spawn into task group 'g': it has completed");
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void aTaskFunctionThatThrowsIsAFailedTaskWithThatException() {
+      IOException thrown = new IOException("no route");
+      AtomicReference<Task<String>> task = new AtomicReference<>();
+      Throwable error = awaitFailure(TaskGroup.run(vertx, g -> {
+        task.set(g.spawn("thrower", s -> {
+          throw thrown;
+        }));
+        return Future.succeededFuture();
+      }));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(thrown);
+      assertThat(task.get().state()).isEqualTo(TaskState.FAILED);
+    }
+
+    @Test
+    void aTaskFunctionThatReturnsNullIsAFailedTaskWithANullPointerExceptionNamingIt() {
+      Throwable error = awaitFailure(TaskGroup.run(vertx, g -> {
+        g.spawn("nully", s -> null);
+        return Future.succeededFuture();
+      }));
+      assertThat(((TaskGroupException) error).exceptions()).singleElement()
+          .isInstanceOf(NullPointerException.class)
+          .satisfies(e -> assertThat(e).hasMessage("task 'nully' returned null instead of a Future"));
+    }
+  }
+
+  @Nested
+  class Patterns {
+    @Test
+    void aNullListOrVertxOrOptionsThrowsNullPointerExceptionNamingIt() {
+      for (var pattern : patterns()) {
+        assertThatThrownBy(() -> pattern.run(vertx, new TaskGroupOptions(), null)).isInstanceOf(NullPointerException.class).hasMessage("tasks");
+        assertThatThrownBy(() -> pattern.run(null, new TaskGroupOptions(), List.of(OK))).isInstanceOf(NullPointerException.class).hasMessage("vertx");
+        assertThatThrownBy(() -> pattern.run(vertx, null, List.of(OK))).isInstanceOf(NullPointerException.class).hasMessage("options");
+      }
+    }
+
+    @Test
+    void aNullTaskInTheListThrowsNullPointerExceptionNamingItsIndexAndNothingRuns() {
+      AtomicBoolean ran = new AtomicBoolean();
+      List<TaskFn<String>> tasks = Arrays.asList(s -> {
+        ran.set(true);
+        return Future.succeededFuture("a");
+      }, null);
+      for (var pattern : patterns()) {
+        assertThatThrownBy(() -> pattern.run(vertx, new TaskGroupOptions(), tasks))
+            .isInstanceOf(NullPointerException.class).hasMessage("tasks[1] is null");
+      }
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void aRaceOfNoTasksFailsAtOnceWithIllegalArgumentException() {
+      Future<String> race = TaskGroup.race(vertx, List.of());
+      assertThat(race.failed()).isTrue();
+      assertThat(race.cause()).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("race needs at least one task: with none there is no winner");
+    }
+
+    @Test
+    void theResultListOfAllCannotBeModified() {
+      List<String> results = await(TaskGroup.all(vertx, List.of(OK)));
+      assertThatThrownBy(() -> results.add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    private List<Pattern> patterns() {
+      return List.of(TaskGroup::all, TaskGroup::gather, TaskGroup::settle, TaskGroup::race);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Pattern {
+    Future<?> run(io.vertx.core.Vertx vertx, TaskGroupOptions options, List<TaskFn<String>> tasks);
+  }
+
+  @Nested
+  class Timeouts {
+    @Test
+    void aNullTimeoutThrowsNullPointerException() {
+      assertThatThrownBy(() -> OK.withTimeout(null)).isInstanceOf(NullPointerException.class).hasMessage("timeout");
+      assertThatThrownBy(() -> OK.withTimeout(null, "fallback")).isInstanceOf(NullPointerException.class).hasMessage("timeout");
+    }
+
+    @Test
+    void aZeroOrNegativeTimeoutThrowsIllegalArgumentExceptionWithTheValue() {
+      assertThatThrownBy(() -> OK.withTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got 0 ms (PT0S)");
+      assertThatThrownBy(() -> OK.withTimeout(Duration.ofMillis(-5), "fallback")).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got -5 ms (PT-0.005S)");
+    }
+
+    @Test
+    void runningATimedFunctionOffTheContextThrowsIllegalStateException() {
+      Promise<Void> release = Promise.promise();
+      TaskGroup g = openGroup(vertx.getOrCreateContext(), release);
+      assertThatThrownBy(() -> OK.withTimeout(Duration.ofSeconds(1)).run(g)).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("a timeout's run was called on thread '" + Thread.currentThread().getName() + "'");
+      g.context().runOnContext(v -> release.complete());
+    }
+
+    @Test
+    void runningATimedFunctionWithANullOrForeignScopeThrows() {
+      TaskFn<String> timed = OK.withTimeout(Duration.ofSeconds(1));
+      assertThatThrownBy(() -> timed.run(null)).isInstanceOf(NullPointerException.class).hasMessage("scope");
+      TaskScope foreign = (TaskScope) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+          new Class<?>[] {TaskScope.class}, (p, m, a) -> null);
+      assertThatThrownBy(() -> timed.run(foreign)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("not a scope of this library");
+    }
+
+    @Test
+    void runningATimedFunctionInAFinishedScopeFailsWithScopeClosed() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      AtomicBoolean ran = new AtomicBoolean();
+      TaskFn<String> timed = ((TaskFn<String>) s -> {
+        ran.set(true);
+        return Future.succeededFuture("x");
+      }).withTimeout(Duration.ofSeconds(1));
+      Throwable error = awaitFailure(on(context, () -> {
+        try {
+          return timed.run(finished);
+        } catch (Exception e) {
+          return Future.failedFuture(e);
+        }
+      }));
+      assertThat(ran).isFalse();
+      assertThat(error).isInstanceOf(TaskCancelledException.class).hasMessage("'done' has finished");
+    }
+  }
+
+  @Nested
+  class Scopes {
+    @Test
+    void nullHooksAndDelaysThrowNullPointerExceptionNamingThem() {
+      await(TaskGroup.run(vertx, g -> {
+        assertThatThrownBy(() -> g.onCancel(null)).isInstanceOf(NullPointerException.class).hasMessage("hook");
+        assertThatThrownBy(() -> g.bind(null)).isInstanceOf(NullPointerException.class).hasMessage("abort");
+        assertThatThrownBy(() -> g.sleep(null)).isInstanceOf(NullPointerException.class).hasMessage("delay");
+        return Future.succeededFuture();
+      }));
+    }
+
+    @Test
+    void aNegativeSleepThrowsIllegalArgumentExceptionWithTheValue() {
+      await(TaskGroup.run(vertx, g -> {
+        assertThatThrownBy(() -> g.sleep(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("delay must not be negative, got -1 ms (PT-0.001S)");
+        return Future.succeededFuture();
+      }));
+    }
+
+    @Test
+    void onCancelBindAndSleepOffTheContextThrowIllegalStateExceptionNamingTheOperation() {
+      Promise<Void> release = Promise.promise();
+      TaskGroup g = openGroup(vertx.getOrCreateContext(), release);
+      String thread = Thread.currentThread().getName();
+      assertThatThrownBy(() -> g.onCancel(c -> { })).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("onCancel was called on thread '" + thread + "', outside the context of task group 'g'");
+      assertThatThrownBy(() -> g.bind(c -> { })).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("bind was called on thread '" + thread + "'");
+      assertThatThrownBy(() -> g.sleep(Duration.ofMillis(1))).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("sleep was called on thread '" + thread + "'");
+      g.context().runOnContext(v -> release.complete());
+    }
+
+    @Test
+    void sleepAndBindOnAFinishedScopeEndAtOnceWithScopeClosed() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      Throwable sleep = awaitFailure(on(context, () -> finished.sleep(Duration.ofMillis(10))));
+      assertThat(sleep).isInstanceOf(TaskCancelledException.class).hasMessage("'done' has finished");
+      List<TaskCancelledException> aborts = new CopyOnWriteArrayList<>();
+      boolean removed = await(call(context, () -> finished.bind(aborts::add).remove()));
+      assertThat(aborts).singleElement().satisfies(c -> assertThat(c.reason()).isEqualTo(CancelReason.SCOPE_CLOSED));
+      assertThat(removed).isFalse();
+    }
+
+    @Test
+    void onCancelOnAFinishedScopeNeverRunsTheHook() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      AtomicBoolean ran = new AtomicBoolean();
+      boolean removed = await(call(context, () -> finished.onCancel(c -> ran.set(true)).remove()));
+      assertThat(ran).isFalse();
+      assertThat(removed).as("nothing was registered").isFalse();
+      assertThat(await(call(context, finished::isFinished))).isTrue();
+    }
+
+    @Test
+    void aHookThatThrowsIsReportedAsAnErrorOfTheGroup() {
+      IllegalStateException broken = new IllegalStateException("hook broke");
+      Throwable error = awaitFailure(TaskGroup.run(vertx, g -> {
+        g.spawn(s -> {
+          s.onCancel(c -> {
+            throw broken;
+          });
+          return VertxTest.<String>untilCancelled().run(s);
+        });
+        g.cancel();
+        return Future.succeededFuture();
+      }));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(broken);
+    }
+  }
+
+  @Nested
+  class CancellingTooLate {
+    @Test
+    void cancellingAFinishedTaskReturnsFalseAndChangesNothing() {
+      AtomicReference<Task<String>> task = new AtomicReference<>();
+      String result = await(TaskGroup.run(vertx, g -> {
+        task.set(g.spawn(OK));
+        return task.get().future().map(r -> {
+          assertThat(task.get().cancel()).isFalse();
+          return r;
+        });
+      }));
+      assertThat(result).isEqualTo("ok");
+      assertThat(task.get().state()).isEqualTo(TaskState.SUCCEEDED);
+      assertThat(task.get().cancel()).isFalse();
+    }
+
+    @Test
+    void cancellingACompletedGroupIsANoOp() {
+      AtomicReference<TaskGroup> group = new AtomicReference<>();
+      String result = await(TaskGroup.run(vertx, g -> {
+        group.set(g);
+        return Future.succeededFuture("done");
+      }));
+      group.get().cancel();
+      assertThat(result).isEqualTo("done");
+      assertThat(await(call(group.get().context(), () -> group.get().isCancelled()))).isFalse();
+    }
+  }
+
+  @Nested
+  class Options {
+    @Test
+    void aMaxConcurrencyBelowOneThrowsIllegalArgumentExceptionWithTheValue() {
+      assertThatThrownBy(() -> new TaskGroupOptions().setMaxConcurrency(0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxConcurrency must be at least 1, got 0");
+      assertThatThrownBy(() -> new TaskGroupOptions().setMaxConcurrency(-3)).hasMessage("maxConcurrency must be at least 1, got -3");
+    }
+
+    @Test
+    void aZeroOrNegativeGroupTimeoutThrowsIllegalArgumentExceptionAndNullRemovesIt() {
+      assertThatThrownBy(() -> new TaskGroupOptions().setTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got 0 ms (PT0S)");
+      assertThat(new TaskGroupOptions().setTimeout(Duration.ofSeconds(1)).setTimeout(null).getTimeout()).isNull();
+    }
+
+    @Test
+    void aNullNameOrNullOptionsToCopyThrowNullPointerException() {
+      assertThatThrownBy(() -> new TaskGroupOptions().setName(null)).isInstanceOf(NullPointerException.class).hasMessage("name");
+      assertThatThrownBy(() -> new TaskGroupOptions(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void optionsChangedAfterTheGroupStartedDoNotReachIt() {
+      TaskGroupOptions options = new TaskGroupOptions().setName("before").setMaxConcurrency(1);
+      List<String> seen = new ArrayList<>();
+      await(TaskGroup.run(vertx, options, g -> {
+        options.setName("after").setMaxConcurrency(5);
+        g.spawn(VertxTest.<String>later("a"));
+        seen.add(g.name() + " " + g.spawn(VertxTest.<String>later("b")).state());
+        return Future.succeededFuture();
+      }));
+      assertThat(seen).containsExactly("before PENDING");
+    }
+  }
+
+  @Nested
+  class Values {
+    @Test
+    void aTaskGroupExceptionNeedsAtLeastOneNonNullError() {
+      assertThatThrownBy(() -> new TaskGroupException("m", List.of())).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("a TaskGroupException needs at least one exception");
+      assertThatThrownBy(() -> new TaskGroupException("m", Arrays.asList(new IOException(), null)))
+          .isInstanceOf(NullPointerException.class).hasMessage("exceptions contains null");
+      assertThatThrownBy(() -> new TaskGroupException("m", null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void nullPredicatesCausesAndReasonsThrowNullPointerExceptionNamingThem() {
+      TaskGroupException e = new TaskGroupException("m", List.of(new IOException()));
+      assertThatThrownBy(() -> e.split(null)).isInstanceOf(NullPointerException.class).hasMessage("predicate");
+      assertThatThrownBy(() -> e.subgroup(null)).isInstanceOf(NullPointerException.class).hasMessage("predicate");
+      assertThatThrownBy(() -> Outcome.failure(null)).isInstanceOf(NullPointerException.class).hasMessage("cause");
+      assertThatThrownBy(() -> new Settled.Failure(0, null)).isInstanceOf(NullPointerException.class).hasMessage("cause");
+      assertThatThrownBy(() -> new TaskCancelledException(null, "m")).isInstanceOf(NullPointerException.class).hasMessage("reason");
+      assertThatThrownBy(() -> new TaskTimeoutException("task", "t", null)).isInstanceOf(NullPointerException.class).hasMessage("timeout");
+    }
+
+    @Test
+    void theErrorsOfATaskGroupExceptionCannotBeModified() {
+      TaskGroupException e = new TaskGroupException("m", List.of(new IOException()));
+      assertThatThrownBy(() -> e.exceptions().add(new IOException())).isInstanceOf(UnsupportedOperationException.class);
+    }
+  }
+}

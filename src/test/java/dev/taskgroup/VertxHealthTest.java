@@ -1,0 +1,71 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every Vert.x the suite creates is health-checked: a short maximum event-loop execute time and a
+ * blocked-thread listener that fails the test. These tests keep it that way.
+ */
+class VertxHealthTest {
+
+  @Test
+  void blockingAnEventLoopIsReportedByTheListener() throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    Vertx vertx = VertxTest.healthyVertx(events);
+    try {
+      vertx.getOrCreateContext().runOnContext(v -> {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(VertxTest.MAX_EVENT_LOOP_MILLIS + 300);
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait(); // busy, as a blocking call would be
+        }
+      });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (events.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(events).as("blocked-thread events").isNotEmpty();
+      assertThat(events.get(0)).contains("vert.x-eventloop-thread");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @ExtendWith(VertxExtension.class)
+  void theVertxThatVertxExtensionInjectsIsHealthChecked(Vertx vertx) {
+    assertThat(HealthyVertxProvider.isHealthChecked(vertx)).isTrue();
+  }
+
+  @Test
+  void noTestCreatesAVertxAnyOtherWay() throws IOException {
+    List<String> offenders;
+    try (Stream<Path> files = Files.walk(Path.of("src/test/java"))) {
+      offenders = files.filter(p -> p.toString().endsWith(".java"))
+          .filter(p -> !p.endsWith(Path.of("dev/taskgroup/VertxTest.java")) && !p.endsWith(Path.of("dev/taskgroup/VertxHealthTest.java")))
+          // the soak is a program, not a test: it counts blocked-thread events itself and reports them
+          .filter(p -> !p.startsWith(Path.of("src/test/java/dev/taskgroup/soak")))
+          .filter(p -> {
+            try {
+              String s = Files.readString(p);
+              return s.contains("Vertx.vertx(") || s.contains("Vertx.builder(") || s.contains("Vertx.clusteredVertx(");
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          })
+          .map(Path::toString).toList();
+    }
+    assertThat(offenders).as("tests that create a Vert.x without VertxTest.healthyVertx").isEmpty();
+  }
+}
