@@ -49,6 +49,16 @@ final class Deadlines {
     return others.computeIfAbsent(durationNanos, Queue::new);
   }
 
+  /**
+   * An idle queue of a duration other than the first is dropped, so that a long-lived group using
+   * many distinct durations (jittered back-offs, remaining times) holds queues only for live ones.
+   */
+  private void forget(Queue q) {
+    if (q != first && others != null && others.get(q.duration) == q) {
+      others.remove(q.duration);
+    }
+  }
+
   /** Takes {@code node} out of its queue, if it is in one. */
   static void remove(Node node) {
     Queue q = node.queue;
@@ -63,9 +73,10 @@ final class Deadlines {
       first.closeAll(cause);
     }
     if (others != null) {
-      for (Queue q : others.values()) {
+      for (Queue q : others.values().toArray(new Queue[0])) {
         q.closeAll(cause);
       }
+      others = null;
     }
   }
 
@@ -78,6 +89,11 @@ final class Deadlines {
       }
     }
     return n;
+  }
+
+  /** {@return how many duration queues are kept (for tests)} */
+  int queueCount() {
+    return (first == null ? 0 : 1) + (others == null ? 0 : others.size());
   }
 
   /** {@return how many timers are armed (for tests)} */
@@ -97,6 +113,12 @@ final class Deadlines {
     Node prev;
     Node next;
     Queue queue; // non-null while queued
+    boolean expired; // the deadline passed (the node then left its queue)
+
+    /** {@return the deadline while it is pending or once it has passed, else {@link ScopeImpl#NO_DEADLINE}} */
+    final long deadlineNanos() {
+      return queue != null || expired ? deadline : ScopeImpl.NO_DEADLINE;
+    }
 
     /** The deadline passed; the node is already out of its queue. */
     abstract void expire();
@@ -105,13 +127,19 @@ final class Deadlines {
     abstract void close(TaskCancelledException cause);
   }
 
-  /** The deadlines of one duration, oldest first; at most one timer armed, for the head. */
+  /**
+   * The deadlines of one duration, oldest first; at most one timer armed, no later than the head's
+   * deadline. A timer stays armed when the queue empties (tasks that run one after another would
+   * otherwise arm and cancel one each); firing on an empty queue is a no-op, and the group's
+   * completion cancels it.
+   */
   final class Queue implements Handler<Long> {
     final long duration;
     private Node head;
     private Node tail;
     int size;
-    long timerId = -1; // invariant: -1 whenever the queue is empty (except while firing)
+    long timerId = -1;
+    private boolean firing;
 
     Queue(long duration) {
       this.duration = duration;
@@ -149,9 +177,8 @@ final class Deadlines {
       n.next = null;
       n.queue = null;
       size--;
-      if (head == null && timerId >= 0) {
-        group.timers.cancel(group.context, timerId);
-        timerId = -1;
+      if (head == null && timerId < 0 && !firing) {
+        forget(this);
       }
     }
 
@@ -168,13 +195,23 @@ final class Deadlines {
       }
       timerId = -1;
       long now = group.timers.nanoTime();
-      Node n;
-      while ((n = head) != null && n.deadline - now <= 0) {
-        unlink(n);
-        n.expire(); // may run user code that adds or removes nodes
+      firing = true;
+      try {
+        Node n;
+        while ((n = head) != null && n.deadline - now <= 0) {
+          unlink(n);
+          n.expired = true;
+          n.expire(); // may run user code that adds or removes nodes
+        }
+      } finally {
+        firing = false;
       }
-      if (head != null && timerId < 0) {
-        arm(head.deadline, now);
+      if (head != null) {
+        if (timerId < 0) {
+          arm(head.deadline, now);
+        }
+      } else if (timerId < 0) {
+        forget(this);
       }
     }
 
@@ -183,6 +220,10 @@ final class Deadlines {
       while ((n = head) != null) {
         unlink(n);
         n.close(cause);
+      }
+      if (timerId >= 0) {
+        group.timers.cancel(group.context, timerId);
+        timerId = -1;
       }
     }
   }

@@ -147,7 +147,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   @Override
   long deadlineNanos() {
-    long own = deadline != null && deadline.queue != null ? deadline.deadline : NO_DEADLINE;
+    long own = deadline != null ? deadline.deadlineNanos() : NO_DEADLINE;
     return parent == null ? own : Math.min(own, parent.deadlineNanos());
   }
 
@@ -164,7 +164,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
         : new TaskImpl<>(this, taskName, fn, spawned++);
-    if (running < maxConcurrency) {
+    if (running < maxConcurrency && queued == 0) { // never ahead of a queued task: FIFO
       startTask(t);
     } else {
       if (queue == null) {
@@ -261,14 +261,19 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   // ---- settling -------------------------------------------------------------------------------
 
-  void taskSettled(TaskImpl<?> t) {
-    unlinkLive(t);
-    running--;
+  /** A task settled: the pattern's sink sees it, and a failure is recorded and aborts the group. */
+  void taskOutcome(TaskImpl<?> t) {
     boolean takenOver = sink != null && sink.settled(t);
     if (t.state == TaskState.FAILED && !takenOver) {
       recordError(t.failure());
       abort(CancelReason.SIBLING_FAILED, "task '" + t.name() + "' of task group '" + name + "' failed");
     }
+  }
+
+  /** A settled task leaves the group (after its own future's listeners ran): its slot frees. */
+  void taskLeft(TaskImpl<?> t) {
+    unlinkLive(t);
+    running--;
     if (queued > 0) {
       drain();
     }
@@ -360,14 +365,15 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   @Override
   boolean cancel(TaskCancelledException cause) {
+    boolean outer = cancelling; // a hook may cancel us again while we cancel: only the first call completes
     cancelling = true; // tasks settling inside propagate must not complete the group before its hooks ran
     boolean cancelled;
     try {
       cancelled = super.cancel(cause);
     } finally {
-      cancelling = false;
+      cancelling = outer;
     }
-    if (cancelled) {
+    if (cancelled && !outer) {
       maybeComplete();
     }
     return cancelled;
@@ -422,9 +428,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     if (parentHook != null) {
       parentHook.remove();
     }
-    if (deadlines.size() > 0) {
-      deadlines.closeAll(closedCause()); // sleeps nobody awaited: they end now
-    }
+    deadlines.closeAll(closedCause()); // sleeps nobody awaited end now; idle timers are cancelled
     Throwable failure = outcome();
     // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).
     boolean unawaited = parent != null && failure != null && !(failure instanceof CancellationException)

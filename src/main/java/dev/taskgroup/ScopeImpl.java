@@ -106,13 +106,18 @@ abstract class ScopeImpl implements TaskScope {
    * The owner finished. Work still attached to the scope (a nested group, an inner timeout, a
    * sleep nobody awaited) is cancelled with reason {@link CancelReason#SCOPE_CLOSED}: nothing
    * started in a scope outlives it. User hooks are dropped without running: they guard nothing now.
+   * Except while the scope is being cancelled (a hook ended the work at once): then the hooks not
+   * yet run still run, with the real cancellation, as {@link #onCancel} promises.
    */
   void close() {
+    TaskCancelledException cancelling = cancelCause;
     TaskCancelledException closing = null;
     Hook h;
-    while ((h = hooks) != null) { // take the head each time: a child's cancellation may remove others
+    while ((h = hooks) != null) { // take the head each time: a hook may remove others
       unlink(h);
-      if (h.child) {
+      if (cancelling != null) {
+        group.runHook(h.handler, cancelling);
+      } else if (h.child) {
         if (closing == null) {
           closing = closedCause();
         }

@@ -33,8 +33,10 @@ public interface TaskFn<T> {
    * a cancellation, the task fails with a {@link TaskTimeoutException}.
    *
    * <p>A result wins: if the work succeeds (or fails with another error) before it has settled,
-   * that outcome is kept, even when the deadline fired first; nothing is lost silently. Timeouts
-   * of the same duration in one group share one timer.
+   * that outcome is kept, even when the deadline fired first; nothing is lost silently. Only a
+   * work that ends with a {@link java.util.concurrent.CancellationException} (as the library's
+   * sleeps and I/O helpers do) becomes a timeout: work that turns the cancellation into another
+   * error keeps that error. Timeouts of the same duration in one group share one timer.
    *
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is zero or negative

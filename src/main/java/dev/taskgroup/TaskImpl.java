@@ -164,10 +164,11 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
       state = error instanceof CancellationException ? TaskState.CANCELLED : TaskState.FAILED;
     }
     close();
+    group.taskOutcome(this); // a failure is recorded (and the siblings cancelled) before anyone hears of it
     if (p != null) {
       completeWithOutcome(p);
     }
-    group.taskSettled(this);
+    group.taskLeft(this);
   }
 
   /** Never started: cancelled while queued. */

@@ -26,7 +26,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
 
   @Override
   long deadlineNanos() {
-    long own = deadline.queue != null ? deadline.deadline : NO_DEADLINE;
+    long own = deadline.deadlineNanos();
     return Math.min(own, group.deadlineNanos());
   }
 

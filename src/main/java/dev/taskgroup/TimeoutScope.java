@@ -37,7 +37,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
 
   @Override
   long deadlineNanos() {
-    long own = deadline.queue != null ? deadline.deadline : NO_DEADLINE;
+    long own = deadline.deadlineNanos();
     return Math.min(own, parent.deadlineNanos());
   }
 
