@@ -195,7 +195,7 @@ class CrossThreadStressTest extends VertxTest {
     } catch (java.util.concurrent.ExecutionException e) {
       failure = e.getCause();
     }
-    Thread.sleep(3); // late cancel() calls and stray completions land; they must change nothing
+    await(on(home, () -> vertx.timer(3))); // late cancel() calls and stray completions land; they must change nothing
     await(call(home, () -> null)); // and whatever they queued on the home context has run
 
     // The expected errors come from the work's own outcomes: every real failure, and a timeout for

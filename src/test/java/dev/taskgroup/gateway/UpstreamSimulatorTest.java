@@ -2,6 +2,7 @@ package dev.taskgroup.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -19,11 +20,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class UpstreamSimulatorTest {
   private Vertx vertx;
   private HttpClient client;
+  private Context clientContext;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
     this.client = vertx.createHttpClient();
+    this.clientContext = vertx.getOrCreateContext();
   }
 
   private int simulate(long minMs, long maxMs, double failureRate) {
@@ -47,9 +50,12 @@ class UpstreamSimulatorTest {
       options.putHeader("x-taskgroup-deadline-ms", deadlineMs);
     }
     long start = System.nanoTime();
-    Future<Answer> answer = client.request(options).compose(req -> req.send())
+    // Started on a Vert.x context, never from the test thread (see GatewayTest.sendAsync).
+    Future<Answer> answer = Future.future(p -> clientContext.runOnContext(v -> client.request(options)
+        .compose(req -> req.send())
         .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString(),
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))));
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))))
+        .onComplete(p)));
     return Await.result(answer);
   }
 
