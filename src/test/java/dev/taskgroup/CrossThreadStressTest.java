@@ -119,7 +119,11 @@ class CrossThreadStressTest extends VertxTest {
             scopes[n] = (ScopeImpl) scope;
             peak.accumulateAndGet(running.incrementAndGet(), Math::max);
             Promise<Integer> p = Promise.promise();
-            p.future().onComplete(ar -> { // on the completing thread, before the library hops home
+            // The library sees the work only through this future, which completes after the
+            // bookkeeping ran (on the completing thread): a listener added beside the library's
+            // could run after the library had already seen the work end, and the oracle would
+            // report a settled work as unsettled.
+            Future<Integer> work = p.future().andThen(ar -> {
               workOutcome.set(n, ar.succeeded() ? (Object) ar.result() : ar.cause());
               running.decrementAndGet();
             });
@@ -143,7 +147,7 @@ class CrossThreadStressTest extends VertxTest {
                 }
               });
             }
-            return p.future();
+            return work;
           };
           if (timeoutMillis[n] != null) {
             fn = fn.withTimeout(Duration.ofMillis(timeoutMillis[n]));
