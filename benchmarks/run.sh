@@ -37,7 +37,7 @@ echo "results in $OUT"
   grep -E 'MemTotal' /proc/meminfo
   echo "uptime: $(uptime)"
   java -version 2>&1
-  mvn -v 2>&1 | head -1
+  mvn -v 2>&1 | sed -n 1p  # not head: under pipefail its early exit would kill the script (SIGPIPE)
   echo "git: $(git -C .. rev-parse --short HEAD) ($(git -C .. rev-parse --abbrev-ref HEAD))"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
