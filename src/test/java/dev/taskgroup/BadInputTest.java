@@ -35,15 +35,6 @@ class BadInputTest extends VertxTest {
   }
 
   /** A group that stays open until {@code release} completes. */
-  private TaskGroup openGroup(Context context, Promise<Void> release) {
-    Promise<TaskGroup> started = Promise.promise();
-    on(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
-      started.complete(g);
-      return release.future();
-    }));
-    return await(started.future());
-  }
-
   @Nested
   class Running {
     @Test

@@ -280,17 +280,11 @@ class CancellationTest extends VertxTest {
 
     @Test
     void onCancelOffTheContextIsRejected() {
-      Promise<TaskGroup> started = Promise.promise();
       Promise<Void> release = Promise.promise();
-      Future<Void> result = TaskGroup.run(vertx, group -> {
-        started.complete(group);
-        return release.future();
-      });
-      TaskGroup group = await(started.future());
+      TaskGroup group = openGroup(vertx.getOrCreateContext(), release);
       assertThatThrownBy(() -> group.onCancel(c -> {})).isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("onCancel");
       group.context().runOnContext(v -> release.complete());
-      await(result);
     }
   }
 

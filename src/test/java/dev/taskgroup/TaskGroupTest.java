@@ -345,19 +345,13 @@ class TaskGroupTest extends VertxTest {
 
     @Test
     void spawnOffTheGroupsContextIsRejectedNamingTheThread() {
-      Promise<TaskGroup> started = Promise.promise();
       Promise<Void> release = Promise.promise();
-      Future<Void> result = TaskGroup.run(vertx, group -> {
-        started.complete(group);
-        return release.future();
-      });
-      TaskGroup group = await(started.future());
+      TaskGroup group = openGroup(vertx.getOrCreateContext(), release);
       assertThatThrownBy(() -> group.spawn(later("x")))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(Thread.currentThread().getName())
           .hasMessageContaining("outside the context");
       group.context().runOnContext(v -> release.complete());
-      await(result);
     }
 
     @Test

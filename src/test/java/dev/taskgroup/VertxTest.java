@@ -116,6 +116,16 @@ public abstract class VertxTest {
     });
   }
 
+  /** {@return a group named "g", started on {@code context}, that stays open until {@code release} completes} */
+  TaskGroup openGroup(Context context, Promise<Void> release) {
+    Promise<TaskGroup> started = Promise.promise();
+    on(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setName("g"), g -> {
+      started.complete(g);
+      return release.future();
+    }));
+    return await(started.future());
+  }
+
   /** A task that runs until its scope is cancelled, then ends with the cancellation. */
   static <T> TaskFn<T> untilCancelled() {
     return scope -> {

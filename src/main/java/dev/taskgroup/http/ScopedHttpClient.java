@@ -1,12 +1,10 @@
 package dev.taskgroup.http;
 
-import dev.taskgroup.Registration;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskScope;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -144,50 +142,36 @@ public final class ScopedHttpClient {
     RequestOptions opts = new RequestOptions(options);
     Scopes.bindToScope(opts, scope, propagateDeadline);
     Call call = new Call(scope, body);
-    call.hook = scope.bind(call);
+    Future<ScopedResponse> result = call.bind();
     client.request(opts).onComplete(call::connected);
-    return call.promise.future();
+    return result;
   }
 
   /**
    * One call. Every field is written and read only on the scope's context (the client dispatches
    * its callbacks to the context that called {@code request}, which is the scope's).
-   *
-   * <p>Races have one winner, the first to set {@link #done}: the response, a failure, or the
-   * cancellation; the losers are no-ops (a late response after a cancel is discarded).
    */
-  private final class Call implements Handler<TaskCancelledException> {
-    final TaskScope scope;
+  private final class Call extends ScopedCall<ScopedResponse> {
     final Buffer body;
-    final Promise<ScopedResponse> promise = Promise.promise();
-    Registration hook;
     /** The request once the pool handed it over; null before. */
     HttpClientRequest request;
-    /** Set by the cancel hook; a request that arrives afterwards is reset unsent. */
-    TaskCancelledException cancelled;
-    boolean done;
 
     Call(TaskScope scope, Buffer body) {
-      this.scope = scope;
+      super(scope);
       this.body = body;
     }
 
-    /** The cancel hook: the scope was cancelled. */
     @Override
-    public void handle(TaskCancelledException cause) {
-      if (done) {
-        return;
+    void abort(TaskCancelledException cause) {
+      if (request != null) {
+        request.reset(0, cause);
+        countAbort();
       }
-      done = true;
-      cancelled = cause;
-      hook = null; // it ran; nothing to remove
-      try {
-        if (request != null) {
-          abort(request, cause);
-        }
-      } finally {
-        promise.fail(cause); // the task settles even if the reset threw
-      }
+    }
+
+    @Override
+    void ended() {
+      request = null;
     }
 
     void connected(AsyncResult<HttpClientRequest> ar) {
@@ -206,29 +190,6 @@ public final class ScopedHttpClient {
       sent.compose(resp -> resp.body().map(b ->
               new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b)))
           .onComplete(r -> finish(r.cause(), r.result()));
-    }
-
-    void finish(Throwable failure, ScopedResponse response) {
-      if (done) {
-        return; // the cancellation won; this is the reset's echo or a late result
-      }
-      done = true;
-      if (hook != null) {
-        hook.remove();
-        hook = null;
-      }
-      request = null;
-      if (failure == null) {
-        promise.complete(response);
-      } else {
-        TaskCancelledException c = scope.cancellation();
-        promise.fail(c != null ? c : failure);
-      }
-    }
-
-    private void abort(HttpClientRequest req, TaskCancelledException cause) {
-      req.reset(0, cause);
-      countAbort();
     }
 
     private void countAbort() {

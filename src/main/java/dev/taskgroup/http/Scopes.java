@@ -146,11 +146,16 @@ final class Scopes {
    * keeps the request unsent but leaks the slot.
    */
   static void resetUnsent(HttpClientRequest request, Throwable cause) {
+    resetUnsent(request, () -> request.reset(0, cause));
+  }
+
+  /** {@link #resetUnsent(HttpClientRequest, Throwable)} with the reset done by {@code reset}. */
+  static void resetUnsent(HttpClientRequest request, Runnable reset) {
     request.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unended request as an error
     if (request.version() == HttpVersion.HTTP_2) {
-      request.sendHead().onComplete(ar -> request.reset(0, cause));
+      request.sendHead().onComplete(ar -> reset.run());
     } else {
-      request.reset(0, cause);
+      reset.run();
     }
   }
 

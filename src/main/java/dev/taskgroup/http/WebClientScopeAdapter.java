@@ -1,21 +1,16 @@
 package dev.taskgroup.http;
 
-import dev.taskgroup.Registration;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskScope;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Promise;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.impl.ClientPhase;
 import io.vertx.ext.web.client.impl.HttpContext;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -79,7 +74,7 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       return Future.failedFuture(cancelled);
     }
     Call<T> call = new Call<>(scope, request, propagateDeadline);
-    call.hook = scope.bind(call);
+    Future<HttpResponse<T>> result = call.bind();
     synchronized (PENDING) {
       PENDING.computeIfAbsent(request, r -> new ArrayDeque<>(1)).add(call);
     }
@@ -88,14 +83,14 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       sent = sender.apply(request);
     } catch (RuntimeException e) {
       unpark(call);
-      call.finish(Future.failedFuture(e));
-      return call.promise.future();
+      call.finish(e, null);
+      return result;
     }
     sent.onComplete(ar -> {
       unpark(call); // claimed already, unless the request belongs to a client without the interceptor
-      call.finish(ar);
+      call.finish(ar.cause(), ar.result());
     });
-    return call.promise.future();
+    return result;
   }
 
   private static Call<?> claim(HttpRequest<?> request) {
@@ -155,17 +150,12 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       // Cancelled before this phase: typically the connection arrived from the pool after the
       // cancel. fail() resets the request the context holds, so it is never written.
       HttpClientRequest unsent = ctx.clientRequest();
+      TaskCancelledException cause = call.cancelled;
       if (unsent != null) {
-        unsent.exceptionHandler(expected -> {}); // else Vert.x logs the reset of an unended request as an error
-        if (unsent.version() == HttpVersion.HTTP_2) {
-          // An HTTP/2 stream reset before it has an id leaks its pool slot (Scopes.resetUnsent
-          // says why): let it get one, then fail, which resets it.
-          TaskCancelledException cause = call.cancelled;
-          unsent.sendHead().onComplete(ar -> ctx.fail(cause));
-          return;
-        }
+        Scopes.resetUnsent(unsent, () -> ctx.fail(cause)); // on HTTP/2, after the stream has its id
+      } else {
+        ctx.fail(cause);
       }
-      ctx.fail(call.cancelled);
       return;
     }
     if (phase == ClientPhase.CREATE_REQUEST) { // also after each redirect
@@ -179,34 +169,22 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
    * context only (the interceptor and the request's callbacks run there). One winner: the first of
    * the cancel hook and {@link #finish} to set {@link #done}.
    */
-  private static final class Call<T> implements Handler<TaskCancelledException> {
-    final TaskScope scope;
+  private static final class Call<T> extends ScopedCall<HttpResponse<T>> {
     final HttpRequest<T> request;
     final boolean propagateDeadline;
-    final Promise<HttpResponse<T>> promise = Promise.promise();
-    Registration hook;
     /** Set when the interceptor claims the call. */
     HttpContext<?> ctx;
     /** The latest request the context sent; kept after the context drops it (body download). */
     HttpClientRequest clientRequest;
-    TaskCancelledException cancelled;
-    boolean done;
 
     Call(TaskScope scope, HttpRequest<T> request, boolean propagateDeadline) {
-      this.scope = scope;
+      super(scope);
       this.request = request;
       this.propagateDeadline = propagateDeadline;
     }
 
-    /** The cancel hook. */
     @Override
-    public void handle(TaskCancelledException cause) {
-      if (done) {
-        return;
-      }
-      done = true;
-      cancelled = cause;
-      hook = null;
+    void abort(TaskCancelledException cause) {
       if (clientRequest != null && ctx != null && ctx.phase() == ClientPhase.RECEIVE_RESPONSE) {
         // the body is downloading: the context no longer holds the request, so reset it here
         clientRequest.reset(0, cause);
@@ -218,25 +196,11 @@ final class WebClientScopeAdapter implements Handler<HttpContext<?>> {
       // earlier deferred the prepare phase, the claim fails the request before it is created. (A
       // request of a client without the interceptor is never claimed and cannot be reset; it
       // leaves the parking when it completes.)
-      promise.fail(cause);
     }
 
-    void finish(AsyncResult<HttpResponse<T>> ar) {
-      if (done) {
-        return;
-      }
-      done = true;
-      if (hook != null) {
-        hook.remove();
-        hook = null;
-      }
+    @Override
+    void ended() {
       clientRequest = null;
-      TaskCancelledException c = scope.cancellation();
-      if (ar.failed() && c != null) {
-        promise.fail(c);
-      } else {
-        promise.handle(ar);
-      }
     }
   }
 }
