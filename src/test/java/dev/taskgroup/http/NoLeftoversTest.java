@@ -9,39 +9,20 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A long-lived task that makes many calls holds hooks only for the calls in flight. */
-@ExtendWith(VertxExtension.class)
-class NoLeftoversTest {
+class NoLeftoversTest extends WithUpstream {
   static final int CALLS = 10_000;
   static final int LANES = 8; // calls in flight at once
 
-  Upstream upstream;
-
-  @BeforeEach
-  void startUpstream(Vertx vertx, VertxTestContext ctx) {
-    Upstream.start(vertx).onComplete(ctx.succeeding(u -> {
-      upstream = u;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void stopUpstream(VertxTestContext ctx) {
-    upstream.close().onComplete(ar -> ctx.completeNow());
-  }
 
   /** Runs {@code op} {@code n} times, one after the other, without a compose chain as deep as n. */
   static Future<Void> repeat(int n, Supplier<Future<?>> op) {

@@ -17,7 +17,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -25,12 +24,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,26 +35,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * close (HTTP/1.1) or the stream reset (HTTP/2) within 200 ms, through the core client and through
  * {@code WebClient}.
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
-class ScopedHttpTest {
+class ScopedHttpTest extends WithUpstream {
   /** The bound the issue sets between the scope's cancellation and the upstream seeing the abort. */
   static final long ABORT_WITHIN_MS = 200;
 
-  Upstream upstream;
-
-  @BeforeEach
-  void startUpstream(Vertx vertx, VertxTestContext ctx) {
-    Upstream.start(vertx).onComplete(ctx.succeeding(u -> {
-      upstream = u;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void stopUpstream(VertxTestContext ctx) {
-    upstream.close().onComplete(ar -> ctx.completeNow());
-  }
 
   /** A task that calls {@code /slow} and notes when its scope was cancelled (the hook runs before the call's own). */
   static TaskFn<Integer> slowCall(Caller.Clients clients, String id, AtomicLong cancelledAt) {
