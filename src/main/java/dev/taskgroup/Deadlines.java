@@ -10,7 +10,8 @@ import java.util.Map;
  * <p>Deadlines of one duration are kept in one FIFO queue: they are created as now + duration with
  * a monotonic clock, so each queue is already sorted and insertion and removal are O(1). Each queue
  * holds at most one armed timer, for its head. A task that finishes early just leaves the queue; the
- * timer, when it fires, pops whatever expired and re-arms for the new head. A group with 100,000
+ * timer, when it fires, pops whatever expired and re-arms for the new head. A queue of any but the
+ * first duration is dropped, timer and all, as soon as it empties. A group with 100,000
  * tasks under the same timeout therefore runs one timer, not 100,000.
  *
  * <p>Rejected: one Vert.x timer per deadline (one Netty scheduled task each: 6x the cost of the
@@ -177,8 +178,19 @@ final class Deadlines {
       n.next = null;
       n.queue = null;
       size--;
-      if (head == null && timerId < 0 && !firing) {
+      if (head == null && !firing && this != first) {
+        // A queue of another duration that empties is dropped with its timer, so that a finished
+        // task's deadline holds no memory whatever its duration (see MemoryTest). Only the first
+        // queue keeps an idle timer armed, for tasks that run one after another.
+        disarm();
         forget(this);
+      }
+    }
+
+    private void disarm() {
+      if (timerId >= 0) {
+        group.timers.cancel(group.context, timerId);
+        timerId = -1;
       }
     }
 
@@ -210,7 +222,8 @@ final class Deadlines {
         if (timerId < 0) {
           arm(head.deadline, now);
         }
-      } else if (timerId < 0) {
+      } else if (this != first) {
+        disarm();
         forget(this);
       }
     }
@@ -221,10 +234,7 @@ final class Deadlines {
         unlink(n);
         n.close(cause);
       }
-      if (timerId >= 0) {
-        group.timers.cancel(group.context, timerId);
-        timerId = -1;
-      }
+      disarm();
     }
   }
 }

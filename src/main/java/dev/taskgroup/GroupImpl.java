@@ -7,12 +7,13 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 
@@ -42,18 +43,23 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private final ResultSink sink; // null unless a pattern runs the group
   private final Promise<R> promise;
 
+  /** Whether the context runs each task on a virtual thread: every task function then runs as its own context task. */
+  final boolean virtual;
+
   State state = State.OPEN;
   private int spawned; // spawn counter: names and pattern indexes
   private int running; // tasks started and not settled
-  private int queued; // PENDING tasks in the queue (cancelled ones may linger there, skipped)
+  private int queued; // PENDING tasks in the queue; a cancelled one leaves it at once
   private int attached; // nested groups and inner timeouts running in this group's scopes
-  private ArrayDeque<TaskImpl<?>> queue; // created at the first spawn past the limit
+  private TaskImpl<?> queueHead; // PENDING tasks past the limit, FIFO, linked through TaskImpl.prev/next
+  private TaskImpl<?> queueTail;
   private Map<TaskImpl<?>, Promise<?>> queuedFutures; // future() asked of a queued task: rare, kept aside
-  private boolean draining; // trampoline: starting queued tasks never recurses
-  private boolean cancelling; // inside cancel(): completion waits until the hooks have run
+  private boolean draining; // starting queued tasks is a loop: it never recurses
+  private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
   private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
   private TaskImpl<?> liveTail;
-  private List<Throwable> errors; // real errors in completion order; null while none
+  private List<Throwable> errors; // real errors in completion order (fatal ones first); null while none
+  private Set<Throwable> recorded; // identity set of errors once there are many: recording stays O(1)
   private boolean bodyDone;
   private R bodyResult;
   private CancellationException bodyCancelled; // the body ended with a cancellation of its own
@@ -75,9 +81,13 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.deadlines = new Deadlines(this);
     this.facade = new TaskGroup(this);
     this.promise = VertxContexts.promise(context);
+    this.virtual = VertxContexts.isVirtual(context);
   }
 
-  /** Starts a group: on the context at once if already there, else after one hop. */
+  /**
+   * Starts a group: on the context at once if already running it (the body runs before this
+   * returns unless the thread's {@link Trampoline} is too deep), else on the context, later.
+   */
   static <R> Future<R> launch(Vertx vertx, Context context, TaskGroupOptions options, ScopeImpl parent,
                               ResultSink sink, Function<TaskGroup, Future<R>> body) {
     Objects.requireNonNull(options, "options");
@@ -86,11 +96,12 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     if (g.onContext()) {
       g.begin(body);
     } else {
-      context.runOnContext(v -> g.begin(body));
+      VertxContexts.dispatch(context, () -> g.begin(body));
     }
     return g.promise.future();
   }
 
+  /** Attaches to the enclosing scope and arms the deadline at once, then runs the body in a frame. */
   private void begin(Function<TaskGroup, Future<R>> body) {
     if (parent != null) {
       TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
@@ -101,13 +112,38 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         promise.fail(cause);
         return;
       }
+      // Names the root cancellation, not the chain: 100,000 levels would make messages grow quadratically.
       parentHook = parent.attachChild(c -> cancel(new TaskCancelledException(CancelReason.PARENT_CANCELLED,
-          "task group '" + name + "' was cancelled by its enclosing scope '" + parent.scopeName() + "': " + c.getMessage())));
+          "task group '" + name + "' was cancelled by its enclosing scope '" + parent.scopeName() + "'", c)));
       parent.group.attach(); // the enclosing group completes only after this one
     }
     if (timeout != null) {
       deadline = new GroupDeadline();
       deadlines.add(deadline, Durations.toNanos(timeout));
+    }
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(this) {
+        @Override
+        void run() {
+          runBody(body);
+        }
+      });
+      return;
+    }
+    try {
+      runBody(body);
+    } catch (Throwable e) {
+      crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
+  private void runBody(Function<TaskGroup, Future<R>> body) {
+    if (cancelCause != null) { // cancelled before the body could run (it was deferred): it never runs
+      bodySettled(null, null);
+      return;
     }
     Future<R> f;
     try {
@@ -146,9 +182,13 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   }
 
   @Override
-  long deadlineNanos() {
-    long own = deadline != null ? deadline.deadlineNanos() : NO_DEADLINE;
-    return parent == null ? own : Math.min(own, parent.deadlineNanos());
+  long ownDeadlineNanos() {
+    return deadline != null ? deadline.deadlineNanos() : NO_DEADLINE;
+  }
+
+  @Override
+  ScopeImpl enclosing() {
+    return parent;
   }
 
   // ---- spawning -------------------------------------------------------------------------------
@@ -167,42 +207,68 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     if (running < maxConcurrency && queued == 0) { // never ahead of a queued task: FIFO
       startTask(t);
     } else {
-      if (queue == null) {
-        queue = new ArrayDeque<>();
-      }
-      queue.add(t);
-      queued++;
+      enqueue(t);
     }
     return t;
   }
 
   private void startTask(TaskImpl<?> t) {
     running++;
-    t.prevLive = liveTail; // register before running user code: a task that completes
+    t.prev = liveTail; // register before running user code: a task that completes
     if (liveTail == null) { // synchronously cannot finish the group early
       liveHead = t;
     } else {
-      liveTail.nextLive = t;
+      liveTail.next = t;
     }
     liveTail = t;
     t.start();
   }
 
   private void unlinkLive(TaskImpl<?> t) {
-    TaskImpl<?> p = t.prevLive;
-    TaskImpl<?> n = t.nextLive;
+    TaskImpl<?> p = t.prev;
+    TaskImpl<?> n = t.next;
     if (p == null) {
       liveHead = n;
     } else {
-      p.nextLive = n;
+      p.next = n;
     }
     if (n == null) {
       liveTail = p;
     } else {
-      n.prevLive = p;
+      n.prev = p;
     }
-    t.prevLive = null;
-    t.nextLive = null;
+    t.prev = null;
+    t.next = null;
+  }
+
+  private void enqueue(TaskImpl<?> t) {
+    t.prev = queueTail;
+    if (queueTail == null) {
+      queueHead = t;
+    } else {
+      queueTail.next = t;
+    }
+    queueTail = t;
+    queued++;
+  }
+
+  /** Takes {@code t} out of the queue: a cancelled queued task holds no memory while the group lives. */
+  private void unlinkQueued(TaskImpl<?> t) {
+    TaskImpl<?> p = t.prev;
+    TaskImpl<?> n = t.next;
+    if (p == null) {
+      queueHead = n;
+    } else {
+      p.next = n;
+    }
+    if (n == null) {
+      queueTail = p;
+    } else {
+      n.prev = p;
+    }
+    t.prev = null;
+    t.next = null;
+    queued--;
   }
 
   /** Starts queued tasks while slots are free; iterative, so synchronous tasks never nest. */
@@ -212,12 +278,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     draining = true;
     try {
-      while (queued > 0 && running < maxConcurrency) {
-        TaskImpl<?> t = queue.poll();
-        if (t.state == TaskState.PENDING) {
-          queued--;
-          startTask(t);
-        }
+      while (queued > 0 && running < maxConcurrency && state != State.COMPLETED) {
+        TaskImpl<?> t = queueHead;
+        unlinkQueued(t);
+        startTask(t); // a task cancelled from another thread meanwhile settles without running
       }
     } finally {
       draining = false;
@@ -239,8 +303,12 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     return queuedFutures == null ? null : (Promise<T>) queuedFutures.remove(t);
   }
 
+  /** A queued task was cancelled (it is marked): it leaves the queue and never starts. */
   void cancelQueued(TaskImpl<?> t, TaskCancelledException cause) {
-    queued--; // it stays in the deque, skipped when polled
+    if (t.state != TaskState.PENDING) {
+      return;
+    }
+    unlinkQueued(t);
     t.cancelWhileQueued(cause);
     if (sink != null) {
       sink.settled(t);
@@ -259,6 +327,30 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     maybeComplete();
   }
 
+  /**
+   * A nested group has completed: detach it in a frame, since completing this group may complete
+   * the next one up, and so on up a tree of any depth.
+   */
+  void nestedCompleted() {
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(this) {
+        @Override
+        void run() {
+          detach();
+        }
+      });
+      return;
+    }
+    try {
+      detach();
+    } catch (Throwable e) {
+      crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
   // ---- settling -------------------------------------------------------------------------------
 
   /** A task settled: the pattern's sink sees it, and a failure is recorded and aborts the group. */
@@ -274,19 +366,39 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   void taskLeft(TaskImpl<?> t) {
     unlinkLive(t);
     running--;
-    if (queued > 0) {
+    if (queued > 0 && state != State.COMPLETED) {
       drain();
     }
     maybeComplete();
   }
 
-  /** The body's future completed. */
+  /** The body's future completed, on whatever thread and context completed it: settle at home. */
   @Override
   public void complete(R value, Throwable error) {
     if (onContext()) {
-      bodySettled(value, error);
+      bodySettledInFrame(value, error);
     } else {
-      context.runOnContext(v -> bodySettled(value, error));
+      VertxContexts.dispatch(context, () -> bodySettledInFrame(value, error));
+    }
+  }
+
+  private void bodySettledInFrame(R value, Throwable error) {
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(this) {
+        @Override
+        void run() {
+          bodySettled(value, error);
+        }
+      });
+      return;
+    }
+    try {
+      bodySettled(value, error);
+    } catch (Throwable e) {
+      crash(e);
+    } finally {
+      tr.exit();
     }
   }
 
@@ -309,16 +421,34 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     maybeComplete();
   }
 
+  /**
+   * Records a real error once (the body often passes on a task's error). A fatal error (a
+   * {@link VirtualMachineError}: out of memory, stack overflow) goes first, so that it becomes the
+   * group's cause and is never buried behind an ordinary error; the rest keep completion order.
+   */
   private void recordError(Throwable e) {
     if (errors == null) {
       errors = new ArrayList<>(2);
+    } else if (isRecorded(e)) {
+      return;
     }
-    if (!isRecorded(e)) {
+    if (e instanceof VirtualMachineError && !(errors.isEmpty() || errors.get(0) instanceof VirtualMachineError)) {
+      errors.add(0, e);
+    } else {
       errors.add(e);
+    }
+    if (recorded != null) {
+      recorded.add(e);
+    } else if (errors.size() > 8) {
+      recorded = Collections.newSetFromMap(new IdentityHashMap<>());
+      recorded.addAll(errors);
     }
   }
 
   private boolean isRecorded(Throwable e) {
+    if (recorded != null) {
+      return recorded.contains(e);
+    }
     if (errors != null) {
       for (Throwable r : errors) {
         if (r == e) {
@@ -350,11 +480,12 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
   }
 
+  /** {@link TaskGroup#cancel()}: from any thread; the cancellation runs on the group's context. */
   void cancelExplicitly() {
     if (onContext()) {
       abort(CancelReason.EXPLICIT, "task group '" + name + "' was cancelled");
     } else {
-      context.runOnContext(v -> cancelExplicitly());
+      VertxContexts.dispatch(context, this::cancelExplicitly);
     }
   }
 
@@ -363,47 +494,99 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     abort(CancelReason.RACE_LOST, "another task of race '" + name + "' succeeded first");
   }
 
+  /**
+   * Marks the group cancelled and stops spawns at once; the propagation to tasks and the hooks run
+   * in a frame (deferred when too deep), and completion waits until they have.
+   */
   @Override
   boolean cancel(TaskCancelledException cause) {
-    boolean outer = cancelling; // a hook may cancel us again while we cancel: only the first call completes
-    cancelling = true; // tasks settling inside propagate must not complete the group before its hooks ran
-    boolean cancelled;
+    if (closed() || !markCancelled(cause)) {
+      return false;
+    }
+    state = State.ABORTING;
+    cancelling = true;
+    cancelled(cause);
+    return true;
+  }
+
+  @Override
+  void runCancellation(TaskCancelledException cause) {
     try {
-      cancelled = super.cancel(cause);
+      super.runCancellation(cause);
     } finally {
-      cancelling = outer;
+      cancelling = false;
     }
-    if (cancelled && !outer) {
-      maybeComplete();
-    }
-    return cancelled;
+    maybeComplete();
   }
 
   @Override
   void propagate(TaskCancelledException cause) {
-    state = State.ABORTING;
-    if (queued > 0) {
-      TaskImpl<?> t;
-      while ((t = queue.poll()) != null) {
-        if (t.state == TaskState.PENDING) {
-          queued--;
-          t.cancelWhileQueued(cause);
-          if (sink != null) {
-            sink.settled(t);
-          }
-        }
+    TaskImpl<?> t;
+    while ((t = queueHead) != null) {
+      unlinkQueued(t);
+      t.cancelWhileQueued(cause);
+      if (sink != null) {
+        sink.settled(t);
       }
     }
     if (running > 0) {
       // Snapshot first: a hook of one task may settle another and reshape the live list.
       TaskImpl<?>[] live = new TaskImpl<?>[running];
       int n = 0;
-      for (TaskImpl<?> t = liveHead; t != null && n < live.length; t = t.nextLive) {
+      for (t = liveHead; t != null && n < live.length; t = t.next) {
         live[n++] = t;
       }
       for (int i = 0; i < n; i++) {
         live[i].cancel(cause);
       }
+    }
+  }
+
+  /**
+   * The library's own dispatch threw (an {@link Error} such as {@link OutOfMemoryError}, or a bug
+   * of ours): the group's bookkeeping can no longer be trusted, so rather than stay pending for
+   * ever it completes now, failed with that error. What still runs is cancelled, best effort; its
+   * late outcomes are ignored. Every step is guarded: this must not throw.
+   */
+  void crash(Throwable e) {
+    if (state == State.COMPLETED) {
+      VertxContexts.reportException(context, e);
+      return;
+    }
+    try {
+      recordError(e);
+    } catch (Throwable ignored) { // out of memory: the error itself is still delivered below
+    }
+    state = State.COMPLETED;
+    TaskCancelledException cause = new TaskCancelledException(CancelReason.SIBLING_FAILED,
+        "task group '" + name + "' failed in its own dispatch: " + e);
+    markCancelled(cause);
+    Throwable failure;
+    try {
+      failure = outcome();
+    } catch (Throwable again) {
+      failure = e;
+    }
+    promise.tryFail(failure != null ? failure : e);
+    try {
+      queued = 0;
+      queueHead = null;
+      queueTail = null;
+      for (TaskImpl<?> t = liveHead; t != null; t = t.next) {
+        if (t.markCancelled(cause)) {
+          t.cancelled(cause);
+        }
+      }
+      close();
+      deadlines.closeAll(cause);
+      if (parentHook != null) {
+        parentHook.remove();
+      }
+    } catch (Throwable again) {
+      VertxContexts.reportException(context, again);
+    }
+    if (parent != null) {
+      parent.group.nestedCompleted();
     }
   }
 
@@ -424,7 +607,6 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     state = State.COMPLETED;
     close();
-    queue = null;
     if (parentHook != null) {
       parentHook.remove();
     }
@@ -443,7 +625,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         // Nobody in the enclosing scope can await this group any more: its errors would be lost.
         parent.group.nestedFailedUnawaited(this, failure);
       }
-      parent.group.detach();
+      parent.group.nestedCompleted();
     }
   }
 
@@ -483,6 +665,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   int queued() {
     return queued;
+  }
+
+  int spawnedCount() {
+    return spawned;
   }
 
   int errorCount() {

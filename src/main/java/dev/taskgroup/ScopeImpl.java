@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,8 +22,22 @@ abstract class ScopeImpl implements TaskScope {
   /** The group whose context owns this scope; a group points to itself. Set once in the constructor. */
   GroupImpl<?> group;
 
-  /** Null until cancelled; written once, on the group's context; read from any thread. */
+  /**
+   * Null until cancelled; set once, by compare-and-set ({@link #markCancelled}), on the group's
+   * context or by {@link Task#cancel()} on any thread; read from any thread. Once set, the
+   * cancellation's propagation and hooks run (or are queued to run) on the group's context.
+   */
   volatile TaskCancelledException cancelCause;
+
+  private static final VarHandle CANCEL_CAUSE;
+
+  static {
+    try {
+      CANCEL_CAUSE = MethodHandles.lookup().findVarHandle(ScopeImpl.class, "cancelCause", TaskCancelledException.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /**
    * Pending hooks, oldest first, as a circular list ({@code hooks.prev} is the newest), so a scope
@@ -38,8 +54,23 @@ abstract class ScopeImpl implements TaskScope {
   /** {@return the name used in messages: the task's or the group's} */
   abstract String scopeName();
 
-  /** {@return the nearest deadline of this scope or an enclosing one, or {@link #NO_DEADLINE}} */
-  abstract long deadlineNanos();
+  /** {@return this scope's own deadline, or {@link #NO_DEADLINE}} */
+  abstract long ownDeadlineNanos();
+
+  /** {@return the scope this one is nested in, or null for a top-level group} */
+  abstract ScopeImpl enclosing();
+
+  /**
+   * {@return the nearest deadline of this scope or an enclosing one, or {@link #NO_DEADLINE}}
+   * A loop up the tree, never a recursion: nesting may be 100,000 levels deep.
+   */
+  final long deadlineNanos() {
+    long d = NO_DEADLINE;
+    for (ScopeImpl s = this; s != null; s = s.enclosing()) {
+      d = Math.min(d, s.ownDeadlineNanos());
+    }
+    return d;
+  }
 
   /**
    * {@return whether the code that owns this scope can no longer await work started in it} A
@@ -84,22 +115,54 @@ abstract class ScopeImpl implements TaskScope {
     return cancelCause;
   }
 
+  /** {@return true if this call set the scope's cancellation: the first caller wins, on any thread} */
+  final boolean markCancelled(TaskCancelledException cause) {
+    return CANCEL_CAUSE.compareAndSet(this, null, cause);
+  }
+
   /**
-   * Cancels this scope unless it is already cancelled or closed: runs {@link #propagate}, then the
-   * hooks in registration order. {@return true if this call cancelled it}
+   * Cancels this scope unless it is already cancelled or closed: marks it, then runs
+   * {@link #propagate} and the hooks in registration order, in a frame of the thread's
+   * {@link Trampoline} (deferred when too deep). Group's context only. {@return true if this call
+   * cancelled it}
    */
   boolean cancel(TaskCancelledException cause) {
-    if (cancelCause != null || closed()) {
+    if (closed() || !markCancelled(cause)) {
       return false;
     }
-    cancelCause = cause;
+    cancelled(cause);
+    return true;
+  }
+
+  /** Runs the cancellation of a scope this thread has just marked: inline, or deferred if too deep. */
+  final void cancelled(TaskCancelledException cause) {
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(group) {
+        @Override
+        void run() {
+          runCancellation(cause);
+        }
+      });
+      return;
+    }
+    try {
+      runCancellation(cause);
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
+  /** What a cancellation does once marked: cancel what hangs below, then the hooks, oldest first. */
+  void runCancellation(TaskCancelledException cause) {
     propagate(cause);
     Hook h;
     while ((h = hooks) != null) { // take the head each time: a hook may remove later hooks
       unlink(h);
       group.runHook(h.handler, cause);
     }
-    return true;
   }
 
   /**
@@ -256,11 +319,21 @@ abstract class ScopeImpl implements TaskScope {
       this.child = child;
     }
 
+    /**
+     * On the group's context, unlinks the hook at once. From any other thread (or another context)
+     * the hook list is never touched there: the removal is handed to the group's context, and the
+     * result only says whether the hook was still registered when asked (it may still run if the
+     * scope is being cancelled at that moment).
+     */
     @Override
     public boolean remove() {
       ScopeImpl s = scope;
       if (s == null) {
         return false;
+      }
+      if (!s.group.onContext()) {
+        VertxContexts.dispatch(s.group.context, this::remove);
+        return true;
       }
       s.unlink(this);
       return true;

@@ -15,6 +15,7 @@ public final class TaskCancelledException extends CancellationException {
   private static final long serialVersionUID = 1L;
 
   private final CancelReason reason;
+  private final String origin; // the message of the cancellation this one passes on, at the root
 
   /**
    * Creates a cancellation with a reason and a message that says where it came from.
@@ -24,6 +25,14 @@ public final class TaskCancelledException extends CancellationException {
   public TaskCancelledException(CancelReason reason, String message) {
     super(message);
     this.reason = Objects.requireNonNull(reason, "reason");
+    this.origin = message;
+  }
+
+  /** A cancellation passed down from {@code from}: it names the root's message, never the chain's. */
+  TaskCancelledException(CancelReason reason, String message, TaskCancelledException from) {
+    super(message + ": " + from.origin);
+    this.reason = Objects.requireNonNull(reason, "reason");
+    this.origin = from.origin;
   }
 
   /** {@return why the scope was cancelled} */

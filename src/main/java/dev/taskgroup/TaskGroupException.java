@@ -26,6 +26,7 @@ public final class TaskGroupException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final transient List<Throwable> exceptions;
+  private final String ownMessage; // the message given, before the summary of the errors
 
   /**
    * @param message what failed (the group's name is useful here)
@@ -40,33 +41,38 @@ public final class TaskGroupException extends RuntimeException {
     for (int i = 0; i < exceptions.size(); i++) {
       Objects.requireNonNull(exceptions.get(i), () -> "exceptions contains null");
     }
+    this.ownMessage = message;
     this.exceptions = List.copyOf(exceptions);
     for (int i = 1; i < this.exceptions.size(); i++) {
       addSuppressed(this.exceptions.get(i));
     }
   }
 
+  /** Longest part of the first error's message repeated in this one's. */
+  static final int FIRST_ERROR_CHARS = 200;
+
+  /**
+   * The message is a summary of bounded size whatever the depth and the number of errors (like
+   * Python's {@code ExceptionGroup}): the own message, the count, and the first error cut to
+   * {@value #FIRST_ERROR_CHARS} characters. The detail stays in {@link #exceptions()}. Embedding
+   * every message below made a failure 1,000 groups deep 62,069 characters long.
+   */
   private static String describe(String message, List<? extends Throwable> exceptions) {
-    StringBuilder sb = new StringBuilder(message).append(" (").append(exceptions.size())
-        .append(exceptions.size() == 1 ? " error): " : " errors): ");
-    for (int i = 0; i < exceptions.size() && i < 5; i++) {
-      Throwable e = exceptions.get(i);
-      if (i > 0) {
-        sb.append("; ");
+    int n = exceptions.size();
+    StringBuilder sb = new StringBuilder(message).append(" (").append(n).append(n == 1 ? " error)" : " errors)");
+    if (n > 0) {
+      Throwable first = exceptions.get(0);
+      String m = first == null ? "null" : first.getClass().getSimpleName() + ": " + first.getMessage();
+      sb.append(n == 1 ? ": " : ", first: ");
+      if (m.length() > FIRST_ERROR_CHARS) {
+        sb.append(m, 0, FIRST_ERROR_CHARS).append("...");
+      } else {
+        sb.append(m);
       }
-      sb.append(e == null ? "null" : e.getClass().getSimpleName() + ": " + e.getMessage());
-    }
-    if (exceptions.size() > 5) {
-      sb.append("; ...");
     }
     return sb.toString();
   }
 
-  private String ownMessage() {
-    String m = getMessage();
-    int cut = m.lastIndexOf(" (");
-    return cut < 0 ? m : m.substring(0, cut);
-  }
 
   /** {@return the errors, unmodifiable, in completion order} */
   public List<Throwable> exceptions() {
@@ -114,7 +120,7 @@ public final class TaskGroupException extends RuntimeException {
     if (kept.isEmpty()) {
       return null;
     }
-    return kept.equals(exceptions) ? this : new TaskGroupException(ownMessage(), kept);
+    return kept.equals(exceptions) ? this : new TaskGroupException(ownMessage, kept);
   }
 
   /**

@@ -24,8 +24,8 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
    * also means a finished task holds no closure.
    */
   private Object slot;
-  TaskImpl<?> prevLive; // the group's live list
-  TaskImpl<?> nextLive;
+  TaskImpl<?> prev; // the group's live list while started, its queue while PENDING
+  TaskImpl<?> next;
 
   TaskImpl(GroupImpl<?> group, String name, TaskFn<T> fn, int seq) {
     this.group = group;
@@ -67,16 +67,21 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   @Override
-  long deadlineNanos() {
-    return group.deadlineNanos();
+  long ownDeadlineNanos() {
+    return NO_DEADLINE;
+  }
+
+  @Override
+  final ScopeImpl enclosing() {
+    return group;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public Future<T> future() {
-    if (!group.onContext()) {
+    if (!group.onContext()) { // any thread: the state is read at home
       Promise<T> p = VertxContexts.promise(group.context);
-      group.context.runOnContext(v -> future().onComplete(p));
+      VertxContexts.dispatch(group.context, () -> future().onComplete(p));
       return p.future();
     }
     switch (state) {
@@ -95,32 +100,99 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
     }
   }
 
+  /**
+   * On the group's context, cancels at once. From any other thread, exactly one caller wins the
+   * compare-and-set of the cancellation and gets true; the cancellation then runs on the group's
+   * context, where a result that arrived first still wins.
+   */
   @Override
   public boolean cancel() {
-    if (!group.onContext()) {
-      boolean unfinished = !state.isDone() && cancelCause == null;
-      group.context.runOnContext(v -> cancelOnContext());
-      return unfinished;
+    if (group.onContext()) {
+      return cancelOnContext();
     }
-    return cancelOnContext();
+    if (state.isDone()) { // a snapshot: a late true is settled by the context's own order
+      return false;
+    }
+    TaskCancelledException cause = explicitCancellation();
+    if (!markCancelled(cause)) {
+      return false;
+    }
+    VertxContexts.dispatch(group.context, () -> {
+      if (state == TaskState.PENDING) {
+        group.cancelQueued(this, cause);
+      } else if (state == TaskState.RUNNING) {
+        cancelled(cause);
+      }
+    });
+    return true;
+  }
+
+  private TaskCancelledException explicitCancellation() {
+    return state == TaskState.PENDING
+        ? new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled before it started")
+        : new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled");
   }
 
   private boolean cancelOnContext() {
     if (state == TaskState.PENDING) {
-      group.cancelQueued(this, new TaskCancelledException(CancelReason.EXPLICIT,
-          "task '" + name() + "' was cancelled before it started"));
+      TaskCancelledException cause = explicitCancellation();
+      if (!markCancelled(cause)) {
+        return false;
+      }
+      group.cancelQueued(this, cause);
       return true;
     }
-    return state == TaskState.RUNNING
-        && cancel(new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled"));
+    return state == TaskState.RUNNING && cancel(explicitCancellation());
   }
 
-  /** Runs the function; the group has already counted the task and put it in its live list. */
+  /**
+   * Runs the function, in a frame of the thread's {@link Trampoline} (deferred when too deep; on a
+   * virtual-thread context always its own context task, so blocking-style awaits of tasks overlap).
+   * The group has already counted the task and put it in its live list: the task is RUNNING from
+   * here on, even while its function waits to be called.
+   */
   @SuppressWarnings("unchecked")
   final void start() {
     TaskFn<T> f = (TaskFn<T>) slot;
     slot = group.takeQueuedFuture(this); // null unless future() was asked for while queued
     state = TaskState.RUNNING;
+    if (group.virtual) {
+      group.context.runOnContext(v -> runGuarded(f));
+      return;
+    }
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(group) {
+        @Override
+        void run() {
+          runFunction(f);
+        }
+      });
+      return;
+    }
+    try {
+      runFunction(f);
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
+  private void runGuarded(TaskFn<T> f) {
+    try {
+      runFunction(f);
+    } catch (Throwable e) {
+      group.crash(e);
+    }
+  }
+
+  private void runFunction(TaskFn<T> f) {
+    TaskCancelledException cancelled = cancelCause;
+    if (cancelled != null) { // cancelled before its function could run: it never does
+      settle(null, cancelled);
+      return;
+    }
     Future<T> work;
     try {
       work = invoke(f);
@@ -139,13 +211,33 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
     return f.run(this);
   }
 
-  /** The work's future completed, on whatever thread completed it: hop home if needed. */
+  /** The work's future completed, on whatever thread and context completed it: settle at home. */
   @Override
   public final void complete(T value, Throwable error) {
     if (group.onContext()) {
-      settle(value, error);
+      settleInFrame(value, error);
     } else {
-      group.context.runOnContext(v -> settle(value, error));
+      VertxContexts.dispatch(group.context, () -> settleInFrame(value, error));
+    }
+  }
+
+  private void settleInFrame(T value, Throwable error) {
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(group) {
+        @Override
+        void run() {
+          settle(value, error);
+        }
+      });
+      return;
+    }
+    try {
+      settle(value, error);
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
     }
   }
 
@@ -173,10 +265,10 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
 
   /** Never started: cancelled while queued. */
   final void cancelWhileQueued(TaskCancelledException cause) {
+    markCancelled(cause); // unless a cancel from another thread marked it first: its cause stands
     Promise<T> p = group.takeQueuedFuture(this);
-    slot = cause;
+    slot = cancelCause;
     state = TaskState.CANCELLED;
-    cancelCause = cause;
     close();
     if (p != null) {
       completeWithOutcome(p);

@@ -25,9 +25,8 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
   }
 
   @Override
-  long deadlineNanos() {
-    long own = deadline.deadlineNanos();
-    return Math.min(own, group.deadlineNanos());
+  long ownDeadlineNanos() {
+    return deadline.deadlineNanos();
   }
 
   @Override

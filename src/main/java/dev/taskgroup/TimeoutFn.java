@@ -41,11 +41,28 @@ final class TimeoutFn<T> implements TaskFn<T> {
 
   @Override
   public Future<T> run(TaskScope scope) {
-    return new TimeoutScope<>(ScopeImpl.of(scope), this).start();
+    return TimeoutScope.open(ScopeImpl.of(scope), this);
   }
 
+  /** The nested timeouts in a loop (a chain may be 100,000 deep), then the innermost function. */
   @Override
   public String toString() {
-    return "TimeoutFn[" + timeout.toMillis() + " ms" + (hasFallback ? ", fallback=" + fallback : "") + ", " + inner + "]";
+    StringBuilder sb = new StringBuilder();
+    TaskFn<?> f = this;
+    int depth = 0;
+    while (f instanceof TimeoutFn) {
+      TimeoutFn<?> t = (TimeoutFn<?>) f;
+      if (depth < 3) {
+        sb.append("TimeoutFn[").append(t.timeout).append(t.hasFallback ? ", fallback=" + t.fallback : "").append(", ");
+      }
+      depth++;
+      f = t.inner;
+    }
+    if (depth > 3) {
+      sb.append("... ").append(depth - 3).append(" more timeouts ..., ");
+    }
+    sb.append(f);
+    sb.append("]".repeat(Math.min(depth, 3)));
+    return sb.toString();
   }
 }

@@ -7,10 +7,13 @@ import java.util.concurrent.CancellationException;
 
 /**
  * The inner scope of a timeout that is not a task's own (see {@link TimeoutFn}): a child of the
- * calling scope, cancelled with it or by its own deadline. Group's context only.
+ * calling scope, cancelled with it or by its own deadline. Timeouts nested in one another
+ * ({@code fn.withTimeout(a).withTimeout(b)}, to any depth) are opened by a loop, never a recursion.
+ * Group's context only.
  */
 final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private final ScopeImpl parent;
+  private final String name; // the parent's, taken once: asking up a deep chain would recurse
   private final TimeoutFn<T> spec;
   private final Deadline deadline = new Deadline();
   private final Promise<T> promise;
@@ -18,16 +21,17 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private boolean timedOut;
   private boolean done;
 
-  TimeoutScope(ScopeImpl parent, TimeoutFn<T> spec) {
+  private TimeoutScope(ScopeImpl parent, TimeoutFn<T> spec) {
     this.group = parent.group;
     this.parent = parent;
+    this.name = parent.scopeName();
     this.spec = spec;
     this.promise = VertxContexts.promise(group.context);
   }
 
   @Override
   String scopeName() {
-    return parent.scopeName();
+    return name;
   }
 
   @Override
@@ -36,13 +40,22 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   @Override
-  long deadlineNanos() {
-    long own = deadline.deadlineNanos();
-    return Math.min(own, parent.deadlineNanos());
+  long ownDeadlineNanos() {
+    return deadline.deadlineNanos();
   }
 
-  Future<T> start() {
-    group.checkOnContext("a timeout's run");
+  @Override
+  ScopeImpl enclosing() {
+    return parent;
+  }
+
+  /**
+   * Runs {@code spec} in {@code parent}: one scope per nested timeout, outermost first, each
+   * awaiting the next; the innermost runs the function. {@return the outermost scope's future}
+   */
+  @SuppressWarnings("unchecked")
+  static <T> Future<T> open(ScopeImpl parent, TimeoutFn<T> spec) {
+    parent.group.checkOnContext("a timeout's run");
     TaskCancelledException cause = parent.cancelCause;
     if (cause != null) {
       return Future.failedFuture(cause);
@@ -50,15 +63,32 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     if (parent.closed()) {
       return Future.failedFuture(parent.closedCause());
     }
+    TimeoutScope<T> outermost = new TimeoutScope<>(parent, spec);
+    outermost.attach();
+    TimeoutScope<T> s = outermost;
+    while (s.spec.inner instanceof TimeoutFn) {
+      TimeoutScope<T> inner = new TimeoutScope<>(s, (TimeoutFn<T>) s.spec.inner);
+      inner.attach();
+      inner.promise.future().onComplete(s);
+      s = inner;
+    }
+    s.runInner();
+    return outermost.promise.future();
+  }
+
+  private void attach() {
     parentHook = parent.attachChild(this::cancel);
     group.attach(); // the group completes only after this work settles, awaited or not
     group.deadlines.add(deadline, spec.nanos);
+  }
+
+  private void runInner() {
     Future<T> work;
     try {
       work = spec.inner.run(this);
     } catch (Throwable e) {
       settle(null, e);
-      return promise.future();
+      return;
     }
     if (work == null) {
       settle(null, new NullPointerException("the function under a timeout in '" + scopeName()
@@ -66,15 +96,35 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
     } else {
       work.onComplete(this);
     }
-    return promise.future();
   }
 
+  /** The work (or the next inner timeout) completed, on whatever thread: settle at home, in a frame. */
   @Override
   public void complete(T value, Throwable error) {
     if (group.onContext()) {
-      settle(value, error);
+      settleInFrame(value, error);
     } else {
-      group.context.runOnContext(v -> settle(value, error));
+      VertxContexts.dispatch(group.context, () -> settleInFrame(value, error));
+    }
+  }
+
+  private void settleInFrame(T value, Throwable error) {
+    Trampoline tr = Trampoline.current();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(group) {
+        @Override
+        void run() {
+          settle(value, error);
+        }
+      });
+      return;
+    }
+    try {
+      settle(value, error);
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
     }
   }
 

@@ -3,24 +3,63 @@ package dev.taskgroup;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.internal.ContextInternal;
 
 /**
  * The one place that touches Vert.x internal API ({@code io.vertx.core.internal}).
  *
- * <p>Why: the public API has no way to ask "is this thread running this context?" (the check that
- * lets a completion skip the hop when it is already home), no promise whose listeners are
- * dispatched onto a given context ({@code Promise.promise()} has none), and no timer bound to a
- * context other than the current one, and no way to report an error to a context's exception
- * handler. {@link ContextInternal} has all four. Keeping them here
- * means a Vert.x upgrade that moves them breaks one small class.
+ * <p>Why: the public API cannot ask "is this thread running this very context right now?" (the
+ * check that lets a completion skip the hop when it is already home: {@code Vertx.currentContext()}
+ * alone is not enough, the thread must be the context's too), cannot run code inline on a context
+ * that shares the current thread (switching the current context, as Vert.x's own future dispatch
+ * does with {@code beginDispatch}/{@code endDispatch}), has no promise whose listeners are dispatched
+ * onto a given context ({@code Promise.promise()} has none), no timer bound to a context other than
+ * the current one, and no way to report an error to a context's exception handler.
+ * {@link ContextInternal} has all of them. Keeping them here means a Vert.x upgrade that moves them
+ * breaks one small class.
  */
 final class VertxContexts {
   private VertxContexts() {}
 
-  /** {@return whether the current thread is the one {@code context} runs on right now} */
+  /**
+   * {@return whether the current thread is running {@code context} itself right now} True only when
+   * {@code Vertx.currentContext() == context} on the context's own thread: another context of the
+   * same event loop is not enough (its context-locals, tracing and timers belong to someone else).
+   */
   static boolean isOnContext(Context context) {
+    return ((ContextInternal) context).isRunningOnContext();
+  }
+
+  /** {@return whether the current thread may run {@code context}'s tasks (another context may be current)} */
+  static boolean inThread(Context context) {
     return ((ContextInternal) context).inThread();
+  }
+
+  /** {@return whether {@code context} runs each of its tasks on a virtual thread} */
+  static boolean isVirtual(Context context) {
+    return context.threadingModel() == ThreadingModel.VIRTUAL_THREAD;
+  }
+
+  /**
+   * Runs {@code task} on {@code context}: at once when already running it; at once with the context
+   * switched in when the current thread is its thread (as Vert.x dispatches a future's listeners);
+   * else on the context's thread, later. The task handles its own throws.
+   */
+  static void dispatch(Context context, Runnable task) {
+    ContextInternal c = (ContextInternal) context;
+    if (c.isRunningOnContext()) {
+      task.run();
+    } else if (c.inThread()) {
+      ContextInternal previous = c.beginDispatch();
+      try {
+        task.run();
+      } finally {
+        c.endDispatch(previous);
+      }
+    } else {
+      c.runOnContext(v -> task.run());
+    }
   }
 
   /** {@return a promise whose future dispatches its listeners onto {@code context}} */
