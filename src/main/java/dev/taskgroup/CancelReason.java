@@ -13,5 +13,10 @@ public enum CancelReason {
   /** Another task of a {@link TaskGroup#race race} succeeded first. */
   RACE_LOST,
   /** The task or group owning the operation had already finished (an operation nobody awaited). */
-  SCOPE_CLOSED
+  SCOPE_CLOSED,
+  /**
+   * The verticle whose context runs the group was undeployed, or Vert.x closed: the undeploy waits
+   * for the group to settle (ten seconds at most) and the group fails with this cancellation.
+   */
+  UNDEPLOYED
 }

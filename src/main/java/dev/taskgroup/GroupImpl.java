@@ -66,6 +66,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private boolean timedOut;
   private Registration parentHook;
   private GroupDeadline deadline;
+  // A top-level group's entry in its context's OwnerClose list; guarded by that OwnerClose's monitor.
+  OwnerClose owner;
+  GroupImpl<?> prevOpen;
+  GroupImpl<?> nextOpen;
 
   GroupImpl(Vertx vertx, Context context, TaskGroupOptions options, ScopeImpl parent, ResultSink sink) {
     this.group = this;
@@ -103,7 +107,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** Attaches to the enclosing scope and arms the deadline at once, then runs the body in a frame. */
   private void begin(Function<TaskGroup, Future<R>> body) {
-    if (parent != null) {
+    if (parent == null) {
+      OwnerClose.register(this); // cancelled when the verticle is undeployed or Vert.x closes
+    } else {
       TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
           : parent.closed() ? parent.closedCause() : null;
       if (cause != null) { // the body never runs in a scope that is cancelled or finished
@@ -489,6 +495,43 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
   }
 
+  /**
+   * The owner of the group's context closes (any thread): the group is cancelled with
+   * {@link CancelReason#UNDEPLOYED}; {@code done} runs once, when the group has completed or
+   * {@code grace} has passed (then the group is reported to the context's exception handler).
+   */
+  void ownerClosed(Duration grace, Runnable done) {
+    VertxContexts.dispatch(context, () -> {
+      boolean[] once = {false};
+      Runnable finish = () -> {
+        if (!once[0]) {
+          once[0] = true;
+          done.run();
+        }
+      };
+      if (state == State.COMPLETED) {
+        finish.run();
+        return;
+      }
+      long timer = timers.schedule(context, Math.max(1, Durations.toNanos(grace) / 1_000_000), id -> {
+        if (state != State.COMPLETED) {
+          VertxContexts.reportException(context, new IllegalStateException("task group '" + name
+              + "' did not settle within " + grace.toMillis() + " ms of its verticle's undeploy (or Vert.x's close): "
+              + running + " task(s) still ignore their cancellation; the undeploy goes on without them"));
+        }
+        finish.run();
+      });
+      promise.future().onComplete(ar -> {
+        timers.cancel(context, timer);
+        finish.run();
+      });
+      if (state == State.OPEN) {
+        cancel(new TaskCancelledException(CancelReason.UNDEPLOYED,
+            "task group '" + name + "' was cancelled: its verticle was undeployed, or Vert.x closed"));
+      }
+    });
+  }
+
   /** A race was won: the rest is cancelled, cleanly. */
   void cancelLosers() {
     abort(CancelReason.RACE_LOST, "another task of race '" + name + "' succeeded first");
@@ -582,6 +625,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       if (parentHook != null) {
         parentHook.remove();
       }
+      if (owner != null) {
+        owner.unregister(this);
+      }
     } catch (Throwable again) {
       VertxContexts.reportException(context, again);
     }
@@ -607,6 +653,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     state = State.COMPLETED;
     close();
+    if (owner != null) {
+      owner.unregister(this);
+    }
     if (parentHook != null) {
       parentHook.remove();
     }
@@ -651,7 +700,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       return bodyCancelled;
     }
     TaskCancelledException cause = cancelCause;
-    if (cause != null && cause.reason() == CancelReason.PARENT_CANCELLED) {
+    if (cause != null && (cause.reason() == CancelReason.PARENT_CANCELLED || cause.reason() == CancelReason.UNDEPLOYED)) {
       return cause;
     }
     return null;

@@ -1,10 +1,12 @@
 package dev.taskgroup;
 
+import io.vertx.core.Closeable;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.internal.ContextInternal;
+import java.util.function.Function;
 
 /**
  * The one place that touches Vert.x internal API ({@code io.vertx.core.internal}).
@@ -15,7 +17,8 @@ import io.vertx.core.internal.ContextInternal;
  * that shares the current thread (switching the current context, as Vert.x's own future dispatch
  * does with {@code beginDispatch}/{@code endDispatch}), has no promise whose listeners are dispatched
  * onto a given context ({@code Promise.promise()} has none), no timer bound to a context other than
- * the current one, and no way to report an error to a context's exception handler.
+ * the current one, no way to report an error to a context's exception handler, and no close hook
+ * that runs when a context's deployment is undeployed (or Vert.x closes).
  * {@link ContextInternal} has all of them. Keeping them here means a Vert.x upgrade that moves them
  * breaks one small class.
  */
@@ -75,5 +78,37 @@ final class VertxContexts {
   /** Hands an error nobody can receive any more to the context's exception handler (or its log). */
   static void reportException(Context context, Throwable error) {
     ((ContextInternal) context).reportException(error);
+  }
+
+  /**
+   * {@return the object kept for {@code context}'s base context (duplicates share it) under its
+   * class, made by {@code make} with the base context on first use}
+   */
+  @SuppressWarnings("unchecked")
+  static <T> T closeRegistry(Context context, Function<Context, T> make) {
+    ContextInternal base = ((ContextInternal) context).unwrap();
+    Object key = OwnerClose.class;
+    Object r = base.contextData().get(key);
+    if (r == null) {
+      T made = make.apply(base);
+      r = base.contextData().putIfAbsent(key, made);
+      if (r == null) {
+        r = made;
+      }
+    }
+    return (T) r;
+  }
+
+  /**
+   * Runs {@code hook} when {@code context}'s owner closes: its deployment is undeployed, or Vert.x
+   * closes. {@return false if the owner is closed already (the hook will never run)}
+   */
+  static boolean addCloseHook(Context context, Closeable hook) {
+    return ((ContextInternal) context).closeFuture().add(hook);
+  }
+
+  /** Takes back a hook of {@link #addCloseHook}. */
+  static void removeCloseHook(Context context, Closeable hook) {
+    ((ContextInternal) context).removeCloseHook(hook);
   }
 }

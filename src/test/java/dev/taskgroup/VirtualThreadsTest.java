@@ -1,0 +1,172 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
+
+/**
+ * Groups opened on a Vert.x {@code VIRTUAL_THREAD} context (issue 10, item 4): each task function
+ * runs as its own virtual-thread task of that context, so blocking-style {@code Future.await}
+ * calls overlap, and fail fast wakes a sibling awaiting something bound to its scope.
+ */
+@EnabledForJreRange(min = JRE.JAVA_21, disabledReason = "Vert.x virtual-thread contexts need JDK 21+")
+class VirtualThreadsTest extends VertxTest {
+
+  /** {@code Thread.isVirtual()} by reflection: the tests compile for Java 17. */
+  static boolean isVirtual(Thread thread) {
+    try {
+      return (Boolean) Thread.class.getMethod("isVirtual").invoke(thread);
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
+  }
+
+  /** Runs {@code body} in the start of a verticle deployed on a virtual-thread context. */
+  <T> T onVirtualThread(Callable<T> body) {
+    Promise<T> result = Promise.promise();
+    vertx.deployVerticle(new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        try {
+          result.complete(body.call());
+        } catch (Throwable e) {
+          result.fail(e);
+        }
+        return Future.succeededFuture();
+      }
+    }, new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)).onFailure(result::tryFail);
+    return await(result.future());
+  }
+
+  @Test
+  void tasksThatEachAwaitTheOthersStartOverlapInsteadOfRunningOneByOne() {
+    int n = 4;
+    List<Integer> results = onVirtualThread(() -> {
+      AtomicInteger started = new AtomicInteger();
+      Promise<Void> allStarted = Promise.promise();
+      TaskFn<Integer> waitForTheOthers = scope -> {
+        if (started.incrementAndGet() == n) {
+          allStarted.complete();
+        }
+        Future.await(allStarted.future()); // one by one, the first would wait for ever
+        return Future.succeededFuture(started.get());
+      };
+      return Future.await(TaskGroup.all(vertx, new TaskGroupOptions().setTimeout(Duration.ofSeconds(5)),
+          List.of(waitForTheOthers, waitForTheOthers, waitForTheOthers, waitForTheOthers)));
+    });
+    assertThat(results).containsOnly(n);
+  }
+
+  @Test
+  void everyTaskFunctionRunsOnTheGroupsContextOnAVirtualThread() {
+    List<String> wrong = new CopyOnWriteArrayList<>();
+    onVirtualThread(() -> {
+      Context home = Vertx.currentContext();
+      return Future.await(TaskGroup.run(vertx, g -> {
+        for (int i = 0; i < 8; i++) {
+          g.spawn(scope -> {
+            if (Vertx.currentContext() != home || !isVirtual(Thread.currentThread())) {
+              wrong.add(Thread.currentThread() + " on " + Vertx.currentContext());
+            }
+            Future.await(vertx.timer(1));
+            return Future.succeededFuture();
+          });
+        }
+        return Future.succeededFuture();
+      }));
+    });
+    assertThat(wrong).isEmpty();
+  }
+
+  @Test
+  void aFailingTaskWakesASiblingSpawnedBeforeItThatAwaitsAScopeSleep() {
+    AtomicReference<Throwable> woken = new AtomicReference<>();
+    IOException broke = new IOException("broke after a short wait");
+    Throwable error = onVirtualThread(() -> {
+      try {
+        Future.await(TaskGroup.run(vertx, g -> {
+          g.spawn(scope -> {
+            try {
+              Future.await(scope.sleep(Duration.ofHours(1)));
+            } catch (CancellationException e) {
+              woken.set(e);
+              throw e;
+            }
+            return Future.succeededFuture();
+          });
+          g.spawn(scope -> {
+            Future.await(vertx.timer(20));
+            throw broke;
+          });
+          return Future.succeededFuture();
+        }));
+        return null;
+      } catch (Throwable e) {
+        return e;
+      }
+    });
+    assertThat(error).isInstanceOf(TaskGroupException.class).hasCause(broke);
+    assertThat(woken.get()).isInstanceOf(TaskCancelledException.class);
+    assertThat(((TaskCancelledException) woken.get()).reason()).isEqualTo(CancelReason.SIBLING_FAILED);
+  }
+
+  @Test
+  void aFailingTaskWakesASiblingAwaitingANestedGroup() {
+    IOException broke = new IOException("broke");
+    AtomicReference<Throwable> nestedEnded = new AtomicReference<>();
+    Throwable error = onVirtualThread(() -> {
+      try {
+        Future.await(TaskGroup.run(vertx, g -> {
+          g.spawn(scope -> {
+            try {
+              return Future.succeededFuture(Future.await(TaskGroup.run(scope, inner -> inner.spawn(untilCancelled()).future())));
+            } catch (CancellationException e) {
+              nestedEnded.set(e);
+              throw e;
+            }
+          });
+          g.spawn(scope -> {
+            Future.await(vertx.timer(20));
+            throw broke;
+          });
+          return Future.succeededFuture();
+        }));
+        return null;
+      } catch (Throwable e) {
+        return e;
+      }
+    });
+    assertThat(error).isInstanceOf(TaskGroupException.class).hasCause(broke);
+    assertThat(nestedEnded.get()).isInstanceOf(TaskCancelledException.class);
+  }
+
+  @Test
+  void theBodyAwaitsItsTasksBlockingStyle() {
+    String page = onVirtualThread(() -> Future.await(TaskGroup.run(vertx, g -> {
+      Task<String> user = g.spawn(scope -> {
+        Future.await(scope.sleep(Duration.ofMillis(5)));
+        return Future.succeededFuture("user");
+      });
+      Task<String> orders = g.spawn(scope -> Future.succeededFuture("orders"));
+      return Future.succeededFuture(Future.await(user.future()) + "+" + Future.await(orders.future()));
+    })));
+    assertThat(page).isEqualTo("user+orders");
+  }
+}
