@@ -108,7 +108,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   /** Attaches to the enclosing scope and arms the deadline at once, then runs the body in a frame. */
   private void begin(Function<TaskGroup, Future<R>> body) {
     if (parent == null) {
-      OwnerClose.register(this); // cancelled when the verticle is undeployed or Vert.x closes
+      if (VertxContexts.isDeployed(context)) {
+        OwnerClose.register(this); // cancelled when the verticle is undeployed or Vert.x closes
+      }
     } else {
       TaskCancelledException cause = parent.cancelCause != null ? parent.cancelCause
           : parent.closed() ? parent.closedCause() : null;

@@ -13,9 +13,15 @@ import java.time.Duration;
  * for ever. A group still running then is reported to its context's exception handler and left
  * to settle on its own.
  *
- * <p>One instance per base context (duplicated contexts share their base's), registered as a
- * close hook while it holds groups. Nested groups need nothing of their own: their enclosing
- * group's cancellation reaches them. The list is guarded by this object's monitor: the close hook
+ * <p>Only contexts of a deployment have one (one per base context: duplicated contexts, as HTTP
+ * requests get, share their base's), installed as a close hook with the first group and kept while
+ * the deployment lives, so groups that come and go per request take no lock in Vert.x's close
+ * future. Rejected: a hook per group (two synchronized map operations in Vert.x per group, ~10% of
+ * a ten-task fan-out), and hooks for contexts outside any deployment (such contexts are made afresh,
+ * one per call from a non-Vert.x thread: Vert.x's close future would hold one hook per context for
+ * ever, or pay that lock per group). A group outside any verticle is therefore not cancelled by
+ * {@code Vertx.close()}. Nested groups need nothing of their own: their enclosing group's
+ * cancellation reaches them. The list is guarded by this object's monitor: the close hook
  * is called on whatever thread closes the owner, and a worker or virtual-thread context runs
  * its groups on several threads in turn.
  */
@@ -24,6 +30,7 @@ final class OwnerClose implements Closeable {
   static final Duration GRACE = Duration.ofSeconds(10);
 
   private final Context base;
+  private boolean installed; // guarded by this
   private GroupImpl<?> head; // open top-level groups, linked through GroupImpl.prevOpen/nextOpen; guarded by this
   private boolean closing; // the owner is closing: new groups are cancelled at once
 
@@ -31,13 +38,14 @@ final class OwnerClose implements Closeable {
     this.base = base;
   }
 
-  /** Registers a top-level group as it starts; the hook is installed with the first one. */
+  /** Registers a top-level group of a deployment's context as it starts; the hook is installed with the first one. */
   static void register(GroupImpl<?> g) {
     OwnerClose r = VertxContexts.closeRegistry(g.context, OwnerClose::new);
     boolean install;
     boolean lateComer;
     synchronized (r) {
-      install = r.head == null && !r.closing;
+      install = !r.installed && !r.closing;
+      r.installed = true;
       lateComer = r.closing;
       g.owner = r;
       g.nextOpen = r.head;
@@ -57,31 +65,24 @@ final class OwnerClose implements Closeable {
     }
   }
 
-  /** A top-level group completed: it leaves the list; the hook goes with the last one. */
-  void unregister(GroupImpl<?> g) {
-    boolean uninstall;
-    synchronized (this) {
-      if (g.owner != this) {
-        return;
-      }
-      GroupImpl<?> p = g.prevOpen;
-      GroupImpl<?> n = g.nextOpen;
-      if (p == null) {
-        head = n;
-      } else {
-        p.nextOpen = n;
-      }
-      if (n != null) {
-        n.prevOpen = p;
-      }
-      g.prevOpen = null;
-      g.nextOpen = null;
-      g.owner = null;
-      uninstall = head == null && !closing;
+  /** A top-level group completed: it leaves the list (the hook stays while the deployment lives). */
+  synchronized void unregister(GroupImpl<?> g) {
+    if (g.owner != this) {
+      return;
     }
-    if (uninstall) {
-      VertxContexts.removeCloseHook(base, this);
+    GroupImpl<?> p = g.prevOpen;
+    GroupImpl<?> n = g.nextOpen;
+    if (p == null) {
+      head = n;
+    } else {
+      p.nextOpen = n;
     }
+    if (n != null) {
+      n.prevOpen = p;
+    }
+    g.prevOpen = null;
+    g.nextOpen = null;
+    g.owner = null;
   }
 
   /** The owner closes: cancel every group, complete when all have settled or their grace ran out. */

@@ -107,6 +107,11 @@ final class VertxContexts {
     return ((ContextInternal) context).closeFuture().add(hook);
   }
 
+  /** {@return whether {@code context} belongs to a deployment (a verticle)} */
+  static boolean isDeployed(Context context) {
+    return ((ContextInternal) context).deployment() != null;
+  }
+
   /** Takes back a hook of {@link #addCloseHook}. */
   static void removeCloseHook(Context context, Closeable hook) {
     ((ContextInternal) context).removeCloseHook(hook);

@@ -141,28 +141,39 @@ class UndeployTest extends VertxTest {
   }
 
   @Test
-  void closingVertxCancelsAGroupOpenedOutsideAnyVerticle() throws Exception {
+  void closingVertxCancelsTheGroupsOfItsVerticlesAndWaitsForThem() throws Exception {
     Vertx own = healthyVertx(blockedThreadEvents);
-    Promise<Void> started = Promise.promise();
-    Future<Void> group = TaskGroup.run(own, g -> {
+    AtomicReference<Future<Void>> group = new AtomicReference<>();
+    await(own.deployVerticle(opening(new TaskGroupOptions(), group, g -> {
       g.spawn(recordingCancellation());
-      started.complete();
       return Future.succeededFuture();
-    });
-    await(started.future());
+    })));
     own.close().await(10, TimeUnit.SECONDS);
-    assertThat(events).containsExactly("cancelled: UNDEPLOYED");
-    assertThat(group.failed()).isTrue();
+    assertThat(events).containsExactly("cancelled: UNDEPLOYED", "group settled");
   }
 
   @Test
-  void aGroupThatCompletedLeavesNoCloseHookBehind() {
+  void aGroupOutsideAnyVerticleTakesNoCloseHook() {
     Context context = vertx.getOrCreateContext();
+    await(on(context, () -> TaskGroup.all(vertx, List.of(later(1)))));
+    Object registry = await(call(context, () -> context.get(OwnerClose.class)));
+    assertThat(registry).isNull();
+  }
+
+  @Test
+  void groupsThatCompletedLeaveTheirVerticlesList() {
+    AtomicReference<Context> home = new AtomicReference<>();
+    await(vertx.deployVerticle(new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        home.set(Vertx.currentContext());
+        return Future.succeededFuture();
+      }
+    }));
     for (int i = 0; i < 100; i++) {
-      await(on(context, () -> TaskGroup.all(vertx, List.of(later(1)))));
+      await(on(home.get(), () -> TaskGroup.all(vertx, List.of(later(1)))));
     }
-    OwnerClose registry = await(call(context, () -> VertxContexts.closeRegistry(context, c -> (OwnerClose) null)));
-    assertThat(registry.toString()).isNotNull();
-    assertThat(await(call(context, () -> registry.size()))).isZero();
+    OwnerClose registry = await(call(home.get(), () -> home.get().get(OwnerClose.class)));
+    assertThat(await(call(home.get(), registry::size))).isZero();
   }
 }
