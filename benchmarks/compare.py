@@ -108,6 +108,15 @@ def main(raw):
                   + (f"{bbm:,.0f}" if bbm is not None else "") + " | "
                   + (f"{hbm:,.0f}" if hbm is not None else "") + " | "
                   + (f"{hbm / bbm:.3f}" if bbm and hbm is not None else "") + f" | {verdict(lo, hi)} |")
+    control = [(n, interval([math.log(rounds[r]["head"][0] / rounds[r]["base"][0]) for r in rounds
+                             if "base" in rounds[r] and "head" in rounds[r]]))
+               for (b, n), rounds in sorted(data.items()) if b == "futureAll"]
+    moved = [n for n, (_, lo, hi) in control if not (hi == hi and lo >= 1 / BAR and hi <= BAR)]
+    if moved:
+        print()
+        print(f"**The control moved:** the interval of `Future.all` (no library code) is not within "
+              f"[{1 / BAR:.3f}, {BAR:.3f}] at N = {', '.join(f'{n:,}' for n in moved)}: this run cannot decide "
+              "a 3% bar there (a busy machine, or too few rounds).")
     print()
     print("Per-round head/base time ratios (the order alternated: base first in odd rounds):")
     print()

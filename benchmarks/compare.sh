@@ -34,7 +34,7 @@ BENCH_DIR=$(pwd)
 REPO=$(git rev-parse --show-toplevel)
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then
-  sed -n '2,9p' "$0" >&2
+  sed -n '2,9p' "$BENCH_DIR/compare.sh" >&2
   exit 2
 fi
 BASE_SHA=$(git rev-parse --verify "$1^{commit}")
@@ -59,6 +59,10 @@ cleanup() {
   for side in base head; do
     rm -rf "$M2/0.1.0-cmp-$side-${BASE_SHA:0:12}-$RUN_ID" "$M2/0.1.0-cmp-$side-${HEAD_SHA:0:12}-$RUN_ID"
   done
+  # the metadata file install wrote is all that is left when nobody else installed the library here
+  if [[ "$(ls -A "$M2" 2>/dev/null)" == maven-metadata-local.xml ]]; then
+    rm -rf "$M2"; rmdir "$(dirname "$M2")" 2>/dev/null || true
+  fi
   if [[ "${KEEP_TMP:-0}" == 1 ]]; then echo "temp dir kept: $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -70,7 +74,7 @@ trap cleanup EXIT
   if [[ -n "${BENCH_REF:-}" ]]; then
     echo "benchmark sources: benchmarks/ of $BENCH_REF = $(git rev-parse --verify "$BENCH_REF^{commit}")"
   else
-    echo "benchmark sources: benchmarks/ of this checkout, $(git rev-parse --short HEAD)$(git status --porcelain -- . | grep -q . && echo ' + uncommitted changes')"
+    echo "benchmark sources: benchmarks/ of this checkout, $(git rev-parse --short HEAD)$(git status --porcelain -- . ':!results' | grep -q . && echo ' + uncommitted changes')"
   fi
   echo "rounds: $ROUNDS; per fork: -f 1 $JMH_OPTS -prof gc; N: $NS; benchmarks: $BENCHES"
   echo "nproc: $(nproc)"
