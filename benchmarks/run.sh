@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the library and the benchmarks, then runs the whole suite on this machine: the JMH
-# fan-out and cancellation benchmarks, fail fast, the million-task scale run, the gateway load
+# fan-out, cancellation and dependent-chain benchmarks, fail fast, the million-task scale run, the gateway load
 # benchmark, and (when a JDK 25 is found) StructuredTaskScope next to the main fan-out rows on JDK 25.
 # Everything lands in benchmarks/results/<UTC time>/, with summary.md holding the tables.
 #
@@ -49,6 +49,8 @@ JAR=target/benchmarks.jar
 set -x
 java -jar $JAR FanOutBenchmark $JMH_OPTS -prof gc -rf json -rff "$OUT/fanout.json" | tee "$OUT/fanout.txt"
 java -jar $JAR CancelBenchmark $CANCEL_OPTS -rf json -rff "$OUT/cancel.json" | tee "$OUT/cancel.txt"
+# no -foe: a chain that never completes fails its row after 10 s (reported in summary.md), the suite goes on
+java -jar $JAR ChainBenchmark $JMH_OPTS -prof gc -rf json -rff "$OUT/chain.json" | tee "$OUT/chain.txt"
 java -Xms2g -Xmx2g -cp $JAR dev.taskgroup.bench.FailFastMain $FAILFAST_ARGS | tee "$OUT/failfast.txt"
 java -Xmx64m -cp $JAR dev.taskgroup.bench.ScaleMain $SCALE_ARGS | tee "$OUT/scale.txt"
 java -cp $JAR dev.taskgroup.bench.gateway.GatewayLoadMain $GATEWAY_ARGS | tee "$OUT/gateway.txt"
@@ -71,6 +73,11 @@ echo "uptime at the end: $(uptime)" >> "$OUT/machine.txt"
   echo; echo "## Targets"; echo; python3 summarize.py --targets "$OUT"
   echo; echo "## Fan-out, JDK 17"; echo; python3 summarize.py "$OUT/fanout.json" "$OUT/cancel.json"
   if [[ -f "$OUT/fanout-jdk25.json" ]]; then echo; echo "## Fan-out, JDK 25"; echo; python3 summarize.py "$OUT/fanout-jdk25.json"; fi
+  echo; echo "## Dependent chain"; echo; python3 summarize.py --chain "$OUT/chain.json"
+  if grep -q '<failure>' "$OUT/chain.txt"; then
+    echo; echo "**FAILED chain rows** (never completed within 10 s; see chain.txt):"; echo
+    echo '```'; grep -E '^# Benchmark:|^# Parameters|^java.lang.IllegalStateException' "$OUT/chain.txt"; echo '```'
+  fi
   echo; echo "## Fail fast"; echo; echo '```'; grep -v '^\s*$' "$OUT/failfast.txt"; echo '```'
   echo; echo "## Scale (-Xmx64m)"; echo; echo '```'; cat "$OUT/scale.txt"; echo '```'
   echo; echo "## Gateway"; echo; echo '```'; cat "$OUT/gateway.txt"; echo '```'

@@ -3,6 +3,7 @@
 
 usage: summarize.py fanout.json [cancel.json]
        summarize.py --targets RUN_DIR     (the issue's targets against one run of run.sh)
+       summarize.py --chain chain.json    (ChainBenchmark: ns and bytes per link)
 
 Fan-out: ns per task = score (us/op) * 1000 / (N * reps); bytes per task = gc.alloc.rate.norm /
 (N * reps), reps = max(1, 10000 // N) operations per call (FanOutBenchmark.reps); each
@@ -106,6 +107,35 @@ def cancel(path):
         med = pm["scorePercentiles"]["50.0"] * to_ms
         print(f"| {labels.get(kind, kind)} | {n:,} | {med:.2f} | {pm['score'] * to_ms:.2f} ± {num(pm.get('scoreError')) * to_ms:.2f} | {med * 1e6 / n:,.0f} |")
 
+
+def chain(path):
+    """ChainBenchmark: per link = score / (N x reps), reps = max(1, 100000 // N) (ChainBenchmark.reps)."""
+    labels = {"futureMapChain": "plain Vert.x `Future.map` chain (fork with a big stack)",
+              "taskGroupChain": "`TaskGroup`: each task awaits the previous (default stack)"}
+    rows = {}
+    for r in load(path):
+        name = r["benchmark"].rsplit(".", 1)[1]
+        n = int(r["params"]["n"])
+        links = n * max(1, 100000 // n)
+        pm = r["primaryMetric"]
+        to_ns = {"us/op": 1e3, "ms/op": 1e6, "ns/op": 1.0}[pm["scoreUnit"]]
+        alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
+        rows[(name, n)] = (pm["score"] * to_ns / links, num(pm.get("scoreError")) * to_ns / links,
+                           None if alloc is None else alloc / links)
+    print("| chain | N | ns/link | x time | B/link | x bytes |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for key, label in labels.items():
+        for n in sorted(n for k, n in rows if k == key):
+            t, e, b = rows[(key, n)]
+            bt, _, bb = rows.get(("futureMapChain", n), (None, None, None))
+            print(f"| {label} | {n:,} | " + (f"{t:,.1f} ± {e:,.1f}" if e == e else f"{t:,.1f}")
+                  + " | " + (f"{t / bt:.2f}x" if bt else "") + " | " + (f"{b:,.0f}" if b is not None else "")
+                  + " | " + (f"{b / bb:.2f}x" if b is not None and bb else "") + " |")
+
+
+if __name__ == "__main__" and sys.argv[1] == "--chain":
+    chain(sys.argv[2])
+    sys.exit(0)
 
 if __name__ == "__main__" and sys.argv[1] != "--targets":
     fanout(sys.argv[1])

@@ -5,7 +5,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -30,7 +32,16 @@ public final class EventLoop implements AutoCloseable {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
         .setInternalBlockingPoolSize(1).setBlockedThreadCheckInterval(1).setBlockedThreadCheckIntervalUnit(TimeUnit.HOURS));
     context = vertx.getOrCreateContext();
+    vertx.exceptionHandler(e -> { // replaces Vert.x's logging of unhandled errors: keep the first, print it
+      if (unhandled == null) {
+        unhandled = e;
+        System.err.println("unhandled error on the event loop (only the first is printed): " + e);
+      }
+    });
   }
+
+  /** The first error that reached Vert.x's exception handler (an error no code handled), or null; written on the loop, read by the waiting thread. */
+  private volatile Throwable unhandled;
 
   /**
    * The unit of async work every variant runs: a promise completed by a later event-loop turn
@@ -56,6 +67,33 @@ public final class EventLoop implements AutoCloseable {
     CompletableFuture<T> done = new CompletableFuture<>();
     context.runOnContext(v -> chain(reps, op, done));
     return spinJoin(done);
+  }
+
+  /**
+   * Like {@link #await(int, Supplier)}, but gives up after {@code timeout}: {@return the last value},
+   * or, when the operations have not completed by then (a future that never completes, e.g. after
+   * an error the code under test swallowed), closes this event loop and throws
+   * {@link IllegalStateException} naming the timeout and the first unhandled error, if any reached
+   * Vert.x. The benchmark then fails loudly instead of hanging, and its fork can exit (JMH skips the
+   * trial's teardown after a failure, and the loop's thread would keep the JVM alive).
+   */
+  public <T> T await(int reps, Supplier<Future<T>> op, Duration timeout) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    context.runOnContext(v -> chain(reps, op, done));
+    try {
+      return spinJoin(done, timeout);
+    } catch (IllegalStateException e) {
+      Throwable seen = unhandled;
+      IllegalStateException failure = new IllegalStateException(e.getMessage() + "; "
+          + (seen == null ? "no error reached Vert.x's exception handler (swallowed on the way?)"
+              : "first unhandled error on the loop: " + seen), seen);
+      try {
+        close();
+      } catch (RuntimeException closing) {
+        failure.addSuppressed(closing);
+      }
+      throw failure;
+    }
   }
 
   private static <T> void chain(int reps, Supplier<Future<T>> op, CompletableFuture<T> done) {
@@ -100,6 +138,29 @@ public final class EventLoop implements AutoCloseable {
       Thread.onSpinWait();
     }
     return f.join();
+  }
+
+  /**
+   * Waits for {@code f} like {@link #spinJoin(CompletableFuture)}, at most {@code timeout}, and
+   * {@return its value} (rethrows a failure as a {@link java.util.concurrent.CompletionException});
+   * throws {@link IllegalStateException} when it has not completed in time.
+   */
+  public static <T> T spinJoin(CompletableFuture<T> f, Duration timeout) {
+    long start = System.nanoTime();
+    long until = start + SPIN_NANOS;
+    while (!f.isDone() && System.nanoTime() - until < 0) {
+      Thread.onSpinWait();
+    }
+    try {
+      return f.get(Math.max(0, timeout.toNanos() - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("not completed within " + timeout.toMillis() + " ms: the future never completes");
+    } catch (ExecutionException e) {
+      return f.join(); // completed exceptionally: join rethrows it as CompletionException, as spinJoin does
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting", e);
+    }
   }
 
   @Override
