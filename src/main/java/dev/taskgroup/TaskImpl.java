@@ -189,6 +189,9 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
 
   private void runFunction(TaskFn<T> f) {
     TaskCancelledException cancelled = cancelCause;
+    if (cancelled == null && group.state != GroupImpl.State.OPEN) {
+      cancelled = group.cancelCause != null ? group.cancelCause : group.closedCause(); // the group's cancellation has not reached this task yet (deferred): it will
+    }
     if (cancelled != null) { // cancelled before its function could run: it never does
       settle(null, cancelled);
       return;
