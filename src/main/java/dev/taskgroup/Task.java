@@ -14,8 +14,9 @@ import io.vertx.core.Future;
  * cancelled task's future fails with a {@link java.util.concurrent.CancellationException} once its
  * work has stopped. Cancelling one task is not an error for the group.
  *
- * <p>Thread safety: {@link #state()} is exact on the group's context and a snapshot elsewhere;
- * {@link #future()} and {@link #cancel()} may be called from any thread.
+ * <p>Thread safety: {@link #name()} and {@link #future()} may be called from any thread;
+ * {@link #state()} is exact on the group's context and a snapshot elsewhere; {@link #cancel()} may
+ * be called from any thread (see there what its result then means).
  */
 public interface Task<T> {
 
@@ -30,7 +31,10 @@ public interface Task<T> {
 
   /**
    * Cancels this task alone: a queued task never starts, a running one has its scope cancelled.
-   * Called off the group's context, the request hops to it.
+   * May be called from any thread: of racing callers, exactly one gets true. Called off the
+   * group's context, the cancellation is marked at once and carried out on the context; a result
+   * that reached the context first still wins there, so the task may then end SUCCEEDED although
+   * this call returned true.
    *
    * @return true if this call cancelled the task (false if it was done or already cancelled)
    */

@@ -13,7 +13,9 @@ import java.time.Duration;
  * }</pre>
  *
  * <p>A function that throws, or returns {@code null} instead of a future, makes a failed task with
- * that error; it never crashes the group. The function is called on the group's context.
+ * that error; it never crashes the group. The function is called on the group's context, with
+ * {@code Vertx.currentContext()} being that context; on a virtual-thread context, on a virtual
+ * thread of its own, so it may block in {@code Future.await}.
  */
 @FunctionalInterface
 public interface TaskFn<T> {

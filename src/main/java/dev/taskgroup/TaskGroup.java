@@ -44,11 +44,38 @@ import java.util.function.Function;
  * {@link #spawn} throws {@link IllegalStateException} saying which, and the function never runs.
  *
  * <h2>Threads</h2>
- * The group's state lives on one Vert.x context: the caller's, or one created for it. The body and
- * every task function run there; completions from other threads hop back to it; nothing blocks and
- * nothing locks. {@code spawn} must be called on that context; {@code cancel} may be called from
- * anywhere. Memory grows with the tasks running, not the tasks spawned: a finished task is dropped
- * at once.
+ * The group's state lives on one Vert.x context: the caller's, or one created for it. The body,
+ * every task function, every hook and the listeners of the group's and the tasks' futures run
+ * there, with {@code Vertx.currentContext()} being that very context (not merely a context of the
+ * same event loop); completions from other threads and contexts come back to it; nothing blocks
+ * and nothing locks on the way. {@code spawn} must be called on that context; {@code cancel},
+ * {@link Task#cancel()}, {@link Registration#remove()} and {@code isCancelled} may be called from
+ * any thread. Memory grows with the tasks running, not the tasks spawned: a finished task, and a
+ * queued task that is cancelled, is dropped at once.
+ *
+ * <h2>When a task starts</h2>
+ * {@code spawn} runs the task's function before it returns (when a slot is free). Two exceptions
+ * keep that rule from ever hanging a group: when the library is already 32 frames deep on this
+ * thread (a chain of tasks each started or settled by the previous one, groups nested in tasks,
+ * a cancellation flowing down a deep tree), the function runs as soon as those frames unwind,
+ * before the thread turns to other events; and on a {@code VIRTUAL_THREAD} context every task
+ * function runs as its own virtual-thread task of that context, after {@code spawn} returns, so
+ * that blocking-style {@code Future.await} calls in sibling tasks overlap. So chains, nesting and
+ * hook chains are bounded by memory, never by the thread stack; a very long run of such work
+ * yields to the event loop every 10 ms.
+ *
+ * <h2>Verticles</h2>
+ * A group opened on a verticle's context (in {@code start}, or in its handlers) is cancelled with
+ * {@link CancelReason#UNDEPLOYED} when the verticle is undeployed or Vert.x closes; the undeploy
+ * waits until the group has settled, ten seconds at most, then reports a group whose tasks ignore
+ * their cancellation to the context's exception handler and goes on. The group fails with that
+ * cancellation (or its errors). A group opened outside any verticle is not tracked.
+ *
+ * <h2>Fatal errors</h2>
+ * A {@link VirtualMachineError} (out of memory, stack overflow) raised by a task, a hook or the body
+ * is an error like any other, except that it goes first in the {@link TaskGroupException}, so it is
+ * the cause and never buried behind an ordinary error. One raised by the library's own dispatch
+ * fails the group at once with that error, rather than leave it pending.
  */
 public final class TaskGroup implements TaskScope {
   private static final TaskGroupOptions DEFAULTS = new TaskGroupOptions(); // read-only
@@ -268,11 +295,13 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Starts {@code fn} as a task of this group now, or queues it when {@code maxConcurrency} tasks
-   * are running. {@return the task's handle}
+   * are running (see "When a task starts" above). On the group's context only. {@return the task's
+   * handle}
    *
    * @throws NullPointerException if {@code fn} is null
    * @throws IllegalStateException if the group is shutting down or has completed (the function
-   *     never runs), or if called off the group's context
+   *     never runs), or if called off the group's context (another context of the same event loop
+   *     included)
    */
   public <T> Task<T> spawn(TaskFn<T> fn) {
     return impl.spawn(null, fn);
@@ -294,13 +323,13 @@ public final class TaskGroup implements TaskScope {
     impl.cancelExplicitly();
   }
 
-  /** {@return whether the group was cancelled, for any reason} */
+  /** {@return whether the group was cancelled, for any reason} Any thread. */
   @Override
   public boolean isCancelled() {
     return impl.isCancelled();
   }
 
-  /** {@return the group's name} */
+  /** {@return the group's name} Any thread. */
   public String name() {
     return impl.name;
   }

@@ -28,8 +28,11 @@ import java.util.Optional;
  * scope in it, and a nested group's scope with it.
  *
  * <p>Thread safety: {@link #isCancelled()}, {@link #cancellation()}, {@link #vertx()} and
- * {@link #context()} may be called from any thread (a worker can poll {@code isCancelled()}).
- * {@link #onCancel} and {@link #sleep} must be called on the group's context.
+ * {@link #context()} may be called from any thread (a worker can poll {@code isCancelled()});
+ * {@link #isFinished()} and {@link #remaining()} are exact on the group's context and a snapshot
+ * elsewhere. {@link #onCancel}, {@link #bind} and {@link #sleep} must be called on the group's
+ * context (the context itself: another context of the same event loop does not count), else they
+ * throw {@link IllegalStateException}. A {@link Registration} may be removed from any thread.
  */
 public interface TaskScope {
 
