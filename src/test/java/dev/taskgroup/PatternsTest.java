@@ -2,13 +2,17 @@ package dev.taskgroup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -81,12 +85,14 @@ class PatternsTest extends VertxTest {
     }
 
     @Test
-    void reportsATaskThatEndedWithACancellationAsCancelledNotFailed() {
+    void reportsATaskThatEndedWithACancellationAsAFailedOutcomeThatIsCancelled() {
+      CancellationException gaveUp = new CancellationException("gave up");
       List<Outcome<String>> outcomes = await(TaskGroup.gather(vertx, List.of(
-          scope -> Future.failedFuture(new java.util.concurrent.CancellationException("gave up")),
+          scope -> Future.failedFuture(gaveUp),
           later("x"))));
       assertThat(outcomes.get(0).cancelled()).isTrue();
-      assertThat(outcomes.get(0).failed()).isFalse();
+      assertThat(outcomes.get(0).failed()).isTrue();
+      assertThat(outcomes.get(0).cause()).isSameAs(gaveUp);
       assertThat(outcomes.get(1).result()).isEqualTo("x");
     }
 
@@ -96,6 +102,41 @@ class PatternsTest extends VertxTest {
           VertxTest.<String>untilCancelled().withTimeout(Duration.ofMillis(5)), later("x"))));
       assertThat(outcomes.get(0).failed()).isTrue();
       assertThat(outcomes.get(0).cause()).isInstanceOf(TaskTimeoutException.class);
+    }
+  }
+
+  @Nested
+  class Outcomes {
+    private final Outcome<String> success = Outcome.success("a");
+    private final Outcome<String> error = Outcome.failure(new IOException("boom"));
+    private final Outcome<String> cancellation = Outcome.failure(new CancellationException("gave up"));
+
+    @Test
+    void succeededAndFailedMeanWhatTheyMeanOnEveryAsyncResult() {
+      assertThat(List.<AsyncResult<String>>of(success, error, cancellation))
+          .extracting(AsyncResult::succeeded, AsyncResult::failed)
+          .containsExactly(tuple(true, false), tuple(false, true), tuple(false, true));
+    }
+
+    @Test
+    void cancelledTellsACancellationFromARealError() {
+      assertThat(List.of(success, error, cancellation)).extracting(Outcome::cancelled).containsExactly(false, false, true);
+    }
+
+    @Test
+    void anOutcomeCompletesAVertxPromiseAsItIs() {
+      Promise<String> succeeded = Promise.promise();
+      Promise<String> failed = Promise.promise();
+      succeeded.handle(success);
+      failed.handle(cancellation);
+      assertThat(succeeded.future().result()).isEqualTo("a");
+      assertThat(failed.future().cause()).isSameAs(cancellation.cause());
+    }
+
+    @Test
+    void anOutcomeMapsLikeAnAsyncResult() {
+      assertThat(success.map(String::length).result()).isEqualTo(1);
+      assertThat(error.map(String::length).cause()).isSameAs(error.cause());
     }
   }
 
