@@ -109,10 +109,20 @@ public final class TaskGroup implements TaskScope {
   }
 
   // ---- patterns: each is a group with a sink that collects its tasks ------------------------
+  //
+  // A task "cancelled" in a pattern means cancelled by the pattern's own group (a failure elsewhere
+  // in all, a race won, the deadline): that is never an error. A task that ends with a
+  // CancellationException although nothing cancelled its scope (a cancelled Vert.x Timer, a
+  // cancelled upstream call) ended with a failure of its own: see ResultSink.ownCancellation.
 
   /**
    * Runs every task concurrently and {@return their results in input order} Fail fast: the first
    * failure cancels the rest and the future fails with a {@link TaskGroupException}.
+   *
+   * <p>A task that ends with a {@link CancellationException} of its own (a cancelled Vert.x
+   * {@code Timer}, a cancelled upstream call: anything but this group's shutdown) failed: it fails
+   * the {@code all} with that exception among its errors, as asyncio's {@code gather} raises and the
+   * JDK's {@code allSuccessfulOrThrow} fails. {@code all} never succeeds with a missing result.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -128,8 +138,9 @@ public final class TaskGroup implements TaskScope {
     ResultSink sink = t -> {
       if (t.state == TaskState.SUCCEEDED) {
         results[t.seq] = t.result();
+        return null;
       }
-      return false;
+      return t.state == TaskState.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
     };
     return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
         .map(done -> listOf(results));
@@ -137,8 +148,12 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Runs every task to its end and {@return every outcome in input order} (like asyncio's
-   * {@code gather(return_exceptions=True)}): a failure does not cancel the others. The future fails
-   * only if the group itself does (its deadline passed).
+   * {@code gather(return_exceptions=True)}): a failure does not cancel the others. Each
+   * {@link Outcome} is an {@link io.vertx.core.AsyncResult}: {@code failed()} for a real error and
+   * for a cancellation alike, {@link Outcome#cancelled()} to tell them apart. The future fails only
+   * if the group itself does (its deadline passed, a cancel hook threw); so every cancelled outcome
+   * in a result is a task's cancellation of its own (a cancelled Vert.x {@code Timer}, say), kept
+   * with its exception.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -153,7 +168,7 @@ public final class TaskGroup implements TaskScope {
     Object[] outcomes = new Object[tasks.size()];
     ResultSink sink = t -> {
       outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
-      return true;
+      return null; // every failure is the caller's to read, none the group's
     };
     return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
         .map(done -> listOf(outcomes));
@@ -161,7 +176,9 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Runs every task to its end and {@return the successes in input order and the failures with
-   * their indexes} A failure does not cancel the others.
+   * their indexes} A failure does not cancel the others. As with {@link #gather(Vertx, List)}, a
+   * task's cancellation of its own is among the failures, with its {@link CancellationException},
+   * and the future fails only if the group itself does.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -189,8 +206,11 @@ public final class TaskGroup implements TaskScope {
   /**
    * Runs every task concurrently and {@return the first success}; the others are cancelled
    * (reason {@link CancelReason#RACE_LOST}) and awaited. Failures do not end the race; if every
-   * task fails, the future fails with a {@link TaskGroupException} of all their errors. An empty
-   * list fails at once with an {@link IllegalArgumentException}.
+   * task fails, the future fails with a {@link TaskGroupException} of all their errors. A task that
+   * ends with a {@link CancellationException} of its own is a failed attempt like any other (as in
+   * the JDK's {@code anySuccessfulResultOrThrow}): it is among those errors. A race its group
+   * cancels before anyone wins fails with the group's reason (a {@link TaskTimeoutException} when
+   * its deadline passed). An empty list fails at once with an {@link IllegalArgumentException}.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -217,15 +237,15 @@ public final class TaskGroup implements TaskScope {
 
     @Override
     @SuppressWarnings("unchecked")
-    public boolean settled(TaskImpl<?> t) {
+    public Throwable settled(TaskImpl<?> t) {
       if (t.state == TaskState.SUCCEEDED && !won) {
         won = true;
         winner = (T) t.result();
         t.group.cancelLosers();
-      } else if (t.state == TaskState.FAILED) {
+      } else if (t.state == TaskState.FAILED || ResultSink.ownCancellation(t)) {
         errors.add(t.failure());
       }
-      return true;
+      return null; // a failed attempt is the race's to report, not an error of the group
     }
 
     Future<T> outcome(String name, int size) {
@@ -233,7 +253,9 @@ public final class TaskGroup implements TaskScope {
         return Future.succeededFuture(winner);
       }
       if (errors.isEmpty()) {
-        return Future.failedFuture(new CancellationException("every task of race '" + name + "' was cancelled"));
+        // Unreachable: a task the group cancelled means the group itself failed (its deadline), and
+        // then nobody asks; every other task that did not win left an error here.
+        return Future.failedFuture(new IllegalStateException("race '" + name + "' ended with no winner and no error"));
       }
       return Future.failedFuture(new TaskGroupException("all " + size + " tasks of race '" + name + "' failed", errors));
     }

@@ -7,12 +7,15 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Timer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +50,24 @@ class PatternsTest extends VertxTest {
       Throwable error = awaitFailure(TaskGroup.all(vertx, List.of(watched, watched, failingLater(boom))));
       assertThat(((TaskGroupException) error).exceptions()).containsExactly(boom);
       assertThat(siblings).hasSize(2);
+    }
+
+    @Test
+    void failsWithATasksOwnCancellationInsteadOfSucceedingWithANull() {
+      Throwable error = awaitFailure(TaskGroup.all(vertx, List.of(PatternsTest.<String>cancelledOnItsOwn(), later("b"))));
+      assertThat(((TaskGroupException) error).exceptions()).singleElement()
+          .isInstanceOf(CancellationException.class).isNotInstanceOf(TaskCancelledException.class);
+    }
+
+    @Test
+    void aTasksOwnCancellationCancelsTheRestLikeAFailure() {
+      List<CancelReason> siblings = new CopyOnWriteArrayList<>();
+      TaskFn<String> watched = scope -> {
+        scope.onCancel(c -> siblings.add(c.reason()));
+        return VertxTest.<String>untilCancelled().run(scope);
+      };
+      awaitFailure(TaskGroup.all(vertx, List.of(watched, cancelledOnItsOwn())));
+      assertThat(siblings).containsExactly(CancelReason.SIBLING_FAILED);
     }
 
     @Test
@@ -152,6 +173,16 @@ class PatternsTest extends VertxTest {
       assertThat(settled.failures()).containsExactly(new Settled.Failure(1, first), new Settled.Failure(3, second));
       assertThat(settled.allSucceeded()).isFalse();
     }
+
+    @Test
+    void listsATasksOwnCancellationAmongTheFailures() {
+      Settled<String> settled = await(TaskGroup.settle(vertx, List.of(later("a"), cancelledOnItsOwn())));
+      assertThat(settled.successes()).containsExactly("a");
+      assertThat(settled.failures()).singleElement().satisfies(f -> {
+        assertThat(f.index()).isEqualTo(1);
+        assertThat(f.cause()).isInstanceOf(CancellationException.class);
+      });
+    }
   }
 
   @Nested
@@ -185,11 +216,38 @@ class PatternsTest extends VertxTest {
     }
 
     @Test
+    void aTasksOwnCancellationIsAFailedAttemptAndTheRaceGoesOn() {
+      String winner = await(TaskGroup.race(vertx, List.of(
+          cancelledOnItsOwn(), scope -> scope.sleep(Duration.ofMillis(20)).map("slow success"))));
+      assertThat(winner).isEqualTo("slow success");
+    }
+
+    @Test
+    void whereEveryTaskEndsWithItsOwnCancellationFailsWithThoseCancellationsAsErrors() {
+      Throwable error = awaitFailure(TaskGroup.race(vertx, List.of(
+          PatternsTest.<String>cancelledOnItsOwn(), PatternsTest.<String>cancelledOnItsOwn())));
+      assertThat(error).isInstanceOf(TaskGroupException.class);
+      assertThat(((TaskGroupException) error).exceptions()).hasSize(2).allSatisfy(e -> assertThat(e).isInstanceOf(CancellationException.class));
+    }
+
+    @Test
     void ofNoTasksFailsAtOnce() {
       Future<String> race = TaskGroup.race(vertx, List.of());
       assertThat(race.failed()).isTrue();
       assertThat(race.cause()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no winner");
     }
+  }
+
+  /**
+   * A task whose own work is cancelled, as a Vert.x {@code Timer} that someone else cancels:
+   * nothing of the library cancelled its scope, so the CancellationException is the task's own.
+   */
+  static <T> TaskFn<T> cancelledOnItsOwn() {
+    return scope -> {
+      Timer timer = scope.vertx().timer(1, TimeUnit.HOURS);
+      scope.context().runOnContext(v -> timer.cancel());
+      return timer.map(v -> null);
+    };
   }
 
   @Test
