@@ -124,6 +124,8 @@ public final class TaskGroup implements TaskScope {
    * the {@code all} with that exception among its errors, as asyncio's {@code gather} raises and the
    * JDK's {@code allSuccessfulOrThrow} fails. {@code all} never succeeds with a missing result.
    *
+   * <p>The list is copied at the call; changing it afterwards changes nothing.
+   *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<List<T>> all(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -131,9 +133,9 @@ public final class TaskGroup implements TaskScope {
   }
 
   /** Like {@link #all(Vertx, List)}, with options (a concurrency limit, a deadline). */
-  public static <T> Future<List<T>> all(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+  public static <T> Future<List<T>> all(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
     Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
+    List<TaskFn<T>> tasks = copyOf(given);
     Object[] results = new Object[tasks.size()];
     ResultSink sink = t -> {
       if (t.state == TaskState.SUCCEEDED) {
@@ -162,9 +164,9 @@ public final class TaskGroup implements TaskScope {
   }
 
   /** Like {@link #gather(Vertx, List)}, with options. */
-  public static <T> Future<List<Outcome<T>>> gather(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+  public static <T> Future<List<Outcome<T>>> gather(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
     Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
+    List<TaskFn<T>> tasks = copyOf(given);
     Object[] outcomes = new Object[tasks.size()];
     ResultSink sink = t -> {
       outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
@@ -219,9 +221,9 @@ public final class TaskGroup implements TaskScope {
   }
 
   /** Like {@link #race(Vertx, List)}, with options. */
-  public static <T> Future<T> race(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+  public static <T> Future<T> race(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
     Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
+    List<TaskFn<T>> tasks = copyOf(given);
     if (tasks.isEmpty()) {
       return Future.failedFuture(new IllegalArgumentException("race needs at least one task: with none there is no winner"));
     }
@@ -261,13 +263,21 @@ public final class TaskGroup implements TaskScope {
     }
   }
 
-  private static void checkTasks(List<? extends TaskFn<?>> tasks) {
+  /**
+   * {@return the tasks, read once at the call} A pattern called off its context starts after a
+   * hop; a list the caller clears or grows meanwhile must change nothing. {@code List.copyOf} was
+   * rejected: its NullPointerException does not say which element is null.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T> List<TaskFn<T>> copyOf(List<? extends TaskFn<T>> tasks) {
     Objects.requireNonNull(tasks, "tasks");
-    for (int i = 0, n = tasks.size(); i < n; i++) {
-      if (tasks.get(i) == null) {
+    Object[] copy = tasks.toArray(); // one read, also of a synchronized or concurrent list
+    for (int i = 0; i < copy.length; i++) {
+      if (copy[i] == null) {
         throw new NullPointerException("tasks[" + i + "] is null");
       }
     }
+    return (List<TaskFn<T>>) (List<?>) Arrays.asList(copy); // private: never handed to user code
   }
 
   private static <R> Function<TaskGroup, Future<R>> spawnAll(List<? extends TaskFn<?>> tasks) {
