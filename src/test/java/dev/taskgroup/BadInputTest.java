@@ -243,6 +243,52 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aNullOrForeignScopeThrowsLikeRun() {
+      TaskScope foreign = (TaskScope) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+          new Class<?>[] {TaskScope.class}, (p, m, a) -> null);
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        assertThatThrownBy(() -> pattern.run(null, List.of(OK))).as(pattern.name())
+            .isInstanceOf(NullPointerException.class).hasMessage("scope");
+        assertThatThrownBy(() -> pattern.run(foreign, List.of(OK))).as(pattern.name())
+            .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a scope of this library: ");
+      }
+    }
+
+    @Test
+    void aPatternInACancelledScopeRunsNoTaskAndFailsWithThatCancellation() {
+      AtomicBoolean ran = new AtomicBoolean();
+      TaskFn<String> watched = s -> {
+        ran.set(true);
+        return Future.succeededFuture("a");
+      };
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        AtomicReference<TaskCancelledException> cause = new AtomicReference<>();
+        await(TaskGroup.run(vertx, g -> {
+          g.cancel();
+          cause.set(g.cancellation());
+          return pattern.run(g, List.of(watched)).otherwise(e -> {
+            error.set(e);
+            return null;
+          }).mapEmpty();
+        }));
+        assertThat(error.get()).as(pattern.name()).isSameAs(cause.get());
+      }
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void aPatternInTheScopeOfAFinishedTaskFailsWithScopeClosed() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        Throwable error = awaitFailure(on(context, () -> pattern.run(finished, List.of(OK))));
+        assertThat(error).as(pattern.name()).isInstanceOf(TaskCancelledException.class).hasMessage("'done' has finished");
+        assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.SCOPE_CLOSED);
+      }
+    }
+
+    @Test
     void aListClearedAfterTheCallChangesNothing() {
       assertThat(runThenChange(TaskGroup::all, List::clear)).isEqualTo(List.of("a", "b"));
       assertThat(runThenChange(TaskGroup::gather, List::clear)).asList().extracting("result").containsExactly("a", "b");

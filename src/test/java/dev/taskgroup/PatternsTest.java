@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Timer;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -235,6 +239,75 @@ class PatternsTest extends VertxTest {
       Future<String> race = TaskGroup.race(vertx, List.of());
       assertThat(race.failed()).isTrue();
       assertThat(race.cause()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no winner");
+    }
+  }
+
+  /** The scope forms, which nest the pattern's group in the scope of the task that calls them. */
+  @Nested
+  class InATask {
+    private final IOException boom = new IOException("boom");
+
+    @Test
+    void everyPatternInATaskIsCancelledWithThatTask() {
+      for (ScopePattern pattern : ScopePattern.ALL) {
+        List<CancelReason> reasons = new CopyOnWriteArrayList<>();
+        TaskFn<String> watched = scope -> {
+          scope.onCancel(c -> reasons.add(c.reason()));
+          return VertxTest.<String>untilCancelled().run(scope);
+        };
+        Throwable error = awaitFailure(TaskGroup.run(vertx, g -> {
+          g.spawn("outer", s -> pattern.run(s, List.of(watched, watched)));
+          g.spawn(failingLater(boom));
+          return Future.succeededFuture();
+        }));
+        assertThat(((TaskGroupException) error).exceptions()).as(pattern.name).containsExactly(boom);
+        assertThat(reasons).as(pattern.name).containsExactly(CancelReason.PARENT_CANCELLED, CancelReason.PARENT_CANCELLED);
+      }
+    }
+
+    @Test
+    void aPatternInATaskRunsItsTasksOnTheEnclosingContext() {
+      List<Context> seen = new CopyOnWriteArrayList<>();
+      AtomicReference<Context> enclosing = new AtomicReference<>();
+      await(TaskGroup.run(vertx, g -> {
+        enclosing.set(g.context());
+        return g.spawn(s -> TaskGroup.all(s, List.<TaskFn<String>>of(scope -> {
+          seen.add(Vertx.currentContext());
+          return later("x").run(scope);
+        }))).future();
+      }));
+      assertThat(seen).containsExactly(enclosing.get());
+    }
+
+    @Test
+    void theEnclosingDeadlineBoundsAPatternInATask() {
+      Throwable error = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setTimeout(Duration.ofMillis(20)),
+          g -> g.spawn(s -> TaskGroup.all(s, List.of(VertxTest.<String>untilCancelled()))).future()));
+      assertThat(error).isInstanceOf(TaskTimeoutException.class);
+    }
+
+    @Test
+    void aRaceWhoseTaskIsCancelledBeforeAnyoneWinsFailsWithParentCancelled() {
+      AtomicReference<Throwable> raceError = new AtomicReference<>();
+      await(TaskGroup.run(vertx, g -> {
+        Task<String> t = g.spawn(s -> TaskGroup.race(s, List.of(VertxTest.<String>untilCancelled(), VertxTest.<String>untilCancelled()))
+            .onFailure(raceError::set));
+        g.context().runOnContext(v -> t.cancel());
+        return Future.succeededFuture();
+      }));
+      assertThat(raceError.get()).isInstanceOf(TaskCancelledException.class);
+      assertThat(((TaskCancelledException) raceError.get()).reason()).isEqualTo(CancelReason.PARENT_CANCELLED);
+    }
+  }
+
+  /** A pattern's scope form, named for the assertions. */
+  record ScopePattern(String name, BiFunction<TaskScope, List<TaskFn<String>>, Future<?>> form) {
+    static final List<ScopePattern> ALL = List.of(
+        new ScopePattern("all", TaskGroup::all), new ScopePattern("gather", TaskGroup::gather),
+        new ScopePattern("settle", TaskGroup::settle), new ScopePattern("race", TaskGroup::race));
+
+    Future<?> run(TaskScope scope, List<TaskFn<String>> tasks) {
+      return form.apply(scope, tasks);
     }
   }
 
