@@ -118,6 +118,7 @@ final class TreeRun {
     Object value;
     Throwable workError;
     RuntimeException thrown;
+    CancellationException ownCancellation; // what a CANCEL_ITSELF task ends with
     boolean returnedNull;
     GroupRec nested;
     int driverCancelsTrue;
@@ -452,6 +453,15 @@ final class TreeRun {
               enter(r, "continuation of " + n.name());
               return Future.failedFuture(t.failure);
             });
+      case CANCEL_ITSELF: {
+        CancellationException own = new CancellationException("task " + n.name() + " gave up");
+        t.ownCancellation = own;
+        return n.delay() == 0 ? Future.failedFuture(own)
+            : scope.sleep(Duration.ofMillis(n.delay())).compose(v -> {
+              enter(r, "continuation of " + n.name());
+              return Future.failedFuture(own);
+            });
+      }
       case THROW:
         t.thrown = new IllegalStateException("task " + n.name() + " threw");
         throw t.thrown;
@@ -935,6 +945,10 @@ final class TreeRun {
       Duration timeout = Duration.ofMillis(t.spec.timeout());
       return new Expected(TaskState.FAILED, null, new Expect("timeout of " + name, t.doneSeq, e -> e instanceof TaskTimeoutException tt
           && tt.name().equals(name) && tt.timeout().equals(timeout) && tt.getMessage().startsWith("task '")));
+    } else if (t.workError != null && t.workError == t.ownCancellation && pattern != null) {
+      // in a pattern, a cancellation nothing of the library caused is the task's failure
+      CancellationException own = t.ownCancellation;
+      return new Expected(TaskState.FAILED, null, new Expect("own cancellation of " + name, t.doneSeq, e -> e == own));
     } else if (t.workError != null) {
       return new Expected(TaskState.CANCELLED, null, null);
     }
