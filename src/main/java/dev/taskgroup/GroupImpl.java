@@ -363,9 +363,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** A task settled: the pattern's sink sees it, and a failure is recorded and aborts the group. */
   void taskOutcome(TaskImpl<?> t) {
-    boolean takenOver = sink != null && sink.settled(t);
-    if (t.state == TaskState.FAILED && !takenOver) {
-      recordError(t.failure());
+    // the sink decides what is an error: it may take over a failure, or count a task's own cancellation
+    Throwable error = sink != null ? sink.settled(t) : t.state == TaskState.FAILED ? t.failure() : null;
+    if (error != null) {
+      recordError(error);
       abort(CancelReason.SIBLING_FAILED, "task '" + t.name() + "' of task group '" + name + "' failed");
     }
   }

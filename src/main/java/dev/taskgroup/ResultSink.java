@@ -6,6 +6,23 @@ package dev.taskgroup;
  */
 @FunctionalInterface
 interface ResultSink {
-  /** {@return true if the sink takes over a failure, so that it is not an error of the group} */
-  boolean settled(TaskImpl<?> task);
+  /**
+   * {@return the error that this task's end is for the group (recorded, and the group fails fast),
+   * or null if none} A group without a sink takes a FAILED task's failure; a sink may take over a
+   * failure (gather, race) or count a task's own cancellation as an error (all).
+   */
+  Throwable settled(TaskImpl<?> task);
+
+  /**
+   * {@return whether {@code t} ended with a cancellation of its own} That is, with a
+   * CancellationException although nothing of the library cancelled its scope (a cancelled Vert.x
+   * Timer, a cancelled upstream call). A task its group cancels always has a cancelCause: the
+   * group's shutdown reaches the scope of every running task (and every queued one) first.
+   * Comparing the failure with cancelCause by identity was rejected: work cancelled through a hook
+   * often ends with a CancellationException of its own making (a Vert.x Timer's), and that is still
+   * the group's cancellation.
+   */
+  static boolean ownCancellation(TaskImpl<?> t) {
+    return t.state == TaskState.CANCELLED && t.cancelCause == null;
+  }
 }

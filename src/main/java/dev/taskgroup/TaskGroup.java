@@ -136,10 +136,29 @@ public final class TaskGroup implements TaskScope {
   }
 
   // ---- patterns: each is a group with a sink that collects its tasks ------------------------
+  //
+  // Each pattern comes in two forms. The Vertx forms open a top-level group: nothing outside
+  // cancels it, and it outlives the code that called it. The TaskScope forms nest the group in an
+  // enclosing scope exactly like run(TaskScope, ...): the scope's cancellation and deadline reach
+  // it, and the enclosing group waits for it.
+  //
+  // A task "cancelled" in a pattern means cancelled by the pattern's own group (a failure elsewhere
+  // in all, a race won, the deadline, the enclosing scope): that is never an error. A task that
+  // ends with a CancellationException although nothing cancelled its scope (a cancelled Vert.x
+  // Timer, a cancelled upstream call) ended with a failure of its own: see ResultSink.ownCancellation.
 
   /**
-   * Runs every task concurrently and {@return their results in input order} Fail fast: the first
-   * failure cancels the rest and the future fails with a {@link TaskGroupException}.
+   * Runs every task concurrently in a new top-level group and {@return their results in input
+   * order} Fail fast: the first failure cancels the rest and the future fails with a
+   * {@link TaskGroupException}.
+   *
+   * <p>A task that ends with a {@link CancellationException} of its own (a cancelled Vert.x
+   * {@code Timer}, a cancelled upstream call: anything but this group's shutdown) failed: it fails
+   * the {@code all} with that exception among its errors, as asyncio's {@code gather} raises and the
+   * JDK's {@code allSuccessfulOrThrow} fails. {@code all} never succeeds with a missing result.
+   *
+   * <p>The list is copied at the call; changing it afterwards changes nothing. The group is
+   * top-level: nothing outside cancels it. Inside a task, use {@link #all(TaskScope, List)}.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -149,23 +168,54 @@ public final class TaskGroup implements TaskScope {
 
   /** Like {@link #all(Vertx, List)}, with options (a concurrency limit, a deadline). */
   public static <T> Future<List<T>> all(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
+    return all(Site.of(vertx), options, tasks);
+  }
+
+  /**
+   * Like {@link #all(Vertx, List)}, in a group nested in {@code scope} (the scope of the task this
+   * runs in, or an enclosing group), as {@link #run(TaskScope, Function)} nests one: the scope's
+   * cancellation reaches every task at once, its deadline bounds them, and the enclosing group
+   * waits for them. If {@code scope} is already cancelled or finished, no task runs and the future
+   * fails with that {@link TaskCancelledException}; if it is cancelled meanwhile, with reason
+   * {@link CancelReason#PARENT_CANCELLED}.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library
+   */
+  public static <T> Future<List<T>> all(TaskScope scope, List<? extends TaskFn<T>> tasks) {
+    return all(scope, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #all(TaskScope, List)}, with options. */
+  public static <T> Future<List<T>> all(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+    return all(Site.of(scope), options, tasks);
+  }
+
+  private static <T> Future<List<T>> all(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
+    List<TaskFn<T>> tasks = copyOf(given);
     Object[] results = new Object[tasks.size()];
     ResultSink sink = t -> {
       if (t.state == TaskState.SUCCEEDED) {
         results[t.seq] = t.result();
+        return null;
       }
-      return false;
+      return t.state == TaskState.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
     };
-    return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
-        .map(done -> listOf(results));
+    return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(results));
   }
 
   /**
-   * Runs every task to its end and {@return every outcome in input order} (like asyncio's
-   * {@code gather(return_exceptions=True)}): a failure does not cancel the others. The future fails
-   * only if the group itself does (its deadline passed).
+   * Runs every task to its end in a new top-level group and {@return every outcome in input order}
+   * (like asyncio's {@code gather(return_exceptions=True)}): a failure does not cancel the others.
+   * Each {@link Outcome} is an {@link io.vertx.core.AsyncResult}: {@code failed()} for a real error
+   * and for a cancellation alike, {@link Outcome#cancelled()} to tell them apart. The future fails
+   * only if the group itself does (its deadline passed, a cancel hook threw, or for the
+   * {@link #gather(TaskScope, List) scope form} its scope was cancelled); so every cancelled outcome
+   * in a result is a task's cancellation of its own (a cancelled Vert.x {@code Timer}, say), kept
+   * with its exception.
+   *
+   * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
+   * task, use {@link #gather(TaskScope, List)}.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -175,20 +225,43 @@ public final class TaskGroup implements TaskScope {
 
   /** Like {@link #gather(Vertx, List)}, with options. */
   public static <T> Future<List<Outcome<T>>> gather(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
-    Object[] outcomes = new Object[tasks.size()];
-    ResultSink sink = t -> {
-      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
-      return true;
-    };
-    return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, sink, spawnAll(tasks))
-        .map(done -> listOf(outcomes));
+    return gather(Site.of(vertx), options, tasks);
   }
 
   /**
-   * Runs every task to its end and {@return the successes in input order and the failures with
-   * their indexes} A failure does not cancel the others.
+   * Like {@link #gather(Vertx, List)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library
+   */
+  public static <T> Future<List<Outcome<T>>> gather(TaskScope scope, List<? extends TaskFn<T>> tasks) {
+    return gather(scope, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #gather(TaskScope, List)}, with options. */
+  public static <T> Future<List<Outcome<T>>> gather(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+    return gather(Site.of(scope), options, tasks);
+  }
+
+  private static <T> Future<List<Outcome<T>>> gather(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
+    List<TaskFn<T>> tasks = copyOf(given);
+    Object[] outcomes = new Object[tasks.size()];
+    ResultSink sink = t -> {
+      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
+      return null; // every failure is the caller's to read, none the group's
+    };
+    return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(outcomes));
+  }
+
+  /**
+   * Runs every task to its end in a new top-level group and {@return the successes in input order
+   * and the failures with their indexes} A failure does not cancel the others. As with
+   * {@link #gather(Vertx, List)}, a task's cancellation of its own is among the failures, with its
+   * {@link CancellationException}, and the future fails only if the group itself does.
+   *
+   * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
+   * task, use {@link #settle(TaskScope, List)}.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -198,26 +271,53 @@ public final class TaskGroup implements TaskScope {
 
   /** Like {@link #settle(Vertx, List)}, with options. */
   public static <T> Future<Settled<T>> settle(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    return gather(vertx, options, tasks).map(outcomes -> {
-      List<T> successes = new ArrayList<>(outcomes.size());
-      List<Settled.Failure> failures = new ArrayList<>();
-      for (int i = 0; i < outcomes.size(); i++) {
-        Outcome<T> o = outcomes.get(i);
-        if (o.succeeded()) {
-          successes.add(o.result());
-        } else {
-          failures.add(new Settled.Failure(i, o.cause()));
-        }
-      }
-      return new Settled<>(Collections.unmodifiableList(successes), Collections.unmodifiableList(failures));
-    });
+    return gather(vertx, options, tasks).map(TaskGroup::toSettled);
   }
 
   /**
-   * Runs every task concurrently and {@return the first success}; the others are cancelled
-   * (reason {@link CancelReason#RACE_LOST}) and awaited. Failures do not end the race; if every
-   * task fails, the future fails with a {@link TaskGroupException} of all their errors. An empty
-   * list fails at once with an {@link IllegalArgumentException}.
+   * Like {@link #settle(Vertx, List)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library
+   */
+  public static <T> Future<Settled<T>> settle(TaskScope scope, List<? extends TaskFn<T>> tasks) {
+    return settle(scope, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #settle(TaskScope, List)}, with options. */
+  public static <T> Future<Settled<T>> settle(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+    return gather(scope, options, tasks).map(TaskGroup::toSettled);
+  }
+
+  private static <T> Settled<T> toSettled(List<Outcome<T>> outcomes) {
+    List<T> successes = new ArrayList<>(outcomes.size());
+    List<Settled.Failure> failures = new ArrayList<>();
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome<T> o = outcomes.get(i);
+      if (o.succeeded()) {
+        successes.add(o.result());
+      } else {
+        failures.add(new Settled.Failure(i, o.cause()));
+      }
+    }
+    return new Settled<>(Collections.unmodifiableList(successes), Collections.unmodifiableList(failures));
+  }
+
+  /**
+   * Runs every task concurrently in a new top-level group and {@return the first success}; the
+   * others are cancelled (reason {@link CancelReason#RACE_LOST}) and awaited. Failures do not end
+   * the race; if no task succeeds, the future fails with a {@link TaskGroupException} of all their
+   * errors. A task that ends with a {@link CancellationException} of its own is a failed attempt
+   * like any other (as in the JDK's {@code anySuccessfulResultOrThrow}): it is among those errors.
+   * A race that its group cancels before anyone wins fails with the group's reason: a
+   * {@link TaskTimeoutException} when its deadline passed, or for the
+   * {@link #race(TaskScope, List) scope form} a {@link TaskCancelledException} of reason
+   * {@link CancelReason#PARENT_CANCELLED}. An empty list fails at once with an
+   * {@link IllegalArgumentException}.
+   *
+   * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
+   * task, use {@link #race(TaskScope, List)}.
    *
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
@@ -227,14 +327,32 @@ public final class TaskGroup implements TaskScope {
 
   /** Like {@link #race(Vertx, List)}, with options. */
   public static <T> Future<T> race(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Objects.requireNonNull(vertx, "vertx");
-    checkTasks(tasks);
+    return race(Site.of(vertx), options, tasks);
+  }
+
+  /**
+   * Like {@link #race(Vertx, List)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library
+   */
+  public static <T> Future<T> race(TaskScope scope, List<? extends TaskFn<T>> tasks) {
+    return race(scope, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #race(TaskScope, List)}, with options. */
+  public static <T> Future<T> race(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
+    return race(Site.of(scope), options, tasks);
+  }
+
+  private static <T> Future<T> race(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
+    List<TaskFn<T>> tasks = copyOf(given);
     if (tasks.isEmpty()) {
       return Future.failedFuture(new IllegalArgumentException("race needs at least one task: with none there is no winner"));
     }
     Race<T> race = new Race<>();
-    return GroupImpl.launch(vertx, vertx.getOrCreateContext(), options, null, race, spawnAll(tasks))
-        .compose(done -> race.outcome(options.getName(), tasks.size()));
+    return site.launch(options, race, spawnAll(tasks)).compose(done -> race.outcome(options.getName(), tasks.size()));
   }
 
   private static final class Race<T> implements ResultSink {
@@ -244,15 +362,15 @@ public final class TaskGroup implements TaskScope {
 
     @Override
     @SuppressWarnings("unchecked")
-    public boolean settled(TaskImpl<?> t) {
+    public Throwable settled(TaskImpl<?> t) {
       if (t.state == TaskState.SUCCEEDED && !won) {
         won = true;
         winner = (T) t.result();
         t.group.cancelLosers();
-      } else if (t.state == TaskState.FAILED) {
+      } else if (t.state == TaskState.FAILED || ResultSink.ownCancellation(t)) {
         errors.add(t.failure());
       }
-      return true;
+      return null; // a failed attempt is the race's to report, not an error of the group
     }
 
     Future<T> outcome(String name, int size) {
@@ -260,19 +378,50 @@ public final class TaskGroup implements TaskScope {
         return Future.succeededFuture(winner);
       }
       if (errors.isEmpty()) {
-        return Future.failedFuture(new CancellationException("every task of race '" + name + "' was cancelled"));
+        // Unreachable: a task the group cancelled means the group itself failed (deadline, enclosing
+        // scope), and then nobody asks; every other task that did not win left an error here.
+        return Future.failedFuture(new IllegalStateException("race '" + name + "' ended with no winner and no error"));
       }
       return Future.failedFuture(new TaskGroupException("all " + size + " tasks of race '" + name + "' failed", errors));
     }
   }
 
-  private static void checkTasks(List<? extends TaskFn<?>> tasks) {
+  /**
+   * Where a pattern's group runs: top-level on a Vert.x (on the caller's context, or a new one off
+   * any Vert.x thread), or nested in an enclosing scope. Made before the list is read, so that a
+   * null Vert.x or scope is reported first.
+   */
+  private record Site(Vertx vertx, ScopeImpl parent) {
+    static Site of(Vertx vertx) {
+      return new Site(Objects.requireNonNull(vertx, "vertx"), null);
+    }
+
+    static Site of(TaskScope scope) {
+      ScopeImpl p = ScopeImpl.of(scope);
+      return new Site(p.group.vertx, p);
+    }
+
+    <R> Future<R> launch(TaskGroupOptions options, ResultSink sink, Function<TaskGroup, Future<R>> body) {
+      Context context = parent != null ? parent.group.context : vertx.getOrCreateContext();
+      return GroupImpl.launch(vertx, context, options, parent, sink, body);
+    }
+  }
+
+  /**
+   * {@return the tasks, read once at the call} A pattern called off its context starts after a
+   * hop; a list the caller clears or grows meanwhile must change nothing. {@code List.copyOf} was
+   * rejected: its NullPointerException does not say which element is null.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T> List<TaskFn<T>> copyOf(List<? extends TaskFn<T>> tasks) {
     Objects.requireNonNull(tasks, "tasks");
-    for (int i = 0, n = tasks.size(); i < n; i++) {
-      if (tasks.get(i) == null) {
+    Object[] copy = tasks.toArray(); // one read, also of a synchronized or concurrent list
+    for (int i = 0; i < copy.length; i++) {
+      if (copy[i] == null) {
         throw new NullPointerException("tasks[" + i + "] is null");
       }
     }
+    return (List<TaskFn<T>>) (List<?>) Arrays.asList(copy); // private: never handed to user code
   }
 
   private static <R> Function<TaskGroup, Future<R>> spawnAll(List<? extends TaskFn<?>> tasks) {

@@ -7,7 +7,9 @@ import java.util.function.Predicate;
 
 /**
  * Every real error of a failed {@link TaskGroup}, kept in the order they happened; nothing is
- * dropped and cancellations are never included.
+ * dropped and cancellations are never included. (In {@code all} and {@code race}, a task that ends
+ * with a cancellation of its own, which nothing of the library caused, failed: its exception is one
+ * of the errors.)
  *
  * <pre>{@code
  * TaskGroup.all(vertx, calls).onFailure(err -> {

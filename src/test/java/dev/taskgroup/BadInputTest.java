@@ -12,8 +12,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -237,6 +240,99 @@ class BadInputTest extends VertxTest {
     void theResultListOfAllCannotBeModified() {
       List<String> results = await(TaskGroup.all(vertx, List.of(OK)));
       assertThatThrownBy(() -> results.add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void aNullOrForeignScopeThrowsLikeRun() {
+      TaskScope foreign = (TaskScope) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+          new Class<?>[] {TaskScope.class}, (p, m, a) -> null);
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        assertThatThrownBy(() -> pattern.run(null, List.of(OK))).as(pattern.name())
+            .isInstanceOf(NullPointerException.class).hasMessage("scope");
+        assertThatThrownBy(() -> pattern.run(foreign, List.of(OK))).as(pattern.name())
+            .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a scope of this library: ");
+      }
+    }
+
+    @Test
+    void aPatternInACancelledScopeRunsNoTaskAndFailsWithThatCancellation() {
+      AtomicBoolean ran = new AtomicBoolean();
+      TaskFn<String> watched = s -> {
+        ran.set(true);
+        return Future.succeededFuture("a");
+      };
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        AtomicReference<TaskCancelledException> cause = new AtomicReference<>();
+        await(TaskGroup.run(vertx, g -> {
+          g.cancel();
+          cause.set(g.cancellation());
+          return pattern.run(g, List.of(watched)).otherwise(e -> {
+            error.set(e);
+            return null;
+          }).mapEmpty();
+        }));
+        assertThat(error.get()).as(pattern.name()).isSameAs(cause.get());
+      }
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void aPatternInTheScopeOfAFinishedTaskFailsWithScopeClosed() {
+      Context context = vertx.getOrCreateContext();
+      TaskScope finished = finishedTaskScope(context);
+      for (PatternsTest.ScopePattern pattern : PatternsTest.ScopePattern.ALL) {
+        Throwable error = awaitFailure(on(context, () -> pattern.run(finished, List.of(OK))));
+        assertThat(error).as(pattern.name()).isInstanceOf(TaskCancelledException.class).hasMessage("'done' has finished");
+        assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.SCOPE_CLOSED);
+      }
+    }
+
+    @Test
+    void aListClearedAfterTheCallChangesNothing() {
+      assertThat(runThenChange(TaskGroup::all, List::clear)).isEqualTo(List.of("a", "b"));
+      assertThat(runThenChange(TaskGroup::gather, List::clear)).asList().extracting("result").containsExactly("a", "b");
+      assertThat(runThenChange(TaskGroup::settle, List::clear)).extracting("successes").isEqualTo(List.of("a", "b"));
+      assertThat(runThenChange(TaskGroup::race, List::clear)).isEqualTo("a");
+    }
+
+    @Test
+    void aListGrownAfterTheCallChangesNothing() {
+      Consumer<List<TaskFn<String>>> grow = tasks -> tasks.add(OK);
+      assertThat(runThenChange(TaskGroup::all, grow)).isEqualTo(List.of("a", "b"));
+      assertThat(runThenChange(TaskGroup::gather, grow)).asList().extracting("result").containsExactly("a", "b");
+      assertThat(runThenChange(TaskGroup::settle, grow)).extracting("successes").isEqualTo(List.of("a", "b"));
+    }
+
+    /**
+     * Calls {@code pattern} off any Vert.x thread, so that its group starts after a hop, and holds
+     * that event loop (this thread's sticky one, which the pattern's new context shares) until
+     * {@code change} has changed the list. {@return the pattern's result}
+     */
+    private Object runThenChange(Pattern pattern, Consumer<List<TaskFn<String>>> change) {
+      Context home = vertx.getOrCreateContext();
+      CountDownLatch changed = new CountDownLatch(1);
+      AtomicReference<Thread> held = new AtomicReference<>();
+      AtomicReference<Thread> ranOn = new AtomicReference<>();
+      home.runOnContext(v -> {
+        held.set(Thread.currentThread());
+        try {
+          changed.await(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      TaskFn<String> a = s -> {
+        ranOn.set(Thread.currentThread());
+        return later("a").run(s);
+      };
+      List<TaskFn<String>> tasks = new ArrayList<>(List.of(a, later("b")));
+      Future<?> result = pattern.run(vertx, new TaskGroupOptions(), tasks);
+      change.accept(tasks);
+      changed.countDown();
+      Object value = await(result);
+      assertThat(ranOn.get()).as("the group started on the held event loop, after the change").isSameAs(held.get());
+      return value;
     }
 
     private List<Pattern> patterns() {

@@ -193,12 +193,7 @@ class CrossThreadStressTest extends VertxTest {
       }
     }
 
-    Throwable failure = null;
-    try {
-      result.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      failure = e.getCause();
-    }
+    Throwable failure = completion(result).cause();
     await(on(home, () -> vertx.timer(3))); // late cancel() calls and stray completions land; they must change nothing
     await(call(home, () -> null)); // and whatever they queued on the home context has run
 

@@ -48,7 +48,7 @@ public final class HealthyVertxProvider implements VertxExtensionParameterProvid
   public ParameterClosingConsumer<Vertx> parameterClosingConsumer() {
     return vertx -> {
       List<String> events = EVENTS.remove(vertx);
-      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      vertx.close().await(30, TimeUnit.SECONDS);
       if (events != null && !events.isEmpty()) {
         throw new AssertionError("blocked event-loop events: " + events);
       }

@@ -37,7 +37,7 @@ class TaskTreeProperties {
 
   @AfterContainer
   static void stopVertx() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx.close().await(10, TimeUnit.SECONDS);
   }
 
   @Provide

@@ -20,6 +20,12 @@ final class TreeModel {
     SUCCEED,
     /** Fails with its own error after {@code delay}, cooperatively. */
     FAIL,
+    /**
+     * Ends with a CancellationException of its own after {@code delay}, though nothing cancelled
+     * it (a cancelled Vert.x Timer, a cancelled upstream call); cooperatively. Not an error of a
+     * group; a failure of the task in a pattern.
+     */
+    CANCEL_ITSELF,
     /** Throws from the task function. */
     THROW,
     /** Returns null instead of a future. */
@@ -58,7 +64,7 @@ final class TreeModel {
     @Override
     public String toString() {
       StringBuilder sb = new StringBuilder(name).append(':').append(kind);
-      if (kind == Kind.SUCCEED || kind == Kind.FAIL || kind == Kind.SPAWN || kind == Kind.STUBBORN) {
+      if (kind == Kind.SUCCEED || kind == Kind.FAIL || kind == Kind.CANCEL_ITSELF || kind == Kind.SPAWN || kind == Kind.STUBBORN) {
         sb.append('@').append(delay);
       }
       if (kind == Kind.STUBBORN) {
@@ -181,7 +187,8 @@ final class TreeModel {
       if (w < 30) {
         kind = Kind.SUCCEED;
       } else if (w < 30 + faults) {
-        kind = r.nextInt(4) == 0 ? (r.nextBoolean() ? Kind.THROW : Kind.RETURN_NULL) : Kind.FAIL;
+        int f = r.nextInt(5);
+        kind = f == 0 ? (r.nextBoolean() ? Kind.THROW : Kind.RETURN_NULL) : f == 1 ? Kind.CANCEL_ITSELF : Kind.FAIL;
       } else if (w < 50) {
         kind = Kind.HANG;
       } else if (w < 66) {

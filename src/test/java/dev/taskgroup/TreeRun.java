@@ -118,6 +118,7 @@ final class TreeRun {
     Object value;
     Throwable workError;
     RuntimeException thrown;
+    CancellationException ownCancellation; // what a CANCEL_ITSELF task ends with
     boolean returnedNull;
     GroupRec nested;
     int driverCancelsTrue;
@@ -452,6 +453,15 @@ final class TreeRun {
               enter(r, "continuation of " + n.name());
               return Future.failedFuture(t.failure);
             });
+      case CANCEL_ITSELF: {
+        CancellationException own = new CancellationException("task " + n.name() + " gave up");
+        t.ownCancellation = own;
+        return n.delay() == 0 ? Future.failedFuture(own)
+            : scope.sleep(Duration.ofMillis(n.delay())).compose(v -> {
+              enter(r, "continuation of " + n.name());
+              return Future.failedFuture(own);
+            });
+      }
       case THROW:
         t.thrown = new IllegalStateException("task " + n.name() + " threw");
         throw t.thrown;
@@ -706,8 +716,10 @@ final class TreeRun {
           if (!(failure instanceof IllegalArgumentException)) {
             violations.add("race of no tasks ended with " + (failure != null ? failure : result));
           }
-        } else if (!(failure instanceof CancellationException)) {
-          violations.add("race where every task was cancelled ended with " + (failure != null ? failure : result));
+        } else {
+          // a task the group cancels means the group itself ended the race (its deadline, above):
+          // a race with no winner always has errors, a task's own cancellation among them
+          violations.add("race with no winner, no error and no deadline ended with " + (failure != null ? failure : result));
         }
       }
       default -> throw new IllegalArgumentException(pattern.name());
@@ -933,6 +945,10 @@ final class TreeRun {
       Duration timeout = Duration.ofMillis(t.spec.timeout());
       return new Expected(TaskState.FAILED, null, new Expect("timeout of " + name, t.doneSeq, e -> e instanceof TaskTimeoutException tt
           && tt.name().equals(name) && tt.timeout().equals(timeout) && tt.getMessage().startsWith("task '")));
+    } else if (t.workError != null && t.workError == t.ownCancellation && pattern != null) {
+      // in a pattern, a cancellation nothing of the library caused is the task's failure
+      CancellationException own = t.ownCancellation;
+      return new Expected(TaskState.FAILED, null, new Expect("own cancellation of " + name, t.doneSeq, e -> e == own));
     } else if (t.workError != null) {
       return new Expected(TaskState.CANCELLED, null, null);
     }

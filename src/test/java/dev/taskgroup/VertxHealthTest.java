@@ -41,7 +41,7 @@ class VertxHealthTest {
       });
       assertThat(firstEvent.get(5, TimeUnit.SECONDS)).as("the first blocked-thread event").contains("vert.x-eventloop-thread");
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 

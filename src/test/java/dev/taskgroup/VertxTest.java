@@ -3,17 +3,17 @@ package dev.taskgroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -32,6 +32,8 @@ public abstract class VertxTest {
   static final long MAX_EVENT_LOOP_MILLIS = 400;
   /** Worker tasks in tests are short too: a stuck worker is a bug, not a slow test. */
   static final long MAX_WORKER_MILLIS = 2_000;
+  /** How long a test waits for a future before it fails. */
+  static final Duration PATIENCE = Duration.ofSeconds(10);
 
   protected Vertx vertx;
   protected final List<String> blockedThreadEvents = new CopyOnWriteArrayList<>();
@@ -61,35 +63,47 @@ public abstract class VertxTest {
     try {
       assertThat(blockedThreadEvents).as("blocked event-loop events").isEmpty();
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Waits on the test thread (never on an event loop) until {@code future} completes. {@return its
+   * completion, holding the future's own result or cause} Through Vert.x's {@code Future.await},
+   * not {@code CompletableFuture.get()}: on JDK 23+ {@code get()} replaces a cancellation with a
+   * fresh {@code CancellationException("get")}, which would hide the library's reasons.
+   */
+  public static <T> AsyncResult<T> completion(Future<T> future, Duration patience) {
+    try {
+      // transformed so that only the wait itself can throw: a future failing with a
+      // TimeoutException (a TaskTimeoutException is one) must not read as "did not complete"
+      return future.<AsyncResult<T>>transform(Future::succeededFuture).await(patience.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("future did not complete within " + patience.toMillis() + " ms: " + future, e);
+    }
+  }
+
+  /** {@link #completion(Future, Duration)} with the suite's patience, 10 s. */
+  protected static <T> AsyncResult<T> completion(Future<T> future) {
+    return completion(future, PATIENCE);
   }
 
   /** Waits on the test thread (never on an event loop) for a success. */
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (CancellationException e) {
-      throw new AssertionError("expected success, got " + e, e);
-    } catch (ExecutionException e) {
-      throw new AssertionError("expected success, got " + e.getCause(), e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("future did not complete within 10 s: " + future, e);
+  protected static <T> T await(Future<T> future) {
+    AsyncResult<T> done = completion(future);
+    if (done.failed()) {
+      throw new AssertionError("expected success, got " + done.cause(), done.cause());
     }
+    return done.result();
   }
 
-  /** Waits on the test thread for a failure and returns its cause. */
-  static Throwable awaitFailure(Future<?> future) {
-    try {
-      Object value = future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      return fail("expected a failure, got success: " + value);
-    } catch (CancellationException e) { // CompletableFuture.get() throws these unwrapped
-      return e;
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("future did not complete within 10 s: " + future, e);
+  /** Waits on the test thread for a failure and returns its cause, exactly as the future holds it. */
+  protected static Throwable awaitFailure(Future<?> future) {
+    AsyncResult<?> done = completion(future);
+    if (done.succeeded()) {
+      return fail("expected a failure, got success: " + done.result());
     }
+    return done.cause();
   }
 
   /** Runs {@code action} on {@code context} and returns the future it produces. */

@@ -1,5 +1,7 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.VertxTest;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -13,10 +15,16 @@ final class Await {
 
   private Await() {}
 
+  /** {@return the future's result} A failure fails the test with the future's own cause. */
   static <T> T result(Future<T> future) {
-    return result(future.toCompletionStage().toCompletableFuture());
+    AsyncResult<T> done = VertxTest.completion(future, PATIENCE);
+    if (done.failed()) {
+      throw new AssertionError("failed: " + done.cause(), done.cause());
+    }
+    return done.result();
   }
 
+  /** For the test's own JDK futures (what a {@link TestUpstream} observed), which nothing cancels. */
   static <T> T result(CompletableFuture<T> future) {
     try {
       return future.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);

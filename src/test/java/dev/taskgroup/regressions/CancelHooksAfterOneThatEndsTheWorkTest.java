@@ -8,7 +8,6 @@ import dev.taskgroup.VertxTest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +28,7 @@ class CancelHooksAfterOneThatEndsTheWorkTest extends VertxTest {
   }
 
   private static void settle(Future<?> f) throws Exception {
-    f.toCompletionStage().handle((v, e) -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    completion(f);
   }
 
   @Test

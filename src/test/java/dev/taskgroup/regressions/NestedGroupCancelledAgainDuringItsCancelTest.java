@@ -8,7 +8,6 @@ import dev.taskgroup.VertxTest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -45,7 +44,7 @@ class NestedGroupCancelledAgainDuringItsCancelTest extends VertxTest {
       })));
       return Future.succeededFuture();
     });
-    group.toCompletionStage().handle((v, e) -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    completion(group);
     assertThat(bodyHookRan).isTrue();
   }
 }

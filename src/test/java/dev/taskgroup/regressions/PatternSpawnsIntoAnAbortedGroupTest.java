@@ -9,8 +9,6 @@ import dev.taskgroup.VertxTest;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +30,7 @@ class PatternSpawnsIntoAnAbortedGroupTest extends VertxTest {
           laterStarts.incrementAndGet();
           return Future.succeededFuture("second");
         }));
-    assertThat(race.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("first");
+    assertThat(await(race)).isEqualTo("first");
     assertThat(laterStarts).hasValue(0);
   }
 
@@ -42,13 +40,7 @@ class PatternSpawnsIntoAnAbortedGroupTest extends VertxTest {
     Future<List<String>> all = TaskGroup.all(vertx, List.<TaskFn<String>>of(
         scope -> Future.failedFuture(boom),
         scope -> Future.succeededFuture("second")));
-    Throwable error;
-    try {
-      all.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      throw new AssertionError("expected a failure");
-    } catch (ExecutionException e) {
-      error = e.getCause();
-    }
+    Throwable error = awaitFailure(all);
     assertThat(error).isInstanceOf(TaskGroupException.class);
     assertThat(((TaskGroupException) error).exceptions()).containsExactly(boom);
   }

@@ -9,7 +9,6 @@ import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.VertxTest;
 import io.vertx.core.Future;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -29,10 +28,7 @@ class TaskErrorRecordedBeforeTheBodyErrorItCausedTest extends VertxTest {
       Task<Object> a = g.spawn("a", s -> s.sleep(Duration.ofMillis(10)).compose(v -> Future.failedFuture(taskError)));
       return a.future().recover(e -> Future.failedFuture(new IllegalStateException("body gave up: " + e.getMessage())));
     });
-    Throwable error = group.toCompletionStage().handle((v, e) -> e).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    if (error instanceof java.util.concurrent.CompletionException) {
-      error = error.getCause();
-    }
+    Throwable error = awaitFailure(group);
     assertThat(((TaskGroupException) error).exceptions().get(0)).isSameAs(taskError);
     assertThat(siblingSaw.get()).hasMessageContaining("task 'a'");
   }

@@ -68,7 +68,7 @@ public final class GatewaySoak {
     try {
       failures = soak.run(seconds, rate);
     } finally {
-      soak.vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      soak.vertx.close().await(10, TimeUnit.SECONDS);
     }
     System.exit(failures == 0 ? 0 : 1);
   }
@@ -224,6 +224,6 @@ public final class GatewaySoak {
   }
 
   private static <T> T get(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return future.await(30, TimeUnit.SECONDS);
   }
 }
