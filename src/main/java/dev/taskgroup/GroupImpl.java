@@ -45,6 +45,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** Whether the context runs each task on a virtual thread: every task function then runs as its own context task. */
   final boolean virtual;
+  /** Whether the context is an event loop's: it always runs on one thread, whose trampoline is then kept. */
+  private final boolean eventLoop;
+  private Trampoline trampoline; // the event-loop thread's, once known; written and read on the context
 
   State state = State.OPEN;
   private int spawned; // spawn counter: names and pattern indexes
@@ -86,6 +89,19 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.facade = new TaskGroup(this);
     this.promise = VertxContexts.promise(context);
     this.virtual = VertxContexts.isVirtual(context);
+    this.eventLoop = context.isEventLoopContext();
+  }
+
+  /** {@return the current thread's trampoline} Kept for an event-loop context: a field read per frame, not a thread-local lookup. */
+  Trampoline trampoline() {
+    Trampoline t = trampoline;
+    if (t == null) {
+      t = Trampoline.current();
+      if (eventLoop) {
+        trampoline = t;
+      }
+    }
+    return t;
   }
 
   /**
@@ -129,7 +145,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       deadline = new GroupDeadline();
       deadlines.add(deadline, Durations.toNanos(timeout));
     }
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(this) {
         @Override
@@ -340,7 +356,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
    * the next one up, and so on up a tree of any depth.
    */
   void nestedCompleted() {
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(this) {
         @Override
@@ -392,7 +408,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   }
 
   private void bodySettledInFrame(R value, Throwable error) {
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(this) {
         @Override

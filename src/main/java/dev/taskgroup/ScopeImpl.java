@@ -136,7 +136,7 @@ abstract class ScopeImpl implements TaskScope {
 
   /** Runs the cancellation of a scope this thread has just marked: inline, or deferred if too deep. */
   final void cancelled(TaskCancelledException cause) {
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = group.trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(group) {
         @Override

@@ -160,7 +160,7 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
       group.context.runOnContext(v -> runGuarded(f));
       return;
     }
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = group.trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(group) {
         @Override
@@ -225,7 +225,7 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   private void settleInFrame(T value, Throwable error) {
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = group.trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(group) {
         @Override

@@ -109,7 +109,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   private void settleInFrame(T value, Throwable error) {
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = group.trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(group) {
         @Override
