@@ -48,7 +48,10 @@ import java.util.function.Function;
  * every task function, every hook and the listeners of the group's and the tasks' futures run
  * there, with {@code Vertx.currentContext()} being that very context (not merely a context of the
  * same event loop); completions from other threads and contexts come back to it; nothing blocks
- * and nothing locks on the way. {@code spawn} must be called on that context; {@code cancel},
+ * and nothing locks on the way. The static methods ({@code run}, {@code all}, {@code gather},
+ * {@code settle}, {@code race}) may be called from any thread: the {@code Vertx} forms use the
+ * caller's context (or a new one off Vert.x threads), the {@code TaskScope} forms the scope's
+ * context, hopping to it when called elsewhere. {@code spawn} must be called on that context; {@code cancel},
  * {@link Task#cancel()}, {@link Registration#remove()} and {@code isCancelled} may be called from
  * any thread. Memory grows with the tasks running, not the tasks spawned: a finished task, and a
  * queued task that is cancelled, is dropped at once.
