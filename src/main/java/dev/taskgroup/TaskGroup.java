@@ -61,9 +61,10 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Runs {@code body} in a new group on the caller's context (or a new one when called off any
-   * Vert.x thread). {@return a future that completes once the body and every task have settled:
-   * with the body's result, or a {@link TaskGroupException}}
+   * Vert.x thread).
    *
+   * @return a future that completes once the body and every task have settled: with the body's
+   *     result, or a {@link TaskGroupException}
    * @throws NullPointerException if an argument is null
    */
   public static <R> Future<R> run(Vertx vertx, Function<TaskGroup, Future<R>> body) {
@@ -111,9 +112,10 @@ public final class TaskGroup implements TaskScope {
   // ---- patterns: each is a group with a sink that collects its tasks ------------------------
 
   /**
-   * Runs every task concurrently and {@return their results in input order} Fail fast: the first
+   * Runs every task concurrently and returns their results in input order. Fail fast: the first
    * failure cancels the rest and the future fails with a {@link TaskGroupException}.
    *
+   * @return the results in input order
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<List<T>> all(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -136,10 +138,11 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task to its end and {@return every outcome in input order} (like asyncio's
+   * Runs every task to its end and returns every outcome in input order (like asyncio's
    * {@code gather(return_exceptions=True)}): a failure does not cancel the others. The future fails
    * only if the group itself does (its deadline passed).
    *
+   * @return every outcome in input order
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<List<Outcome<T>>> gather(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -160,9 +163,10 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task to its end and {@return the successes in input order and the failures with
-   * their indexes} A failure does not cancel the others.
+   * Runs every task to its end and returns the successes in input order and the failures with
+   * their indexes. A failure does not cancel the others.
    *
+   * @return the successes in input order and the failures with their indexes
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<Settled<T>> settle(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -187,11 +191,12 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task concurrently and {@return the first success}; the others are cancelled
+   * Runs every task concurrently and returns the first success; the others are cancelled
    * (reason {@link CancelReason#RACE_LOST}) and awaited. Failures do not end the race; if every
    * task fails, the future fails with a {@link TaskGroupException} of all their errors. An empty
    * list fails at once with an {@link IllegalArgumentException}.
    *
+   * @return the first success
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<T> race(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -268,8 +273,9 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Starts {@code fn} as a task of this group now, or queues it when {@code maxConcurrency} tasks
-   * are running. {@return the task's handle}
+   * are running.
    *
+   * @return the task's handle
    * @throws NullPointerException if {@code fn} is null
    * @throws IllegalStateException if the group is shutting down or has completed (the function
    *     never runs), or if called off the group's context
