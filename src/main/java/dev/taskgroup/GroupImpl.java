@@ -412,7 +412,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       timedOut = true;
       recordError(new TaskTimeoutException("task group", name, timeout));
       cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "task group '" + name + "' passed its deadline of " + timeout.toMillis() + " ms"));
+          "task group '" + name + "' passed its deadline of " + Durations.millis(timeout)));
     }
   }
 

@@ -21,7 +21,7 @@ public final class TaskTimeoutException extends TimeoutException {
    * @param timeout the duration that passed
    */
   public TaskTimeoutException(String what, String name, Duration timeout) {
-    super(what + " '" + name + "' timed out after " + Objects.requireNonNull(timeout, "timeout").toMillis() + " ms");
+    super(what + " '" + name + "' timed out after " + Durations.millis(Objects.requireNonNull(timeout, "timeout")));
     this.name = name;
     this.timeout = timeout;
   }

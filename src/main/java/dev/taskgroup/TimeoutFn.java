@@ -27,7 +27,7 @@ final class TimeoutFn<T> implements TaskFn<T> {
   /** {@return the cancellation this timeout's deadline sends to the scope of {@code name}} */
   TaskCancelledException deadlineCancellation(String name) {
     return new TaskCancelledException(CancelReason.DEADLINE,
-        "'" + name + "' passed its timeout of " + timeout.toMillis() + " ms");
+        "'" + name + "' passed its timeout of " + Durations.millis(timeout));
   }
 
   /**
@@ -46,6 +46,6 @@ final class TimeoutFn<T> implements TaskFn<T> {
 
   @Override
   public String toString() {
-    return "TimeoutFn[" + timeout.toMillis() + " ms" + (hasFallback ? ", fallback=" + fallback : "") + ", " + inner + "]";
+    return "TimeoutFn[" + Durations.millis(timeout) + (hasFallback ? ", fallback=" + fallback : "") + ", " + inner + "]";
   }
 }

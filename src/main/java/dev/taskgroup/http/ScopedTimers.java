@@ -53,7 +53,7 @@ public final class ScopedTimers {
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(period, "period");
     Objects.requireNonNull(handler, "handler");
-    if (period.toMillis() < 1) {
+    if (period.compareTo(Duration.ofMillis(1)) < 0) { // not toMillis(): it overflows past 292 million years
       throw new IllegalArgumentException("period must be at least 1 ms, got " + period);
     }
     Periodic p = new Periodic(scope, handler);
