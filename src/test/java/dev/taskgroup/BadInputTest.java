@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -429,7 +430,8 @@ class BadInputTest extends VertxTest {
     @Test
     void aNullNameOrNullOptionsToCopyThrowNullPointerException() {
       assertThatThrownBy(() -> new TaskGroupOptions().setName(null)).isInstanceOf(NullPointerException.class).hasMessage("name");
-      assertThatThrownBy(() -> new TaskGroupOptions(null)).isInstanceOf(NullPointerException.class);
+      assertThatThrownBy(() -> new TaskGroupOptions((TaskGroupOptions) null)).isInstanceOf(NullPointerException.class);
+      assertThatThrownBy(() -> new TaskGroupOptions((JsonObject) null)).isInstanceOf(NullPointerException.class).hasMessage("json");
     }
 
     @Test
