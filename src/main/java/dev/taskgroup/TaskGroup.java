@@ -32,6 +32,13 @@ import java.util.function.Function;
  * error in the order they happened. Cancelled tasks are not errors. A task that throws, or returns
  * null instead of a future, is a failed task; it never crashes the group.
  *
+ * <p>Timeouts take the same shape: a task's {@link TaskFn#withTimeout timeout} and the group's own
+ * {@link TaskGroupOptions#setTimeout deadline} each become a {@link TaskTimeoutException} among
+ * the errors of a {@code TaskGroupException}, for {@code run}, nested groups and every pattern
+ * alike. Why not the bare timeout for a deadline: whether another task failed in the same turn
+ * would then decide the failure's type, and one {@code catch} would no longer handle every
+ * failure. Find the timeout with {@code e.subgroup(TaskTimeoutException.class::isInstance)}.
+ *
  * <h2>Cancellation</h2>
  * Cancellation is cooperative and flows down at once: to every task's {@link TaskScope}, to nested
  * groups and their tasks, to sleeps and to I/O bound to a scope. {@link #cancel()} ends the group
@@ -73,8 +80,9 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Like {@link #run(Vertx, Function)}, with a name, a concurrency limit or a deadline. When the
-   * deadline passes, everything is cancelled and the group fails with a {@link TaskTimeoutException}
-   * once it has all settled.
+   * deadline passes, everything is cancelled and, once it has all settled, the group fails with a
+   * {@link TaskGroupException} whose first error is a {@link TaskTimeoutException} naming the group
+   * (see Failure above).
    *
    * @throws NullPointerException if an argument is null
    */

@@ -947,11 +947,7 @@ final class TreeRun {
     Throwable failure = r.failure;
     if (!expected.isEmpty()) {
       List<Throwable> actual;
-      if (expected.size() == 1 && expected.get(0).what().startsWith("deadline of ")) {
-        actual = failure instanceof TaskTimeoutException ? List.of(failure) : null;
-      } else {
-        actual = failure instanceof TaskGroupException tge ? tge.exceptions() : null;
-      }
+      actual = failure instanceof TaskGroupException tge ? tge.exceptions() : null; // a deadline too: one shape
       if (actual == null) {
         violations.add(name + " should have failed with " + expected + " but ended with " + (failure != null ? failure : "success " + r.result));
         return;
