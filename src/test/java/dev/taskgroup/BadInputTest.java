@@ -495,6 +495,23 @@ class BadInputTest extends VertxTest {
           })));
       assertThat(result).matches("ok, \\d{2,} years left");
     }
+
+    @Test
+    void aGroupDeadlineOfCenturiesFiresOnATestClockAndSaysSoWithoutOverflow() {
+      TestClock clock = new TestClock();
+      List<String> cancellations = new ArrayList<>();
+      Throwable failure = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setName("g").setTimeout(practicallyNever).setClock(clock), g -> {
+        g.spawn(s -> {
+          s.onCancel(c -> cancellations.add(c.getMessage()));
+          return s.sleep(practicallyNever);
+        });
+        clock.advance(practicallyNever); // stops at TestClock.MAX, past the saturated deadline
+        return Future.succeededFuture();
+      }));
+      assertThat(((TaskGroupException) failure).exceptions()).singleElement()
+          .satisfies(e -> assertThat(e).hasMessage("task group 'g' timed out after more than 9223372036854775807 ms"));
+      assertThat(cancellations).containsExactly("task group 'g' passed its deadline of more than 9223372036854775807 ms");
+    }
   }
 
   @Nested
