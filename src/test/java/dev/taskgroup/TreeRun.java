@@ -621,7 +621,7 @@ final class TreeRun {
       }
       case GATHER, SETTLE -> {
         if (deadlineSeq != Long.MAX_VALUE) {
-          if (!deadline.matches().test(failure)) {
+          if (!deadline.matches().test(onlyError(failure))) {
             violations.add(pattern + " passed its deadline but ended with " + (failure != null ? failure : result));
           }
           return;
@@ -685,7 +685,7 @@ final class TreeRun {
         }
         errors.sort((a, b) -> Long.compare(a.seq(), b.seq()));
         if (deadlineSeq < winnerSeq) {
-          if (!deadline.matches().test(failure)) {
+          if (!deadline.matches().test(onlyError(failure))) {
             violations.add("race passed its deadline but ended with " + (failure != null ? failure : result));
           }
         } else if (winner != null) {
@@ -937,6 +937,11 @@ final class TreeRun {
       return new Expected(TaskState.CANCELLED, null, null);
     }
     return new Expected(TaskState.SUCCEEDED, t.value, null);
+  }
+
+  /** {@return the one error of a group's TaskGroupException (a passed deadline fails a group that way), or null} */
+  private static Throwable onlyError(Throwable failure) {
+    return failure instanceof TaskGroupException tge && tge.exceptions().size() == 1 ? tge.exceptions().get(0) : null;
   }
 
   private void checkOutcome(GroupRec r, List<Expect> expected) {
