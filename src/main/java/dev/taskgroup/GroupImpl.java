@@ -660,7 +660,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       timedOut = true;
       recordError(new TaskTimeoutException("task group", name, timeout));
       cancel(new TaskCancelledException(CancelReason.DEADLINE,
-          "task group '" + name + "' passed its deadline of " + timeout.toMillis() + " ms"));
+          "task group '" + name + "' passed its deadline of " + Durations.millis(timeout)));
     }
   }
 
@@ -710,9 +710,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private Throwable outcome() {
     if (errors != null) {
-      if (timedOut && errors.size() == 1) {
-        return errors.get(0); // the TaskTimeoutException alone
-      }
+      // One shape for every failure, the group's own deadline included (its TaskTimeoutException
+      // is an error like a task's): rejected, the bare TaskTimeoutException when it is the only
+      // error, whose shape then depends on whether a task failed in the same turn.
       return new TaskGroupException("task group '" + name + "' failed", errors);
     }
     if (bodyCancelled != null) {

@@ -191,7 +191,7 @@ abstract class ScopeImpl implements TaskScope {
 
   /** {@return the cancellation given to work that is started in, or outlives, a finished scope} */
   TaskCancelledException closedCause() {
-    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "'" + scopeName() + "' has finished");
+    return TaskCancelledException.scopeClosed(this);
   }
 
   @Override

@@ -35,6 +35,23 @@ public final class TaskCancelledException extends CancellationException {
     this.origin = from.origin;
   }
 
+  /**
+   * {@return the cancellation given to an operation started in, or outliving, a finished scope}
+   * Reason {@link CancelReason#SCOPE_CLOSED}, message {@code '<task or group>' has finished}: the
+   * one wording of this rule, used by the core (a sleep, a nested group, a timeout started in a
+   * finished scope) and by the I/O helpers alike.
+   *
+   * @param scope the finished scope: a task's, a group, or a scope of another implementation
+   *     (then named by its {@code toString()})
+   * @throws NullPointerException if {@code scope} is null
+   */
+  public static TaskCancelledException scopeClosed(TaskScope scope) {
+    Objects.requireNonNull(scope, "scope");
+    String name = scope instanceof ScopeImpl ? ((ScopeImpl) scope).scopeName()
+        : scope instanceof TaskGroup ? ((TaskGroup) scope).name() : String.valueOf(scope);
+    return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "'" + name + "' has finished");
+  }
+
   /** {@return why the scope was cancelled} */
   public CancelReason reason() {
     return reason;

@@ -32,6 +32,13 @@ import java.util.function.Function;
  * error in the order they happened. Cancelled tasks are not errors. A task that throws, or returns
  * null instead of a future, is a failed task; it never crashes the group.
  *
+ * <p>Timeouts take the same shape: a task's {@link TaskFn#withTimeout timeout} and the group's own
+ * {@link TaskGroupOptions#setTimeout deadline} each become a {@link TaskTimeoutException} among
+ * the errors of a {@code TaskGroupException}, for {@code run}, nested groups and every pattern
+ * alike. Why not the bare timeout for a deadline: whether another task failed in the same turn
+ * would then decide the failure's type, and one {@code catch} would no longer handle every
+ * failure. Find the timeout with {@code e.subgroup(TaskTimeoutException.class::isInstance)}.
+ *
  * <h2>Cancellation</h2>
  * Cancellation is cooperative and flows down at once: to every task's {@link TaskScope}, to nested
  * groups and their tasks, to sleeps and to I/O bound to a scope. {@link #cancel()} ends the group
@@ -91,9 +98,10 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Runs {@code body} in a new group on the caller's context (or a new one when called off any
-   * Vert.x thread). {@return a future that completes once the body and every task have settled:
-   * with the body's result, or a {@link TaskGroupException}}
+   * Vert.x thread).
    *
+   * @return a future that completes once the body and every task have settled: with the body's
+   *     result, or a {@link TaskGroupException}
    * @throws NullPointerException if an argument is null
    */
   public static <R> Future<R> run(Vertx vertx, Function<TaskGroup, Future<R>> body) {
@@ -102,8 +110,9 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Like {@link #run(Vertx, Function)}, with a name, a concurrency limit or a deadline. When the
-   * deadline passes, everything is cancelled and the group fails with a {@link TaskTimeoutException}
-   * once it has all settled.
+   * deadline passes, everything is cancelled and, once it has all settled, the group fails with a
+   * {@link TaskGroupException} whose first error is a {@link TaskTimeoutException} naming the group
+   * (see Failure above).
    *
    * @throws NullPointerException if an argument is null
    */
@@ -151,8 +160,8 @@ public final class TaskGroup implements TaskScope {
   // Timer, a cancelled upstream call) ended with a failure of its own: see ResultSink.ownCancellation.
 
   /**
-   * Runs every task concurrently in a new top-level group and {@return their results in input
-   * order} Fail fast: the first failure cancels the rest and the future fails with a
+   * Runs every task concurrently in a new top-level group and returns their results in input
+   * order. Fail fast: the first failure cancels the rest and the future fails with a
    * {@link TaskGroupException}.
    *
    * <p>A task that ends with a {@link CancellationException} of its own (a cancelled Vert.x
@@ -163,6 +172,7 @@ public final class TaskGroup implements TaskScope {
    * <p>The list is copied at the call; changing it afterwards changes nothing. The group is
    * top-level: nothing outside cancels it. Inside a task, use {@link #all(TaskScope, List)}.
    *
+   * @return the results in input order
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<List<T>> all(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -208,7 +218,7 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task to its end in a new top-level group and {@return every outcome in input order}
+   * Runs every task to its end in a new top-level group and returns every outcome in input order
    * (like asyncio's {@code gather(return_exceptions=True)}): a failure does not cancel the others.
    * Each {@link Outcome} is an {@link io.vertx.core.AsyncResult}: {@code failed()} for a real error
    * and for a cancellation alike, {@link Outcome#cancelled()} to tell them apart. The future fails
@@ -220,6 +230,7 @@ public final class TaskGroup implements TaskScope {
    * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
    * task, use {@link #gather(TaskScope, List)}.
    *
+   * @return every outcome in input order
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<List<Outcome<T>>> gather(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -258,14 +269,15 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task to its end in a new top-level group and {@return the successes in input order
-   * and the failures with their indexes} A failure does not cancel the others. As with
+   * Runs every task to its end in a new top-level group and returns the successes in input order
+   * and the failures with their indexes. A failure does not cancel the others. As with
    * {@link #gather(Vertx, List)}, a task's cancellation of its own is among the failures, with its
    * {@link CancellationException}, and the future fails only if the group itself does.
    *
    * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
    * task, use {@link #settle(TaskScope, List)}.
    *
+   * @return the successes in input order and the failures with their indexes
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<Settled<T>> settle(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -308,7 +320,7 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task concurrently in a new top-level group and {@return the first success}; the
+   * Runs every task concurrently in a new top-level group and returns the first success; the
    * others are cancelled (reason {@link CancelReason#RACE_LOST}) and awaited. Failures do not end
    * the race; if no task succeeds, the future fails with a {@link TaskGroupException} of all their
    * errors. A task that ends with a {@link CancellationException} of its own is a failed attempt
@@ -322,6 +334,7 @@ public final class TaskGroup implements TaskScope {
    * <p>The list is copied at the call. The group is top-level: nothing outside cancels it. Inside a
    * task, use {@link #race(TaskScope, List)}.
    *
+   * @return the first success
    * @throws NullPointerException if an argument or an element of {@code tasks} is null
    */
   public static <T> Future<T> race(Vertx vertx, List<? extends TaskFn<T>> tasks) {
@@ -447,9 +460,9 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * Starts {@code fn} as a task of this group now, or queues it when {@code maxConcurrency} tasks
-   * are running (see "When a task starts" above). On the group's context only. {@return the task's
-   * handle}
+   * are running (see "When a task starts" above). On the group's context only.
    *
+   * @return the task's handle
    * @throws NullPointerException if {@code fn} is null
    * @throws IllegalStateException if the group is shutting down or has completed (the function
    *     never runs), or if called off the group's context (another context of the same event loop

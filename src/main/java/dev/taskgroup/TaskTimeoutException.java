@@ -7,7 +7,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Raised when a task's {@link TaskFn#withTimeout timeout} or a group's
  * {@link TaskGroupOptions#setTimeout deadline} passed; by the time it is raised, the work it
- * bounded has been cancelled and has settled. It names what timed out and the duration.
+ * bounded has been cancelled and has settled. It names what timed out and the duration. A group
+ * reports it as one of the errors of its {@link TaskGroupException}, whichever timed out: a task
+ * or the group itself.
  */
 public final class TaskTimeoutException extends TimeoutException {
   private static final long serialVersionUID = 1L;
@@ -21,7 +23,7 @@ public final class TaskTimeoutException extends TimeoutException {
    * @param timeout the duration that passed
    */
   public TaskTimeoutException(String what, String name, Duration timeout) {
-    super(what + " '" + name + "' timed out after " + Objects.requireNonNull(timeout, "timeout").toMillis() + " ms");
+    super(what + " '" + name + "' timed out after " + Durations.millis(Objects.requireNonNull(timeout, "timeout")));
     this.name = name;
     this.timeout = timeout;
   }

@@ -27,7 +27,7 @@ final class TimeoutFn<T> implements TaskFn<T> {
   /** {@return the cancellation this timeout's deadline sends to the scope of {@code name}} */
   TaskCancelledException deadlineCancellation(String name) {
     return new TaskCancelledException(CancelReason.DEADLINE,
-        "'" + name + "' passed its timeout of " + timeout.toMillis() + " ms");
+        "'" + name + "' passed its timeout of " + Durations.millis(timeout));
   }
 
   /**
@@ -53,7 +53,7 @@ final class TimeoutFn<T> implements TaskFn<T> {
     while (f instanceof TimeoutFn) {
       TimeoutFn<?> t = (TimeoutFn<?>) f;
       if (depth < 3) {
-        sb.append("TimeoutFn[").append(t.timeout).append(t.hasFallback ? ", fallback=" + t.fallback : "").append(", ");
+        sb.append("TimeoutFn[").append(Durations.millis(t.timeout)).append(t.hasFallback ? ", fallback=" + t.fallback : "").append(", ");
       }
       depth++;
       f = t.inner;

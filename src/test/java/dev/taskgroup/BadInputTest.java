@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -525,7 +526,8 @@ class BadInputTest extends VertxTest {
     @Test
     void aNullNameOrNullOptionsToCopyThrowNullPointerException() {
       assertThatThrownBy(() -> new TaskGroupOptions().setName(null)).isInstanceOf(NullPointerException.class).hasMessage("name");
-      assertThatThrownBy(() -> new TaskGroupOptions(null)).isInstanceOf(NullPointerException.class);
+      assertThatThrownBy(() -> new TaskGroupOptions((TaskGroupOptions) null)).isInstanceOf(NullPointerException.class);
+      assertThatThrownBy(() -> new TaskGroupOptions((JsonObject) null)).isInstanceOf(NullPointerException.class).hasMessage("json");
     }
 
     @Test
@@ -539,6 +541,72 @@ class BadInputTest extends VertxTest {
         return Future.succeededFuture();
       }));
       assertThat(seen).containsExactly("before PENDING");
+    }
+  }
+
+  /** Issue 9 item 3: no Duration the API accepts ends in an ArithmeticException. */
+  @Nested
+  class HugeDurations {
+    private final Duration longAgo = Duration.ofSeconds(Long.MIN_VALUE);
+    private final Duration practicallyNever = Duration.ofSeconds(Long.MAX_VALUE);
+
+    @Test
+    void aDurationTooNegativeForMillisecondsIsRefusedWithIllegalArgumentExceptionNamingIt() {
+      String value = "less than -9223372036854775808 ms (" + longAgo + ")";
+      assertThatThrownBy(() -> OK.withTimeout(longAgo)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got " + value);
+      assertThatThrownBy(() -> new TaskGroupOptions().setTimeout(longAgo)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got " + value);
+      Throwable sleep = await(on(vertx.getOrCreateContext(), () -> TaskGroup.run(vertx, g -> {
+        try {
+          g.sleep(longAgo);
+          return Future.succeededFuture((Throwable) null);
+        } catch (RuntimeException e) {
+          return Future.succeededFuture((Throwable) e);
+        }
+      })));
+      assertThat(sleep).isInstanceOf(IllegalArgumentException.class).hasMessage("delay must not be negative, got " + value);
+    }
+
+    @Test
+    void aTimeoutTooLongForMillisecondsDescribesItselfWithoutOverflow() {
+      TaskFn<String> fn = OK.withTimeout(practicallyNever);
+      assertThat(fn.toString()).startsWith("TimeoutFn[more than 9223372036854775807 ms, ");
+      assertThat(((TimeoutFn<String>) fn).deadlineCancellation("t"))
+          .hasMessage("'t' passed its timeout of more than 9223372036854775807 ms");
+      assertThat(new TaskTimeoutException("task", "t", practicallyNever))
+          .hasMessage("task 't' timed out after more than 9223372036854775807 ms");
+    }
+
+    @Test
+    void hugePositiveTimeoutsDeadlinesAndSleepsMeanPracticallyNever() {
+      String result = await(on(vertx.getOrCreateContext(), () -> TaskGroup.run(vertx,
+          new TaskGroupOptions().setTimeout(practicallyNever), g -> {
+            Task<Void> sleeper = g.spawn("sleeper", s -> s.sleep(practicallyNever));
+            Task<String> timed = g.spawn("timed", OK.withTimeout(practicallyNever));
+            return timed.future().map(r -> {
+              sleeper.cancel();
+              return r + ", " + g.remaining().orElseThrow().toDays() / 365 + " years left";
+            });
+          })));
+      assertThat(result).matches("ok, \\d{2,} years left");
+    }
+
+    @Test
+    void aGroupDeadlineOfCenturiesFiresOnATestClockAndSaysSoWithoutOverflow() {
+      TestClock clock = new TestClock();
+      List<String> cancellations = new ArrayList<>();
+      Throwable failure = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setName("g").setTimeout(practicallyNever).setClock(clock), g -> {
+        g.spawn(s -> {
+          s.onCancel(c -> cancellations.add(c.getMessage()));
+          return s.sleep(practicallyNever);
+        });
+        clock.advance(practicallyNever); // stops at TestClock.MAX, past the saturated deadline
+        return Future.succeededFuture();
+      }));
+      assertThat(((TaskGroupException) failure).exceptions()).singleElement()
+          .satisfies(e -> assertThat(e).hasMessage("task group 'g' timed out after more than 9223372036854775807 ms"));
+      assertThat(cancellations).containsExactly("task group 'g' passed its deadline of more than 9223372036854775807 ms");
     }
   }
 

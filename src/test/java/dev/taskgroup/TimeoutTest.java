@@ -258,7 +258,7 @@ class TimeoutTest extends VertxTest {
   @Nested
   class GroupDeadline {
     @Test
-    void deadlineCancelsEverythingAndTheGroupFailsWithTaskTimeoutException() {
+    void deadlineCancelsEverythingAndTheGroupFailsWithTaskGroupExceptionHoldingTheTimeout() {
       List<CancelReason> reasons = new ArrayList<>();
       Future<Void> result = group(new TaskGroupOptions().setName("dash").setTimeout(Duration.ofMillis(800)), g -> {
         for (int i = 0; i < 3; i++) {
@@ -271,7 +271,8 @@ class TimeoutTest extends VertxTest {
       });
       advance(Duration.ofMillis(800));
       Throwable error = awaitFailure(result);
-      assertThat(error).isInstanceOf(TaskTimeoutException.class).hasMessage("task group 'dash' timed out after 800 ms");
+      assertThat(((TaskGroupException) error).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class)
+          .satisfies(e -> assertThat(e).hasMessage("task group 'dash' timed out after 800 ms"));
       assertThat(reasons).containsExactly(CancelReason.DEADLINE, CancelReason.DEADLINE, CancelReason.DEADLINE);
     }
 
@@ -312,7 +313,7 @@ class TimeoutTest extends VertxTest {
         return Future.succeededFuture();
       });
       advance(Duration.ofMillis(200));
-      assertThat(awaitFailure(result)).isInstanceOf(TaskTimeoutException.class)
+      assertThat(((TaskGroupException) awaitFailure(result)).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class)
           .satisfies(e -> assertThat(((TaskTimeoutException) e).name()).isEqualTo("g"));
       assertThat(clock.pending()).isZero();
     }
@@ -331,7 +332,7 @@ class TimeoutTest extends VertxTest {
         return Future.succeededFuture();
       });
       advance(Duration.ofMillis(200));
-      assertThat(awaitFailure(result)).isInstanceOf(TaskTimeoutException.class);
+      assertThat(awaitFailure(result)).isInstanceOf(TaskGroupException.class).cause().isInstanceOf(TaskTimeoutException.class);
       assertThat(grandchild.get()).isEqualTo(CancelReason.PARENT_CANCELLED);
     }
 

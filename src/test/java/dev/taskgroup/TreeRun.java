@@ -631,7 +631,7 @@ final class TreeRun {
       }
       case GATHER, SETTLE -> {
         if (deadlineSeq != Long.MAX_VALUE) {
-          if (!deadline.matches().test(failure)) {
+          if (!deadline.matches().test(onlyError(failure))) {
             violations.add(pattern + " passed its deadline but ended with " + (failure != null ? failure : result));
           }
           return;
@@ -695,7 +695,7 @@ final class TreeRun {
         }
         errors.sort((a, b) -> Long.compare(a.seq(), b.seq()));
         if (deadlineSeq < winnerSeq) {
-          if (!deadline.matches().test(failure)) {
+          if (!deadline.matches().test(onlyError(failure))) {
             violations.add("race passed its deadline but ended with " + (failure != null ? failure : result));
           }
         } else if (winner != null) {
@@ -955,6 +955,11 @@ final class TreeRun {
     return new Expected(TaskState.SUCCEEDED, t.value, null);
   }
 
+  /** {@return the one error of a group's TaskGroupException (a passed deadline fails a group that way), or null} */
+  private static Throwable onlyError(Throwable failure) {
+    return failure instanceof TaskGroupException tge && tge.exceptions().size() == 1 ? tge.exceptions().get(0) : null;
+  }
+
   private void checkOutcome(GroupRec r, List<Expect> expected) {
     String name = r.spec.name();
     if (r.firstCause != null && r.firstCause.reason() == CancelReason.SIBLING_FAILED && expected.isEmpty()) {
@@ -963,11 +968,7 @@ final class TreeRun {
     Throwable failure = r.failure;
     if (!expected.isEmpty()) {
       List<Throwable> actual;
-      if (expected.size() == 1 && expected.get(0).what().startsWith("deadline of ")) {
-        actual = failure instanceof TaskTimeoutException ? List.of(failure) : null;
-      } else {
-        actual = failure instanceof TaskGroupException tge ? tge.exceptions() : null;
-      }
+      actual = failure instanceof TaskGroupException tge ? tge.exceptions() : null; // a deadline too: one shape
       if (actual == null) {
         violations.add(name + " should have failed with " + expected + " but ended with " + (failure != null ? failure : "success " + r.result));
         return;

@@ -27,6 +27,15 @@ public final class DeadlineHeader {
   /** The header name: {@value}. Its value is a non-negative integer of milliseconds. */
   public static final String NAME = "x-taskgroup-deadline-ms";
 
+  /**
+   * The largest value {@link #write} sends: {@value} ms (eleven digits, about 3.2 years). A longer
+   * remaining time is capped to it, as gRPC caps {@code grpc-timeout} (at most eight digits of its
+   * unit): no request outlives it, the header stays short, and every value parses as a
+   * {@code long} on the other side. Capping down errs on the safe side (the upstream believes it
+   * has less time, never more).
+   */
+  public static final long MAX_MILLIS = 99_999_999_999L;
+
   private DeadlineHeader() {}
 
   /**
@@ -64,7 +73,8 @@ public final class DeadlineHeader {
 
   /**
    * Sets the header to {@code remaining}, rounded down to whole milliseconds (an upstream must not
-   * believe it has more time than the caller), replacing any value already there.
+   * believe it has more time than the caller) and capped at {@link #MAX_MILLIS}, replacing any
+   * value already there. Any non-negative duration works, however long.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code remaining} is negative
@@ -75,6 +85,7 @@ public final class DeadlineHeader {
     if (remaining.isNegative()) {
       throw new IllegalArgumentException("remaining must not be negative, got " + remaining);
     }
-    headers.set(NAME, Long.toString(remaining.toMillis()));
+    long ms = remaining.compareTo(Duration.ofMillis(MAX_MILLIS)) >= 0 ? MAX_MILLIS : remaining.toMillis();
+    headers.set(NAME, Long.toString(ms));
   }
 }

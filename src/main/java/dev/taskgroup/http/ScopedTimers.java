@@ -4,13 +4,12 @@ import dev.taskgroup.Registration;
 import dev.taskgroup.TaskScope;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * Timers bound to a {@link TaskScope}: they stop when the scope is cancelled, so a cancelled task
- * leaves no timer behind.
+ * leaves no timer behind, and they run on the scope's clock (a test clock, if the group has one).
  *
  * <pre>{@code
  * Registration heartbeat = ScopedTimers.periodic(scope, Duration.ofSeconds(1), id -> ping());
@@ -36,16 +35,23 @@ public final class ScopedTimers {
   }
 
   /**
-   * Calls {@code handler} every {@code period} (with the timer id) until the scope is cancelled or
-   * the returned registration is removed, whichever comes first.
+   * Calls {@code handler} every {@code period} (with the tick's number: 1, 2, ...) until the scope
+   * is cancelled, its task finishes, or the returned registration is removed, whichever comes
+   * first.
    *
-   * <p>The scope's task finishing does not by itself signal anything to a periodic timer (the
-   * scope drops its hooks without running them); the timer notices on its next tick that the scope
-   * is gone and stops without calling the handler. Remove the registration when the task's work
-   * ends to stop it at once.
+   * <p>Each period is one {@link TaskScope#sleep} of the scope, measured from the previous tick
+   * (fixed delay), so the ticks follow the scope's clock: a group's
+   * {@link dev.taskgroup.TaskGroupOptions#setClock test clock} drives them too, and periodics of
+   * one period share one timer. A cancelled or finished scope ends the pending sleep at once, so
+   * the timer stops then without calling the handler. {@code remove()} stops the ticks at once;
+   * the one sleep already pending stays queued until its time (or the scope's end) and then does
+   * nothing. Rejected: a Vert.x periodic timer, which a test clock cannot drive. A handler that
+   * throws does not stop the timer: its exception goes to the context's exception handler.
    *
-   * @return a registration whose {@code remove()} cancels the timer and the hook; true if the
-   *     timer was still running
+   * @param scope the scope that bounds the timer
+   * @param period the time between ticks, at least 1 ms; however long
+   * @param handler called on the scope's context with the tick's number
+   * @return a registration whose {@code remove()} stops the timer; true if it was still running
    * @throws IllegalArgumentException if {@code period} is shorter than 1 ms
    * @throws IllegalStateException if called off the scope's context
    */
@@ -53,60 +59,43 @@ public final class ScopedTimers {
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(period, "period");
     Objects.requireNonNull(handler, "handler");
-    if (period.toMillis() < 1) {
+    if (period.compareTo(Duration.ofMillis(1)) < 0) { // not toMillis(): it overflows past 292 million years
       throw new IllegalArgumentException("period must be at least 1 ms, got " + period);
     }
-    Periodic p = new Periodic(scope, handler);
-    p.hook = scope.bind(c -> p.stop());
-    if (scope.isCancelled()) { // the hook ran at once
-      return p;
-    }
-    p.timerId = scope.vertx().setPeriodic(period.toMillis(), p);
+    Periodic p = new Periodic(scope, period, handler);
+    p.next();
     return p;
   }
 
-  /** One periodic timer. Fields are written and read on the scope's context only. */
-  static final class Periodic implements Handler<Long>, Registration {
+  /** One periodic timer: a chain of sleeps. Fields are written and read on the scope's context only. */
+  static final class Periodic implements Registration {
     final TaskScope scope;
+    final Duration period;
     final Handler<Long> handler;
-    Registration hook;
-    long timerId = -1;
+    long ticks;
     boolean stopped;
 
-    Periodic(TaskScope scope, Handler<Long> handler) {
+    Periodic(TaskScope scope, Duration period, Handler<Long> handler) {
       this.scope = scope;
+      this.period = period;
       this.handler = handler;
     }
 
-    @Override
-    public void handle(Long id) {
-      if (stopped) {
-        return;
-      }
-      if (!scopeAlive()) {
-        remove();
-        return;
-      }
-      handler.handle(id);
-    }
-
-    /** Whether the scope is neither cancelled nor finished (see {@link Scopes#refusal}). */
-    private boolean scopeAlive() {
-      return Scopes.refusal(scope) == null;
-    }
-
-    /** The scope was cancelled: the hook ran, only the timer is left. */
-    void stop() {
-      stopped = true;
-      hook = null;
-      if (timerId >= 0) {
-        scope.vertx().cancelTimer(timerId);
-      }
-    }
-
-    /** {@return the Vert.x timer id, or -1 if none was started} (tests) */
-    long timerId() {
-      return timerId;
+    /** Sleeps one period; a failed sleep (the scope was cancelled or finished) stops the timer. */
+    void next() {
+      scope.sleep(period).onComplete(ar -> {
+        if (stopped) {
+          return;
+        }
+        if (ar.failed()) {
+          stopped = true;
+          return;
+        }
+        Scopes.callUser(scope, handler, ++ticks);
+        if (!stopped) {
+          next();
+        }
+      });
     }
 
     /** {@return whether the timer was stopped, by cancellation, removal, or the scope closing} (tests) */
@@ -120,11 +109,7 @@ public final class ScopedTimers {
         return false;
       }
       stopped = true;
-      if (hook != null) {
-        hook.remove();
-        hook = null;
-      }
-      return timerId >= 0 && scope.vertx().cancelTimer(timerId);
+      return true;
     }
   }
 }

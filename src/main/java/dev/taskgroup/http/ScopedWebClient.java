@@ -51,8 +51,9 @@ public final class ScopedWebClient {
 
   /**
    * Installs the scope interceptor on {@code client} (once; later calls find it installed) and
-   * {@return a scope-bound view of it}
+   * returns a scope-bound view of it.
    *
+   * @return a scope-bound view of {@code client}
    * @throws NullPointerException if {@code client} is null
    */
   public static ScopedWebClient install(WebClient client) {

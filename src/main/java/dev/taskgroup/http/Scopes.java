@@ -1,6 +1,5 @@
 package dev.taskgroup.http;
 
-import dev.taskgroup.CancelReason;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskScope;
 import io.vertx.core.Context;
@@ -162,7 +161,7 @@ final class Scopes {
   /**
    * {@return why an operation must not start in {@code scope}, or null if it may} A cancelled
    * scope gives its cancellation; a scope whose task has finished gives a
-   * {@link CancelReason#SCOPE_CLOSED} cancellation, as the core does for a sleep or a nested group
+   * {@link dev.taskgroup.CancelReason#SCOPE_CLOSED} cancellation, worded as the core words it ({@link TaskCancelledException#scopeClosed}), as the core does for a sleep or a nested group
    * started there. On the scope's context.
    */
   static TaskCancelledException refusal(TaskScope scope) {
@@ -171,7 +170,7 @@ final class Scopes {
       return cancelled;
     }
     if (scope.isFinished()) {
-      return new TaskCancelledException(CancelReason.SCOPE_CLOSED, "the scope's task has finished; nothing can start in it");
+      return TaskCancelledException.scopeClosed(scope);
     }
     return null;
   }

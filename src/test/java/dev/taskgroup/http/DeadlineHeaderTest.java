@@ -47,8 +47,20 @@ class DeadlineHeaderTest {
     }
 
     @Test
+    void aRemainingTimeLongerThanTheCapIsWrittenAsTheCapAndReadsBack() {
+      MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+      DeadlineHeader.write(headers, Duration.ofSeconds(Long.MAX_VALUE, 999_999_999));
+      assertThat(headers.get(DeadlineHeader.NAME)).isEqualTo("99999999999");
+      DeadlineHeader.write(headers, Duration.ofMillis(DeadlineHeader.MAX_MILLIS - 1));
+      assertThat(headers.get(DeadlineHeader.NAME)).isEqualTo("99999999998");
+      assertThat(DeadlineHeader.parse("99999999999")).contains(Duration.ofMillis(DeadlineHeader.MAX_MILLIS));
+    }
+
+    @Test
     void negativeRemainingTimeIsRefused() {
       assertThatThrownBy(() -> DeadlineHeader.write(MultiMap.caseInsensitiveMultiMap(), Duration.ofMillis(-1)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+      assertThatThrownBy(() -> DeadlineHeader.write(MultiMap.caseInsensitiveMultiMap(), Duration.ofSeconds(Long.MIN_VALUE)))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
     }
   }

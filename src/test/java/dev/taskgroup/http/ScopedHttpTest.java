@@ -110,7 +110,7 @@ class ScopedHttpTest extends WithUpstream {
         group.spawn("slow", slowCall(clients, "group-deadline", cancelledAt));
         return Future.<Void>succeededFuture();
       }).onComplete(ctx.failing(err -> ctx.verify(() -> {
-        assertThat(err).isInstanceOf(TaskTimeoutException.class);
+        assertThat(err).isInstanceOf(TaskGroupException.class).cause().isInstanceOf(TaskTimeoutException.class);
         expectAbortWithin200ms(ctx, caller, "group-deadline", cancelledAt, () -> {});
       })));
     }
