@@ -66,7 +66,6 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private boolean bodyDone;
   private R bodyResult;
   private CancellationException bodyCancelled; // the body ended with a cancellation of its own
-  private boolean timedOut;
   private Registration parentHook;
   private GroupDeadline deadline;
   // A top-level group's entry in its context's OwnerClose list; guarded by that OwnerClose's monitor.
@@ -657,7 +656,6 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private void deadlinePassed() {
     if (state == State.OPEN) {
-      timedOut = true;
       recordError(new TaskTimeoutException("task group", name, timeout));
       cancel(new TaskCancelledException(CancelReason.DEADLINE,
           "task group '" + name + "' passed its deadline of " + Durations.millis(timeout)));

@@ -152,7 +152,8 @@ class ThreadingModelsTest extends VertxTest {
             return g.sleep(Duration.ofHours(1));
           }));
       advance(opened.context(), clock, Duration.ofMillis(200));
-      assertThat(awaitFailure(opened.result())).isInstanceOf(TaskTimeoutException.class);
+      TaskGroupException error = (TaskGroupException) awaitFailure(opened.result());
+      assertThat(error.exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class);
     }
 
     @ParameterizedTest
