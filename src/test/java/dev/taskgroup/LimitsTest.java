@@ -246,19 +246,23 @@ class LimitsTest extends VertxTest {
     void aHundredThousandFailingTasksAreEachRecordedOnce() {
       Context context = vertx.getOrCreateContext();
       int n = 100_000;
+      // Made here, not on the event loop: filling in 100,000 stack traces is the test's cost, not the library's.
+      List<IOException> cleanups = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        cleanups.add(new IOException("cleanup " + i));
+      }
+      IOException first = new IOException("first");
+      Promise<Void> built = Promise.promise();
       Future<Void> result = runOn(context, g -> {
-        for (int i = 0; i < n; i++) {
-          int k = i;
-          g.spawn(s -> {
-            Promise<Void> p = Promise.promise();
-            s.onCancel(c -> p.fail(new IOException("cleanup " + k))); // every sibling fails in its cleanup
-            if (k == 0) {
-              context.runOnContext(v -> p.tryFail(new IOException("first")));
-            }
-            return p.future();
-          });
-        }
-        return Future.succeededFuture();
+        inTurns(context, n, k -> g.spawn(s -> {
+          Promise<Void> p = Promise.promise();
+          s.onCancel(c -> p.fail(cleanups.get(k))); // every sibling fails in its cleanup
+          if (k == n - 1) {
+            context.runOnContext(v -> p.tryFail(first));
+          }
+          return p.future();
+        })).onComplete(built);
+        return built.future();
       });
       TaskGroupException error = (TaskGroupException) awaitFailure(result);
       assertThat(error.exceptions()).hasSize(n);
@@ -344,16 +348,18 @@ class LimitsTest extends VertxTest {
       Promise<Void> release = Promise.promise();
       AtomicReference<TaskGroup> group = new AtomicReference<>();
       List<WeakReference<Task<Integer>>> handles = new ArrayList<>();
+      Promise<Void> built = Promise.promise();
       Future<Void> result = on(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setMaxConcurrency(1), g -> {
         group.set(g);
         g.spawn(s -> release.future().map(0)); // the one long task
-        for (int i = 0; i < n; i++) {
+        inTurns(context, n, i -> {
           Task<Integer> t = g.spawn(s -> Future.succeededFuture(1));
           handles.add(new WeakReference<>(t));
           t.cancel();
-        }
+        }).onComplete(built);
         return Future.succeededFuture();
       }));
+      await(built.future());
       assertThat(await(call(context, () -> group.get().impl.queued()))).isZero();
       for (int i = 0; i < 20 && handles.stream().anyMatch(h -> h.get() != null); i++) {
         System.gc();
