@@ -188,9 +188,11 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   void checkOnContext(String operation) {
     if (!onContext()) {
-      throw new IllegalStateException(operation + " was called on thread '" + Thread.currentThread().getName()
-          + "', outside the context of task group '" + name
-          + "'; call it from a task, from the body, or through context().runOnContext(...)");
+      String where = VertxContexts.inThread(context)
+          ? " in another Vert.x context than task group '" + name + "' (on its thread '" + Thread.currentThread().getName() + "')"
+          : " on thread '" + Thread.currentThread().getName() + "', outside the context of task group '" + name + "'";
+      throw new IllegalStateException(operation + " was called" + where
+          + "; call it from a task, from the body, or through context().runOnContext(...)");
     }
   }
 

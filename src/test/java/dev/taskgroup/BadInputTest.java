@@ -140,6 +140,32 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void spawnFromAnotherContextOfTheGroupsEventLoopThrowsIllegalStateExceptionSayingSo() {
+      Context home = vertx.getOrCreateContext();
+      Thread thread = await(call(home, Thread::currentThread));
+      Context other = null;
+      for (int i = 0; i < 64 && other == null; i++) { // new contexts go round the event loops
+        Context c = vertx.getOrCreateContext();
+        if (await(call(c, Thread::currentThread)) == thread) {
+          other = c;
+        }
+      }
+      Promise<Void> release = Promise.promise();
+      TaskGroup g = openGroup(home, release);
+      Throwable refused = await(call(other, () -> {
+        try {
+          g.spawn(OK);
+          return null;
+        } catch (IllegalStateException e) {
+          return e;
+        }
+      }));
+      assertThat(refused).isInstanceOf(IllegalStateException.class).hasMessage("spawn was called in another Vert.x context than"
+          + " task group 'g' (on its thread '" + thread.getName() + "'); call it from a task, from the body, or through context().runOnContext(...)");
+      home.runOnContext(v -> release.complete());
+    }
+
+    @Test
     void spawnWhileTheGroupShutsDownThrowsIllegalStateExceptionWithTheCauseAndTheTaskNeverRuns() {
       AtomicBoolean ran = new AtomicBoolean();
       AtomicReference<Throwable> rejected = new AtomicReference<>();
