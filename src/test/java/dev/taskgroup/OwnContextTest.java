@@ -145,7 +145,7 @@ class OwnContextTest extends VertxTest {
         return e;
       }
     }));
-    assertThat(refused).isInstanceOf(IllegalStateException.class).hasMessageContaining("outside the context of task group 'g'");
+    assertThat(refused).isInstanceOf(IllegalStateException.class).hasMessageContaining("in another Vert.x context than task group 'g'");
     a.runOnContext(v -> release.complete());
   }
 
