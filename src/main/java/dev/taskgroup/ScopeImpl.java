@@ -106,6 +106,11 @@ abstract class ScopeImpl implements TaskScope {
   }
 
   @Override
+  public boolean isOnContext() {
+    return group.onContext();
+  }
+
+  @Override
   public boolean isCancelled() {
     return cancelCause != null;
   }

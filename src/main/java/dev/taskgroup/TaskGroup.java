@@ -510,6 +510,11 @@ public final class TaskGroup implements TaskScope {
   }
 
   @Override
+  public boolean isOnContext() {
+    return impl.isOnContext();
+  }
+
+  @Override
   public TaskCancelledException cancellation() {
     return impl.cancellation();
   }

@@ -42,6 +42,15 @@ public interface TaskScope {
   /** {@return the context that owns the group's state; hooks and completions run on it} */
   Context context();
 
+  /**
+   * {@return whether the calling code runs on this scope's context itself} True only on the
+   * context's own thread with {@code Vertx.currentContext()} being that context: another context
+   * of the same event loop, or code inside {@code executeBlocking}, is not on it. The operations
+   * that must run on the context ({@link #onCancel}, {@link #bind}, {@link #sleep}, spawning)
+   * check exactly this; I/O helpers use it to decide whether to hop. Any thread.
+   */
+  boolean isOnContext();
+
   /** {@return whether this scope has been asked to stop} */
   boolean isCancelled();
 

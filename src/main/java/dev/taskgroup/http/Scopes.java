@@ -36,10 +36,9 @@ final class Scopes {
   static <T> Future<T> onScopeContext(TaskScope scope, Supplier<Future<T>> op) {
     Objects.requireNonNull(scope, "scope");
     Context context = scope.context();
-    // Vertx.currentContext() is also the caller's context inside executeBlocking, on a worker
-    // thread: for an event-loop context, check the thread too. (A worker context cannot be told
-    // apart with public API; there bind's own check reports the misuse as a failed future.)
-    if (Vertx.currentContext() == context && (!context.isEventLoopContext() || Context.isOnEventLoopThread())) {
+    // The core's own check (the context itself, on its thread), so that the two packages agree on
+    // what "on the context" means: not another context of the same event loop, not executeBlocking.
+    if (scope.isOnContext()) {
       try {
         return op.get();
       } catch (RuntimeException e) {

@@ -71,6 +71,7 @@ final class TestScopes {
 
     @Override public Vertx vertx() { return delegate.vertx(); }
     @Override public Context context() { return delegate.context(); }
+    @Override public boolean isOnContext() { return delegate.isOnContext(); }
     @Override public boolean isCancelled() { return delegate.isCancelled(); }
     @Override public TaskCancelledException cancellation() { return delegate.cancellation(); }
     @Override public boolean isFinished() { return delegate.isFinished(); }
@@ -95,6 +96,7 @@ final class TestScopes {
 
     @Override public Vertx vertx() { return vertx; }
     @Override public Context context() { return context; }
+    @Override public boolean isOnContext() { return Vertx.currentContext() == context && Context.isOnEventLoopThread(); }
     @Override public boolean isCancelled() { return false; }
     @Override public TaskCancelledException cancellation() { return null; }
     @Override public Registration onCancel(Handler<TaskCancelledException> hook) { return () -> true; }
