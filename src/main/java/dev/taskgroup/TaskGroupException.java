@@ -1,5 +1,6 @@
 package dev.taskgroup;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -98,24 +99,50 @@ public final class TaskGroupException extends RuntimeException {
     if (predicate.test(this)) {
       return new Split(this, null);
     }
-    List<Throwable> matched = new ArrayList<>();
-    List<Throwable> rest = new ArrayList<>();
-    for (Throwable e : exceptions) {
-      if (predicate.test(e)) {
-        matched.add(e);
-      } else if (e instanceof TaskGroupException) {
-        Split inner = ((TaskGroupException) e).split(predicate);
-        if (inner.matched() != null) {
-          matched.add(inner.matched());
+    // A loop with its own stack, not a recursion: groups may be nested 100,000 deep.
+    ArrayDeque<Splitting> stack = new ArrayDeque<>();
+    stack.push(new Splitting(this));
+    Split below = null; // the split of the nested group just finished, for its parent
+    while (true) {
+      Splitting s = stack.peek();
+      if (below != null) {
+        if (below.matched() != null) {
+          s.matched.add(below.matched());
         }
-        if (inner.rest() != null) {
-          rest.add(inner.rest());
+        if (below.rest() != null) {
+          s.rest.add(below.rest());
         }
-      } else {
-        rest.add(e);
+        below = null;
+      }
+      if (s.next < s.group.exceptions.size()) {
+        Throwable e = s.group.exceptions.get(s.next++);
+        if (predicate.test(e)) {
+          s.matched.add(e); // a nested group that matches is kept whole
+        } else if (e instanceof TaskGroupException) {
+          stack.push(new Splitting((TaskGroupException) e));
+        } else {
+          s.rest.add(e);
+        }
+        continue;
+      }
+      stack.pop();
+      below = new Split(s.group.derive(s.matched), s.group.derive(s.rest));
+      if (stack.isEmpty()) {
+        return below;
       }
     }
-    return new Split(derive(matched), derive(rest));
+  }
+
+  /** One group being split: how far through its errors, and the two sides so far. */
+  private static final class Splitting {
+    final TaskGroupException group;
+    final List<Throwable> matched = new ArrayList<>();
+    final List<Throwable> rest = new ArrayList<>();
+    int next;
+
+    Splitting(TaskGroupException group) {
+      this.group = group;
+    }
   }
 
   private TaskGroupException derive(List<Throwable> kept) {

@@ -286,6 +286,20 @@ class LimitsTest extends VertxTest {
     }
 
     @Test
+    void errorsNestedAHundredThousandGroupsDeepSplitAndSelectWithoutOverflowing() {
+      IOException leaf = new IOException("leaf");
+      IllegalStateException other = new IllegalStateException("other");
+      TaskGroupException e = new TaskGroupException("level 0", List.of(leaf, other));
+      for (int i = 1; i < LEVELS; i++) {
+        e = new TaskGroupException("level " + i, List.of(e));
+      }
+      TaskGroupException.Split split = e.split(x -> x instanceof IOException);
+      assertThat(DeepShapesProperties.deepest(split.matched())).containsExactly(leaf);
+      assertThat(DeepShapesProperties.deepest(split.rest())).containsExactly(other);
+      assertThat(DeepShapesProperties.deepest(e.subgroup(x -> x instanceof IllegalStateException))).containsExactly(other);
+    }
+
+    @Test
     void aFailureAThousandGroupsDeepHasAMessageOfBoundedSize() {
       Context context = vertx.getOrCreateContext();
       int levels = 1_000;
