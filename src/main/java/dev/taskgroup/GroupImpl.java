@@ -70,6 +70,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private GroupDeadline deadline;
   // A top-level group's entry in its context's OwnerClose list; guarded by that OwnerClose's monitor.
   OwnerClose owner;
+  private boolean parentNotified; // the enclosing group was told this one completed: exactly once
   GroupImpl<?> prevOpen;
   GroupImpl<?> nextOpen;
 
@@ -328,8 +329,32 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     return queuedFutures == null ? null : (Promise<T>) queuedFutures.remove(t);
   }
 
+  /**
+   * A queued task was cancelled (it is marked): in a frame, since completing its future runs user
+   * listeners, which may cancel the next queued task, and so on down a queue of any length.
+   */
+  void cancelQueuedInFrame(TaskImpl<?> t, TaskCancelledException cause) {
+    Trampoline tr = trampoline();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(this) {
+        @Override
+        void run() {
+          cancelQueued(t, cause);
+        }
+      });
+      return;
+    }
+    try {
+      cancelQueued(t, cause);
+    } catch (Throwable e) {
+      crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
   /** A queued task was cancelled (it is marked): it leaves the queue and never starts. */
-  void cancelQueued(TaskImpl<?> t, TaskCancelledException cause) {
+  private void cancelQueued(TaskImpl<?> t, TaskCancelledException cause) {
     if (t.state != TaskState.PENDING) {
       return;
     }
@@ -494,7 +519,8 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         return;
       }
       recordError(e);
-      abort(CancelReason.SIBLING_FAILED, "a cancel hook in task group '" + name + "' threw " + e);
+      // The class only: the message is user code too, and may throw (regressions/CrashLeavesQueuedTasks...).
+      abort(CancelReason.SIBLING_FAILED, "a cancel hook in task group '" + name + "' threw " + e.getClass().getName());
     }
   }
 
@@ -613,7 +639,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
    */
   void crash(Throwable e) {
     if (state == State.COMPLETED) {
-      VertxContexts.reportException(context, e);
+      if (!promise.tryFail(e)) { // completing itself threw (see regressions/GroupHangsWhenItsCompletionThrows...)
+        VertxContexts.reportException(context, e);
+      }
+      notifyParent();
       return;
     }
     try {
@@ -622,7 +651,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     state = State.COMPLETED;
     TaskCancelledException cause = new TaskCancelledException(CancelReason.SIBLING_FAILED,
-        "task group '" + name + "' failed in its own dispatch: " + e);
+        "task group '" + name + "' failed in its own dispatch: " + e.getClass().getName());
     markCancelled(cause);
     Throwable failure;
     try {
@@ -632,9 +661,15 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     promise.tryFail(failure != null ? failure : e);
     try {
-      queued = 0;
-      queueHead = null;
-      queueTail = null;
+      TaskImpl<?> q;
+      while ((q = queueHead) != null) { // queued tasks never start; a future asked of one completes
+        unlinkQueued(q);
+        q.cancelWhileQueued(cause);
+        if (sink != null) {
+          sink.settled(q);
+        }
+      }
+      queuedFutures = null;
       for (TaskImpl<?> t = liveHead; t != null; t = t.next) {
         if (t.markCancelled(cause)) {
           t.cancelled(cause);
@@ -651,9 +686,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     } catch (Throwable again) {
       VertxContexts.reportException(context, again);
     }
-    if (parent != null) {
-      parent.group.nestedCompleted();
-    }
+    notifyParent();
   }
 
   private void deadlinePassed() {
@@ -688,11 +721,17 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     } else {
       promise.fail(failure);
     }
-    if (parent != null) {
-      if (unawaited) {
-        // Nobody in the enclosing scope can await this group any more: its errors would be lost.
-        parent.group.nestedFailedUnawaited(this, failure);
-      }
+    if (parent != null && unawaited) {
+      // Nobody in the enclosing scope can await this group any more: its errors would be lost.
+      parent.group.nestedFailedUnawaited(this, failure);
+    }
+    notifyParent();
+  }
+
+  /** Tells the enclosing group, once, that this one has completed. */
+  private void notifyParent() {
+    if (parent != null && !parentNotified) {
+      parentNotified = true;
       parent.group.nestedCompleted();
     }
   }

@@ -179,6 +179,11 @@ abstract class ScopeImpl implements TaskScope {
    */
   void close() {
     TaskCancelledException cancelling = cancelCause;
+    if (cancelling != null && cancelling.foreign && !cancelling.delivered) {
+      // Marked from another thread, not yet carried out here: the result won, the hooks are
+      // dropped like those of any finished task (regressions/ForeignCancelLosingToAResult...).
+      cancelling = null;
+    }
     TaskCancelledException closing = null;
     Hook h;
     while ((h = hooks) != null) { // take the head each time: a hook may remove others

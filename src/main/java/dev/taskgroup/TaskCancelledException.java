@@ -16,6 +16,13 @@ public final class TaskCancelledException extends CancellationException {
 
   private final CancelReason reason;
   private final String origin; // the message of the cancellation this one passes on, at the root
+  /**
+   * Made by {@link Task#cancel()} on another thread: it marks the task at once and reaches the
+   * group's context later; {@code delivered} (context only) says it has. Until then the task's
+   * hooks are not the cancellation's: a result that wins drops them, as for any finished task.
+   */
+  final transient boolean foreign;
+  transient boolean delivered;
 
   /**
    * Creates a cancellation with a reason and a message that says where it came from.
@@ -23,9 +30,14 @@ public final class TaskCancelledException extends CancellationException {
    * @throws NullPointerException if {@code reason} is null
    */
   public TaskCancelledException(CancelReason reason, String message) {
+    this(reason, message, false);
+  }
+
+  TaskCancelledException(CancelReason reason, String message, boolean foreign) {
     super(message);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.origin = message;
+    this.foreign = foreign;
   }
 
   /** A cancellation passed down from {@code from}: it names the root's message, never the chain's. */
@@ -33,6 +45,7 @@ public final class TaskCancelledException extends CancellationException {
     super(message + ": " + from.origin);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.origin = from.origin;
+    this.foreign = false;
   }
 
   /**

@@ -65,7 +65,12 @@ public final class TaskGroupException extends RuntimeException {
     StringBuilder sb = new StringBuilder(message).append(" (").append(n).append(n == 1 ? " error)" : " errors)");
     if (n > 0) {
       Throwable first = exceptions.get(0);
-      String m = first == null ? "null" : first.getClass().getSimpleName() + ": " + first.getMessage();
+      String m;
+      try {
+        m = first == null ? "null" : first.getClass().getSimpleName() + ": " + first.getMessage();
+      } catch (RuntimeException broken) { // user code: a message must never stop a group from failing
+        m = first.getClass().getSimpleName() + " (its getMessage() threw " + broken.getClass().getSimpleName() + ")";
+      }
       sb.append(n == 1 ? ": " : ", first: ");
       if (m.length() > FIRST_ERROR_CHARS) {
         sb.append(m, 0, FIRST_ERROR_CHARS).append("...");

@@ -113,13 +113,14 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
     if (state.isDone()) { // a snapshot: a late true is settled by the context's own order
       return false;
     }
-    TaskCancelledException cause = explicitCancellation();
+    TaskCancelledException cause = explicitCancellation(true);
     if (!markCancelled(cause)) {
       return false;
     }
     VertxContexts.dispatch(group.context, () -> {
+      cause.delivered = true;
       if (state == TaskState.PENDING) {
-        group.cancelQueued(this, cause);
+        group.cancelQueuedInFrame(this, cause);
       } else if (state == TaskState.RUNNING) {
         cancelled(cause);
       }
@@ -127,22 +128,22 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
     return true;
   }
 
-  private TaskCancelledException explicitCancellation() {
+  private TaskCancelledException explicitCancellation(boolean foreign) {
     return state == TaskState.PENDING
-        ? new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled before it started")
-        : new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled");
+        ? new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled before it started", foreign)
+        : new TaskCancelledException(CancelReason.EXPLICIT, "task '" + name() + "' was cancelled", foreign);
   }
 
   private boolean cancelOnContext() {
     if (state == TaskState.PENDING) {
-      TaskCancelledException cause = explicitCancellation();
+      TaskCancelledException cause = explicitCancellation(false);
       if (!markCancelled(cause)) {
         return false;
       }
-      group.cancelQueued(this, cause);
+      group.cancelQueuedInFrame(this, cause);
       return true;
     }
-    return state == TaskState.RUNNING && cancel(explicitCancellation());
+    return state == TaskState.RUNNING && cancel(explicitCancellation(false));
   }
 
   /**
@@ -188,10 +189,13 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
   }
 
   private void runFunction(TaskFn<T> f) {
-    TaskCancelledException cancelled = cancelCause;
-    if (cancelled == null && group.state != GroupImpl.State.OPEN) {
-      cancelled = group.cancelCause != null ? group.cancelCause : group.closedCause(); // the group's cancellation has not reached this task yet (deferred): it will
+    if (cancelCause == null && group.state != GroupImpl.State.OPEN) {
+      // The group's cancellation has not reached this task yet (its propagation is deferred): the
+      // task takes it now, so that it counts as cancelled by its group, never as its own
+      // (regressions/DeferredStartInAnAbortingAllIsCountedAsAnErrorTest).
+      markCancelled(group.cancelCause != null ? group.cancelCause : group.closedCause());
     }
+    TaskCancelledException cancelled = cancelCause;
     if (cancelled != null) { // cancelled before its function could run: it never does
       settle(null, cancelled);
       return;

@@ -72,8 +72,28 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
       inner.promise.future().onComplete(s);
       s = inner;
     }
-    s.runInner();
+    s.runInnerInFrame(); // a frame: the function may itself run a timed function, and so on
     return outermost.promise.future();
+  }
+
+  private void runInnerInFrame() {
+    Trampoline tr = group.trampoline();
+    if (!tr.enter()) {
+      tr.defer(new Trampoline.Deferred(group) {
+        @Override
+        void run() {
+          runInner();
+        }
+      });
+      return;
+    }
+    try {
+      runInner();
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
+    }
   }
 
   private void attach() {

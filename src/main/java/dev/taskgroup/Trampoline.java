@@ -52,9 +52,15 @@ final class Trampoline {
     return CURRENT.get();
   }
 
-  /** Enters a frame; {@return false if the thread is too deep: the caller must {@link #defer} instead} */
+  /**
+   * Enters a frame; {@return false if the caller must {@link #defer} instead} That is when the
+   * thread is too deep, and also while deferred frames wait: a frame entered then queues behind
+   * them, so that what user code did first takes effect first (a cancel deferred by depth is not
+   * overtaken by a task start the same code caused later, see
+   * regressions/QueuedTasksCancelledInAChainThroughTheirFuturesRecurseTest).
+   */
   boolean enter() {
-    if (depth >= MAX_DEPTH) {
+    if (depth >= MAX_DEPTH || head != null) {
       return false;
     }
     depth++;
