@@ -58,4 +58,39 @@ public interface TaskFn<T> {
   default TaskFn<T> withTimeout(Duration timeout, T fallback) {
     return new TimeoutFn<>(this, timeout, true, fallback);
   }
+
+  /**
+   * {@return this function retried with exponential backoff and full jitter} Each attempt runs in
+   * its own child scope of the caller's, which sees its number in {@link TaskScope#attempt()}:
+   * cancelling the caller cancels the running attempt (its timers, HTTP and event-bus requests) or
+   * ends the backoff sleep at once, and the retry then ends with that cancellation. A retry starts
+   * only if the error is worth it ({@link RetryOptions#setRetryOn}), attempts are left, the
+   * {@link RetryBudget} (if any) grants a token, and, once the backoff has passed, at least
+   * {@link RetryOptions#setMinRemaining minRemaining} (and more than nothing) is left before the
+   * scope's nearest deadline.
+   *
+   * <pre>{@code
+   * TaskFn<Buffer> call = scope -> http.get(scope, "/quote");
+   * TaskFn<Buffer> robust = call.withTimeout(Duration.ofMillis(200))   // each attempt: 200 ms
+   *     .retried(new RetryOptions().setMaxAttempts(3))
+   *     .withTimeout(Duration.ofMillis(600));                          // all of it: 600 ms
+   * }</pre>
+   *
+   * <p>When the retries stop on an error, the call fails with a {@link TaskGroupException} of every
+   * attempt's error in order (the last one is what ended it; its message says why it stopped).
+   * Rejected: the last error with the others suppressed, since {@code addSuppressed} changes the
+   * caller's exceptions and fails on an instance thrown twice.
+   *
+   * <p>Order matters: {@code fn.retried(o).withTimeout(d)} bounds all attempts and backoffs
+   * together by {@code d} (and no retry starts that {@code d} would cut short);
+   * {@code fn.withTimeout(d).retried(o)} bounds each attempt by {@code d}, and an attempt that
+   * times out (a {@link TaskTimeoutException}) is retried like any other error.
+   *
+   * @throws NullPointerException if {@code options} is null
+   * @throws IllegalArgumentException if the options' {@code maxDelay} is shorter than their
+   *     {@code initialDelay}
+   */
+  default TaskFn<T> retried(RetryOptions options) {
+    return new RetryFn<>(this, options);
+  }
 }

@@ -523,6 +523,11 @@ public final class TaskGroup implements TaskScope {
     return impl.remaining();
   }
 
+  @Override
+  public int attempt() {
+    return impl.attempt();
+  }
+
   /** {@return the group's state: name, lifecycle, running and queued tasks, errors, cancellation} */
   @Override
   public String toString() {
