@@ -49,6 +49,17 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   /**
+   * Checks that a combinator may open children in {@code parent}: on its context (else throws
+   * {@link IllegalStateException} naming {@code operation}). {@return the cancellation a run in
+   * {@code parent} fails with at once, because it is cancelled or finished, or null}
+   */
+  static TaskCancelledException refusal(ScopeImpl parent, String operation) {
+    parent.group.checkOnContext(operation);
+    TaskCancelledException cause = parent.cancelCause;
+    return cause != null ? cause : parent.closed() ? parent.closedCause() : null;
+  }
+
+  /**
    * {@return attempt {@code number} in {@code parent}, not yet started} The caller has checked that
    * the parent is neither cancelled nor closed; it keeps the attempt, then calls {@link #start}
    * (the listener may hear of it before {@code start} returns).

@@ -49,13 +49,9 @@ final class RetryFn<T> implements TaskFn<T> {
   @Override
   public Future<T> run(TaskScope scope) {
     ScopeImpl parent = ScopeImpl.of(scope);
-    parent.group.checkOnContext("a retry's run");
-    TaskCancelledException cause = parent.cancelCause;
-    if (cause != null) {
-      return Future.failedFuture(cause);
-    }
-    if (parent.closed()) {
-      return Future.failedFuture(parent.closedCause());
+    TaskCancelledException refused = ChildScope.refusal(parent, "a retry's run");
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     if (budget != null) {
       budget.deposit();

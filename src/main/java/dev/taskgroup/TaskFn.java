@@ -93,4 +93,32 @@ public interface TaskFn<T> {
   default TaskFn<T> retried(RetryOptions options) {
     return new RetryFn<>(this, options);
   }
+
+  /**
+   * {@return this function hedged: a further attempt starts when none has succeeded after a delay,
+   * or at once when one fails with a handled error; the first success wins} Every other attempt is
+   * then cancelled (reason {@link CancelReason#RACE_LOST}), so its scope-bound I/O is aborted (an
+   * HTTP request reset, not abandoned), and the future completes once they all have settled. Each
+   * attempt runs in its own child scope of the caller's and sees its number in
+   * {@link TaskScope#attempt()}; cancelling the caller cancels them all, and the hedge ends with
+   * that cancellation.
+   *
+   * <pre>{@code
+   * TaskFn<Buffer> read = scope -> replicas.get(scope, "/item/7");
+   * TaskFn<Buffer> fast = read.hedged(new HedgeOptions().setDelay(Duration.ofMillis(50)));
+   * }</pre>
+   *
+   * <p>The delay is fixed, or adaptive ({@link HedgeOptions#setAdaptiveDelay}); extra attempts can
+   * be capped by a {@link RetryBudget}. A failure that is not handled
+   * ({@link HedgeOptions#setHandledOn}) ends the hedge with a {@link TaskGroupException} of the
+   * errors so far, the other attempts cancelled; so does running out of attempts or of budget
+   * with no success. {@code fn.hedged(o).withTimeout(d)} bounds the whole hedge;
+   * {@code fn.withTimeout(d).hedged(o)} bounds each attempt, whose timeout is then a failure
+   * like any other (handled by default).
+   *
+   * @throws NullPointerException if {@code options} is null
+   */
+  default TaskFn<T> hedged(HedgeOptions options) {
+    return new HedgeFn<>(this, options);
+  }
 }

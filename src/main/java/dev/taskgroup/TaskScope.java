@@ -100,7 +100,7 @@ public interface TaskScope {
 
   /**
    * {@return the number of the attempt this scope runs in, from 1} That of the nearest enclosing
-   * attempt of a {@link TaskFn#retried retried} or hedged function (nested
+   * attempt of a {@link TaskFn#retried retried} or {@link TaskFn#hedged hedged} function (nested
    * timeouts, groups and tasks inside an attempt see its number); 1 outside any.
    */
   default int attempt() {
