@@ -387,6 +387,61 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
+   * Runs every task concurrently in a new top-level group and {@return the first {@code k}
+   * successes, in completion order} (a replicated read: "any 2 of 3"). Once {@code k} tasks have
+   * succeeded the rest are cancelled (reason {@link CancelReason#RACE_LOST}) and awaited; the
+   * future fails as soon as more than {@code n - k} have failed (a quorum can no longer be
+   * reached), the rest cancelled, with a {@link TaskGroupException} of every error. A task that
+   * ends with a {@link CancellationException} of its own failed, as in {@link #race}.
+   *
+   * <pre>{@code
+   * Future<List<Buffer>> two = TaskGroup.quorum(vertx, 2, List.of(replicaA, replicaB, replicaC));
+   * }</pre>
+   *
+   * <p>The list is copied at the call. The group is top-level; inside a task, use
+   * {@link #quorum(TaskScope, int, List)}.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code k} is below 1 or above the number of tasks
+   */
+  public static <T> Future<List<T>> quorum(Vertx vertx, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(vertx, DEFAULTS, k, tasks);
+  }
+
+  /** Like {@link #quorum(Vertx, int, List)}, with options. */
+  public static <T> Future<List<T>> quorum(Vertx vertx, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(Site.of(vertx), options, k, tasks);
+  }
+
+  /**
+   * Like {@link #quorum(Vertx, int, List)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library, or {@code k}
+   *     is below 1 or above the number of tasks
+   */
+  public static <T> Future<List<T>> quorum(TaskScope scope, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(scope, DEFAULTS, k, tasks);
+  }
+
+  /** Like {@link #quorum(TaskScope, int, List)}, with options. */
+  public static <T> Future<List<T>> quorum(TaskScope scope, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(Site.of(scope), options, k, tasks);
+  }
+
+  private static <T> Future<List<T>> quorum(Site site, TaskGroupOptions options, int k, List<? extends TaskFn<T>> given) {
+    Objects.requireNonNull(options, "options");
+    List<TaskFn<T>> tasks = copyOf(given);
+    if (k < 1 || k > tasks.size()) {
+      throw new IllegalArgumentException("quorum needs k between 1 and the number of tasks n, got k=" + k
+          + " and n=" + tasks.size());
+    }
+    Quorum<T> quorum = new Quorum<>(k, tasks.size());
+    return site.launch(options, quorum, spawnAll(tasks)).compose(done -> quorum.outcome(options.getName()));
+  }
+
+  /**
    * Where a pattern's group runs: top-level on a Vert.x (on the caller's context, or a new one off
    * any Vert.x thread), or nested in an enclosing scope. Made before the list is read, so that a
    * null Vert.x or scope is reported first.
