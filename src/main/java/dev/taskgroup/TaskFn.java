@@ -121,4 +121,26 @@ public interface TaskFn<T> {
   default TaskFn<T> hedged(HedgeOptions options) {
     return new HedgeFn<>(this, options);
   }
+
+  /**
+   * {@return this function shielded: it runs to its end, or to its own {@code timeout}, whatever
+   * happens to the scope it was started in} Neither the scope's cancellation nor any enclosing
+   * deadline reaches it (Trio's {@code shield}, Kotlin's {@code NonCancellable}); its own timeout
+   * cancels it and fails it with a {@link TaskTimeoutException}. The group waits for it before it
+   * completes, so cleanup (releasing a lock, writing an audit record, rolling back) finishes
+   * before the group's future does. It may start in a scope that is cancelled or whose task has
+   * finished, as long as its group has not completed. See {@link TaskGroup#shield} for the form
+   * to use in a future's callback.
+   *
+   * <pre>{@code
+   * TaskFn<Void> audit = scope -> log.write(scope, record);
+   * group.spawn("audit", audit.shielded(Duration.ofSeconds(2)));  // outlives a cancel of the group
+   * }</pre>
+   *
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative
+   */
+  default TaskFn<T> shielded(Duration timeout) {
+    return new ShieldFn<>(this, timeout);
+  }
 }

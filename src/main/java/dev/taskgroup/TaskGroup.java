@@ -442,6 +442,28 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
+   * Runs {@code step} in {@code scope} shielded from its cancellation and from every enclosing
+   * deadline, bounded by its own {@code timeout}; the group waits for it before it completes (see
+   * {@link TaskFn#shielded}). {@return the step's future} Meant for cleanup after the work,
+   * cancelled or not:
+   *
+   * <pre>{@code
+   * TaskFn<String> work = scope -> lock.acquire(scope)
+   *     .compose(held -> update(scope)
+   *         .eventually(() -> TaskGroup.shield(scope, Duration.ofSeconds(1), s -> lock.release(s))));
+   * }</pre>
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative, or {@code scope} is not
+   *     a scope of this library
+   * @throws IllegalStateException if called off the scope's context
+   */
+  public static <T> Future<T> shield(TaskScope scope, Duration timeout, TaskFn<T> step) {
+    Objects.requireNonNull(scope, "scope");
+    return new ShieldFn<>(step, timeout).run(scope);
+  }
+
+  /**
    * Where a pattern's group runs: top-level on a Vert.x (on the caller's context, or a new one off
    * any Vert.x thread), or nested in an enclosing scope. Made before the list is read, so that a
    * null Vert.x or scope is reported first.
