@@ -84,7 +84,8 @@ public interface TaskFn<T> {
    * <p>Order matters: {@code fn.retried(o).withTimeout(d)} bounds all attempts and backoffs
    * together by {@code d} (and no retry starts that {@code d} would cut short);
    * {@code fn.withTimeout(d).retried(o)} bounds each attempt by {@code d}, and an attempt that
-   * times out (a {@link TaskTimeoutException}) is retried like any other error.
+   * times out (a {@link TaskTimeoutException}) is retried like any other error. Under a group's
+   * {@code maxConcurrency} a retried task holds its slot through its backoffs.
    *
    * @throws NullPointerException if {@code options} is null
    * @throws IllegalArgumentException if the options' {@code maxDelay} is shorter than their
@@ -114,7 +115,8 @@ public interface TaskFn<T> {
    * errors so far, the other attempts cancelled; so does running out of attempts or of budget
    * with no success. {@code fn.hedged(o).withTimeout(d)} bounds the whole hedge;
    * {@code fn.withTimeout(d).hedged(o)} bounds each attempt, whose timeout is then a failure
-   * like any other (handled by default).
+   * like any other (handled by default). Attempts are scopes, not tasks: a group's
+   * {@code maxConcurrency} counts a hedged task once, however many attempts it runs.
    *
    * @throws NullPointerException if {@code options} is null
    */

@@ -234,4 +234,37 @@ class HedgeTest extends OnManualClock {
       assertThat(((HedgeFn<String>) fn).delayNanos()).isEqualTo(ms(10).toNanos());
     }
   }
+
+  @Nested
+  class Composition {
+    @Test
+    void attemptsAreNotTasksMaxConcurrencyCountsTheHedgedTaskOnce() {
+      Future<Void> result = group(options().setMaxConcurrency(1), g -> {
+        g.spawn("hedged", script(ok(300), ok(50)).hedged(hedge(2, 100)));
+        g.spawn("queued", scope -> {
+          log.add("queued@" + nowMillis());
+          return Future.succeededFuture("q");
+        });
+        return Future.succeededFuture();
+      });
+      advance(150);
+      await(result);
+      assertThat(log).containsExactly("start 1@0", "start 2@100", "cancel 1@150 RACE_LOST", "queued@150");
+    }
+
+    @Test
+    void aHedgeInsideANestedGroupIsCancelledWithIt() {
+      AtomicReference<TaskGroup> outer = new AtomicReference<>();
+      Future<Void> result = group(g -> {
+        outer.set(g);
+        g.spawn("inner", scope -> TaskGroup.run(scope, inner -> inner.spawn("hedged", script(never()).hedged(hedge(3, 100))).future()));
+        return Future.succeededFuture();
+      });
+      advance(150);
+      outer.get().cancel();
+      await(result);
+      advance(500);
+      assertThat(log).containsExactly("start 1@0", "start 2@100", "cancel 1@150 PARENT_CANCELLED", "cancel 2@150 PARENT_CANCELLED");
+    }
+  }
 }

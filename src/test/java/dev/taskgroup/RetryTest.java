@@ -260,4 +260,44 @@ class RetryTest extends OnManualClock {
       assertThat(seen).isEqualTo(11);
     }
   }
+
+  @Nested
+  class Composition {
+    @Test
+    void aBackoffHoldsItsTasksSlotUnderMaxConcurrency() {
+      List<String> order = new ArrayList<>();
+      Future<Void> result = group(options().setMaxConcurrency(1), g -> {
+        g.spawn("retried", succeedingAfter(1).retried(retry(2)));
+        g.spawn("next", scope -> {
+          order.add("next@" + nowMillis());
+          return Future.succeededFuture("n");
+        });
+        return Future.succeededFuture();
+      });
+      advance(50);
+      await(result);
+      assertThat(starts).containsExactly("1@0", "2@50");
+      assertThat(order).as("the queued task starts once the retried one, backoff included, settled").containsExactly("next@50");
+    }
+
+    @Test
+    void aRetriedNestedGroupRunsAFreshGroupPerAttemptAndASiblingFailureCancelsTheBackoff() {
+      List<Integer> groups = new ArrayList<>();
+      TaskFn<String> nested = scope -> TaskGroup.run(scope, g -> {
+        groups.add(g.attempt());
+        return Future.failedFuture(new IOException("nested failed"));
+      });
+      AtomicReference<Task<String>> retried = new AtomicReference<>();
+      Future<Void> result = group(g -> {
+        retried.set(g.spawn("retried", nested.retried(retry(3))));
+        g.spawn("sibling", failing(30));
+        return Future.succeededFuture();
+      });
+      advance(100);
+      TaskGroupException error = (TaskGroupException) awaitFailure(result);
+      assertThat(groups).containsExactly(1);
+      assertThat(retried.get().state()).as("its backoff was cut short by the sibling's failure").isEqualTo(TaskState.CANCELLED);
+      assertThat(error.exceptions()).extracting(Throwable::getMessage).containsExactly("boom-1");
+    }
+  }
 }
