@@ -13,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
@@ -38,6 +39,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   final Deadlines deadlines;
   final TaskGroup facade;
   private final int maxConcurrency;
+  private final int maxQueued;
   private final Duration timeout;
   private final ScopeImpl parent; // null for a top-level group
   private final ResultSink sink; // null unless a pattern runs the group
@@ -77,6 +79,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.context = context;
     this.name = options.getName();
     this.maxConcurrency = options.getMaxConcurrency();
+    this.maxQueued = options.getMaxQueued();
     this.timeout = options.getTimeout();
     Timers t = options.getTimers();
     this.timers = t != null ? t : parent != null ? parent.group.timers : Timers.VERTX;
@@ -209,15 +212,29 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
           ? "cannot spawn into task group '" + name + "': it is shutting down (" + cancelCause.getMessage() + ")"
           : "cannot spawn into task group '" + name + "': it has completed");
     }
+    boolean startNow = running < maxConcurrency && queued == 0; // never ahead of a queued task: FIFO
+    if (!startNow && queued >= maxQueued) {
+      throw new TaskQueueFullException(name, maxConcurrency, maxQueued); // before the task exists: it never runs
+    }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
         : new TaskImpl<>(this, taskName, fn, spawned++);
-    if (running < maxConcurrency && queued == 0) { // never ahead of a queued task: FIFO
+    if (startNow) {
       startTask(t);
     } else {
       enqueue(t);
     }
     return t;
+  }
+
+  /** {@link #spawn}, or empty when the queue is full ({@link TaskGroupOptions#setMaxQueued}). */
+  <T> Optional<Task<T>> trySpawn(String taskName, TaskFn<T> fn) {
+    Objects.requireNonNull(fn, "the task function passed to trySpawn is null");
+    checkOnContext("trySpawn");
+    if (state == State.OPEN && !(running < maxConcurrency && queued == 0) && queued >= maxQueued) {
+      return Optional.empty();
+    }
+    return Optional.of(spawn(taskName, fn));
   }
 
   private void startTask(TaskImpl<?> t) {

@@ -528,6 +528,8 @@ public final class TaskGroup implements TaskScope {
    * @throws IllegalStateException if the group is shutting down or has completed (the function
    *     never runs), or if called off the group's context (another context of the same event loop
    *     included)
+   * @throws TaskQueueFullException if {@code maxConcurrency} tasks run and {@code maxQueued} wait
+   *     (the function never runs)
    */
   public <T> Task<T> spawn(TaskFn<T> fn) {
     return impl.spawn(null, fn);
@@ -537,6 +539,24 @@ public final class TaskGroup implements TaskScope {
   public <T> Task<T> spawn(String name, TaskFn<T> fn) {
     Objects.requireNonNull(name, "name");
     return impl.spawn(name, fn);
+  }
+
+  /**
+   * Like {@link #spawn(TaskFn)}, but {@return empty instead of throwing} when the group's queue is
+   * full ({@link TaskGroupOptions#setMaxQueued}); the function then never runs. A group shutting
+   * down or completed still throws {@link IllegalStateException}, as {@code spawn} does.
+   *
+   * @throws NullPointerException if {@code fn} is null
+   * @throws IllegalStateException as {@link #spawn(TaskFn)}
+   */
+  public <T> Optional<Task<T>> trySpawn(TaskFn<T> fn) {
+    return impl.trySpawn(null, fn);
+  }
+
+  /** Like {@link #trySpawn(TaskFn)}, with a name. */
+  public <T> Optional<Task<T>> trySpawn(String name, TaskFn<T> fn) {
+    Objects.requireNonNull(name, "name");
+    return impl.trySpawn(name, fn);
   }
 
   /**

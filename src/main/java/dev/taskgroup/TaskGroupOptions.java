@@ -23,6 +23,7 @@ public final class TaskGroupOptions {
 
   private String name = DEFAULT_NAME;
   private int maxConcurrency = UNLIMITED;
+  private int maxQueued = UNLIMITED;
   private Duration timeout;
   private Timers timers; // test hook: a clock driven by the test; null means the Vert.x timers
 
@@ -33,6 +34,7 @@ public final class TaskGroupOptions {
   public TaskGroupOptions(TaskGroupOptions other) {
     this.name = other.name;
     this.maxConcurrency = other.maxConcurrency;
+    this.maxQueued = other.maxQueued;
     this.timeout = other.timeout;
     this.timers = other.timers;
   }
@@ -71,6 +73,29 @@ public final class TaskGroupOptions {
     return this;
   }
 
+  /** {@return how many tasks may wait for a slot ({@link #UNLIMITED} by default)} */
+  public int getMaxQueued() {
+    return maxQueued;
+  }
+
+  /**
+   * Bounds the queue of tasks waiting for a slot under {@code maxConcurrency} (Go errgroup's
+   * {@code SetLimit} with {@code TryGo}, Vert.x's {@code maxWaitQueueSize}): a spawn past
+   * {@code maxConcurrency + maxQueued} throws {@link TaskQueueFullException} and
+   * {@link TaskGroup#trySpawn} returns empty; the refused function never runs. Zero: no queue at
+   * all. Without a concurrency limit nothing queues, so this has no effect. A pattern
+   * ({@code all}, {@code race}, ...) given more tasks than both limits fails with it.
+   *
+   * @throws IllegalArgumentException if {@code maxQueued < 0}
+   */
+  public TaskGroupOptions setMaxQueued(int maxQueued) {
+    if (maxQueued < 0) {
+      throw new IllegalArgumentException("maxQueued must not be negative, got " + maxQueued);
+    }
+    this.maxQueued = maxQueued;
+    return this;
+  }
+
   /** {@return the group's deadline, measured from its start, or null for none} */
   public Duration getTimeout() {
     return timeout;
@@ -100,6 +125,7 @@ public final class TaskGroupOptions {
   @Override
   public String toString() {
     return "TaskGroupOptions[name=" + name + ", maxConcurrency="
-        + (maxConcurrency == UNLIMITED ? "unlimited" : maxConcurrency) + ", timeout=" + timeout + "]";
+        + (maxConcurrency == UNLIMITED ? "unlimited" : maxConcurrency)
+        + (maxQueued == UNLIMITED ? "" : ", maxQueued=" + maxQueued) + ", timeout=" + timeout + "]";
   }
 }

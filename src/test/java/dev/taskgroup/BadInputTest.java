@@ -516,6 +516,12 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aNegativeMaxQueuedThrowsIllegalArgumentExceptionWithTheValue() {
+      assertThatThrownBy(() -> new TaskGroupOptions().setMaxQueued(-1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxQueued must not be negative, got -1");
+    }
+
+    @Test
     void aZeroOrNegativeGroupTimeoutThrowsIllegalArgumentExceptionAndNullRemovesIt() {
       assertThatThrownBy(() -> new TaskGroupOptions().setTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
           .hasMessage("timeout must be positive, got 0 ms (PT0S)");
