@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -43,6 +44,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private final Duration timeout;
   private final ScopeImpl parent; // null for a top-level group
   private final ResultSink sink; // null unless a pattern runs the group
+  private final BiConsumer<? super Task<?>, ? super Throwable> supervisor; // null unless supervised; a pattern's sink decides instead
   private final Promise<R> promise;
 
   /** Whether the context runs each task on a virtual thread: every task function then runs as its own context task. */
@@ -85,6 +87,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.timers = t != null ? t : parent != null ? parent.group.timers : Timers.VERTX;
     this.parent = parent;
     this.sink = sink;
+    this.supervisor = sink == null ? options.getSupervisor() : null;
     this.deadlines = new Deadlines(this);
     this.facade = new TaskGroup(this);
     this.promise = VertxContexts.promise(context);
@@ -383,8 +386,22 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     // the sink decides what is an error: it may take over a failure, or count a task's own cancellation
     Throwable error = sink != null ? sink.settled(t) : t.state == TaskState.FAILED ? t.failure() : null;
     if (error != null) {
+      if (supervisor != null) { // a final field, read only on the failure path
+        supervise(t, error);
+        return;
+      }
       recordError(error);
       abort(CancelReason.SIBLING_FAILED, "task '" + t.name() + "' of task group '" + name + "' failed");
+    }
+  }
+
+  /** A supervised group hands a task's failure to its supervisor; only a supervisor that throws fails the group. */
+  private void supervise(TaskImpl<?> t, Throwable error) {
+    try {
+      supervisor.accept(t, error);
+    } catch (Throwable e) {
+      recordError(e);
+      abort(CancelReason.SIBLING_FAILED, "the supervisor of task group '" + name + "' threw " + e);
     }
   }
 

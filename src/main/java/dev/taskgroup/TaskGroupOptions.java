@@ -2,6 +2,7 @@ package dev.taskgroup;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * Options of a {@link TaskGroup}: a name for errors and debugging, a concurrency limit, a deadline.
@@ -25,6 +26,7 @@ public final class TaskGroupOptions {
   private int maxConcurrency = UNLIMITED;
   private int maxQueued = UNLIMITED;
   private Duration timeout;
+  private BiConsumer<? super Task<?>, ? super Throwable> supervisor; // null: not supervised
   private Timers timers; // test hook: a clock driven by the test; null means the Vert.x timers
 
   /** Default options: named {@value #DEFAULT_NAME}, unlimited concurrency, no deadline. */
@@ -36,6 +38,7 @@ public final class TaskGroupOptions {
     this.maxConcurrency = other.maxConcurrency;
     this.maxQueued = other.maxQueued;
     this.timeout = other.timeout;
+    this.supervisor = other.supervisor;
     this.timers = other.timers;
   }
 
@@ -112,6 +115,31 @@ public final class TaskGroupOptions {
     return this;
   }
 
+  /** {@return the supervisor of a supervised group, or null for an ordinary one} */
+  public BiConsumer<? super Task<?>, ? super Throwable> getSupervisor() {
+    return supervisor;
+  }
+
+  /**
+   * Makes the group supervised (Kotlin's {@code supervisorScope}, the JDK's {@code awaitAll}): a
+   * task's failure cancels neither its siblings nor the body, and is not an error of the group;
+   * it is handed to {@code supervisor}, on the group's context, as it happens (the task's own
+   * future fails with it too). The group completes with the body's result; it fails only if the
+   * body does (which also cancels the tasks, as in any group), if its deadline passes, or if the
+   * supervisor throws (that error fails the group fast). For long-lived groups: a verticle's
+   * handlers, a pool of workers. Pass {@code (task, error) -> {}} to watch only the tasks'
+   * futures. The patterns ({@code all}, {@code race}, ...) decide failures themselves and ignore
+   * it. Null makes the group ordinary again.
+   *
+   * <pre>{@code
+   * new TaskGroupOptions().setSupervisor((task, error) -> log.warn("{} failed", task.name(), error));
+   * }</pre>
+   */
+  public TaskGroupOptions setSupervisor(BiConsumer<? super Task<?>, ? super Throwable> supervisor) {
+    this.supervisor = supervisor;
+    return this;
+  }
+
   Timers getTimers() {
     return timers;
   }
@@ -126,6 +154,6 @@ public final class TaskGroupOptions {
   public String toString() {
     return "TaskGroupOptions[name=" + name + ", maxConcurrency="
         + (maxConcurrency == UNLIMITED ? "unlimited" : maxConcurrency)
-        + (maxQueued == UNLIMITED ? "" : ", maxQueued=" + maxQueued) + ", timeout=" + timeout + "]";
+        + (maxQueued == UNLIMITED ? "" : ", maxQueued=" + maxQueued) + (supervisor != null ? ", supervised" : "") + ", timeout=" + timeout + "]";
   }
 }
