@@ -7,7 +7,7 @@ import java.util.concurrent.CancellationException;
 
 /**
  * A scope opened inside another one to run one function: an attempt of a retried or hedged
- * function, or a shielded step. The group waits for it like a task (it is attached), and its
+ * function, a shielded step, or a step under a movable deadline ({@link TaskGroup#withDeadline}). The group waits for it like a task (it is attached), and its
  * listener hears its outcome once, on the group's context, in a {@link Trampoline} frame, so that
  * a chain of attempts each failing synchronously never recurses.
  *
@@ -24,10 +24,10 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
 
   private final ScopeImpl parent;
   private final String name; // the parent's, taken once: asking up a deep chain would recurse
-  /** The attempt's number, from 1; 0 for a shielded step, which is no attempt. */
+  /** The attempt's number, from 1; 0 for a shielded or movable-deadline step, which is no attempt. */
   final int attempt;
   private final boolean shielded;
-  private final Duration timeout; // a shield's own bound; null for an attempt
+  private Duration timeout; // the own bound (a shield's, or a movable deadline's as last set); null for an attempt
   private final Listener<T> listener;
   private final Deadline deadline;
   /** When it was opened, on the group's clock. */
@@ -36,12 +36,12 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   private boolean timedOut; // the own timeout fired and its cancellation was the first
   private boolean done;
 
-  private ChildScope(ScopeImpl parent, int attempt, Duration timeout, Listener<T> listener) {
+  private ChildScope(ScopeImpl parent, int attempt, Duration timeout, boolean shielded, Listener<T> listener) {
     this.group = parent.group;
     this.parent = parent;
     this.name = parent.scopeName();
     this.attempt = attempt;
-    this.shielded = timeout != null;
+    this.shielded = shielded;
     this.timeout = timeout;
     this.listener = listener;
     this.deadline = timeout != null ? new Deadline() : null;
@@ -65,17 +65,42 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
    * (the listener may hear of it before {@code start} returns).
    */
   static <T> ChildScope<T> attempt(ScopeImpl parent, int number, Listener<T> listener) {
-    ChildScope<T> c = new ChildScope<>(parent, number, null, listener);
+    ChildScope<T> c = new ChildScope<>(parent, number, null, false, listener);
     c.parentHook = parent.attachChild(c::cancel);
     return c;
   }
 
   /** {@return a shielded step in {@code parent}'s group bounded by {@code timeout}, not yet started} */
   static <T> ChildScope<T> shielded(ScopeImpl parent, Duration timeout, Listener<T> listener) {
-    ChildScope<T> c = new ChildScope<>(parent, 0, timeout, listener);
+    ChildScope<T> c = new ChildScope<>(parent, 0, timeout, true, listener);
     c.parentHook = Hook.GONE; // the point of a shield: the parent's cancellation does not reach it
     c.group.deadlines.add(c.deadline, Durations.toNanos(timeout));
     return c;
+  }
+
+  /** {@return a step in {@code parent} under a deadline {@code timeout} from now, which it may move; not yet started} */
+  static <T> ChildScope<T> movable(ScopeImpl parent, Duration timeout, Listener<T> listener) {
+    ChildScope<T> c = new ChildScope<>(parent, 0, timeout, false, listener);
+    c.parentHook = parent.attachChild(c::cancel);
+    c.group.deadlines.add(c.deadline, Durations.toNanos(timeout));
+    return c;
+  }
+
+  /**
+   * Moves the own deadline to {@code timeout} from now (sooner or later), or removes it when
+   * {@code timeout} is null; a no-op once the scope has settled or its deadline has passed. The
+   * node leaves its queue and joins the queue of its new duration, so deadlines keep sharing
+   * timers. Group's context only.
+   */
+  void moveDeadline(Duration timeout) {
+    if (done || deadline.expired) {
+      return;
+    }
+    Deadlines.remove(deadline);
+    if (timeout != null) {
+      this.timeout = timeout;
+      group.deadlines.add(deadline, Durations.toNanos(timeout));
+    }
   }
 
   @Override
@@ -117,7 +142,8 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   private String describe() {
-    return shielded ? "a shielded step in '" + name + "'" : "attempt " + attempt + " of '" + name + "'";
+    return shielded ? "a shielded step in '" + name + "'"
+        : attempt > 0 ? "attempt " + attempt + " of '" + name + "'" : "a step under a movable deadline in '" + name + "'";
   }
 
   /** The work completed, on whatever thread: settle at home, in a frame. */
@@ -158,7 +184,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
     parentHook.remove();
     close();
     if (timedOut && error instanceof CancellationException) {
-      error = new TaskTimeoutException("shielded step of", name, timeout);
+      error = new TaskTimeoutException(shielded ? "shielded step of" : "task", name, timeout);
     }
     try {
       listener.childSettled(this, value, error);
@@ -178,7 +204,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
       if (cancelCause == null && !done) {
         timedOut = true; // before cancel(): its hooks may settle the work synchronously
         cancel(new TaskCancelledException(CancelReason.DEADLINE,
-            "a shielded step in '" + name + "' passed its timeout of " + timeout.toMillis() + " ms"));
+            describe() + " passed its timeout of " + timeout.toMillis() + " ms"));
       }
     }
 

@@ -464,6 +464,60 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
+   * Runs {@code step} in a child scope of {@code scope} under a deadline {@code timeout} from now
+   * that the step may move through the {@link MovableDeadline} it is given (push back, bring
+   * forward, remove). {@return the step's future} When the deadline passes, the step's scope is
+   * cancelled (its I/O aborted) and, once the step has settled with a cancellation, the future
+   * fails with a {@link TaskTimeoutException}; any other outcome is kept, as with
+   * {@link TaskFn#withTimeout}. The enclosing scope's cancellation and deadlines reach the step as
+   * usual; the group waits for it. A step that throws, or returns null, fails the future.
+   *
+   * <pre>{@code
+   * TaskFn<Void> download = scope -> TaskGroup.withDeadline(scope, Duration.ofSeconds(5),
+   *     (s, deadline) -> body.pipe(s, chunk -> deadline.reset(Duration.ofSeconds(5))));  // idle timeout
+   * }</pre>
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative, or {@code scope} is not
+   *     a scope of this library
+   * @throws IllegalStateException if called off the scope's context
+   */
+  public static <T> Future<T> withDeadline(TaskScope scope, Duration timeout,
+                                           java.util.function.BiFunction<TaskScope, MovableDeadline, Future<T>> step) {
+    ScopeImpl parent = ScopeImpl.of(scope);
+    Durations.requirePositive(timeout, "timeout");
+    Objects.requireNonNull(step, "step");
+    TaskCancelledException refused = ChildScope.refusal(parent, "withDeadline");
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
+    io.vertx.core.Promise<T> promise = VertxContexts.promise(parent.group.context);
+    ChildScope<T> child = ChildScope.movable(parent, timeout, (ChildScope.Listener<T>) (c, value, error) -> {
+      if (error == null) {
+        promise.complete(value);
+      } else {
+        promise.fail(error);
+      }
+    });
+    MovableDeadline handle = new MovableDeadline() {
+      @Override
+      public void reset(Duration t) {
+        Durations.requirePositive(t, "timeout");
+        parent.group.checkOnContext("MovableDeadline.reset");
+        child.moveDeadline(t);
+      }
+
+      @Override
+      public void clear() {
+        parent.group.checkOnContext("MovableDeadline.clear");
+        child.moveDeadline(null);
+      }
+    };
+    child.start(s -> step.apply(s, handle));
+    return promise.future();
+  }
+
+  /**
    * Where a pattern's group runs: top-level on a Vert.x (on the caller's context, or a new one off
    * any Vert.x thread), or nested in an enclosing scope. Made before the list is read, so that a
    * null Vert.x or scope is reported first.

@@ -704,5 +704,47 @@ class BadInputTest extends VertxTest {
       }
       assertThat(ran).isFalse();
     }
+
+    @Test
+    void withDeadlineWithoutAPositiveTimeoutOrAStepOrAScopeThrowsNamingIt() {
+      TaskScope finished = finishedTaskScope(vertx.getOrCreateContext());
+      assertThatThrownBy(() -> TaskGroup.withDeadline(null, Duration.ofSeconds(1), (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("scope");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, null, (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("timeout");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, Duration.ZERO, (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout must be positive, got 0 ms (PT0S)");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, Duration.ofSeconds(1), null))
+          .isInstanceOf(NullPointerException.class).hasMessage("step");
+    }
+
+    @Test
+    void movingADeadlineToZeroOrOffTheContextThrows() {
+      AtomicReference<MovableDeadline> handle = new AtomicReference<>();
+      List<Throwable> zero = new CopyOnWriteArrayList<>();
+      Promise<Void> release = Promise.promise();
+      on(vertx.getOrCreateContext(), () -> TaskGroup.run(vertx, g -> TaskGroup.withDeadline(g, Duration.ofSeconds(10), (s, d) -> {
+        handle.set(d);
+        try {
+          d.reset(Duration.ZERO);
+        } catch (IllegalArgumentException e) {
+          zero.add(e);
+        }
+        return release.future();
+      })));
+      try {
+        await(on(vertx.getOrCreateContext(), () -> Future.succeededFuture()));
+        while (handle.get() == null) {
+          Thread.onSpinWait();
+        }
+        assertThat(zero).singleElement().extracting(Throwable::getMessage).isEqualTo("timeout must be positive, got 0 ms (PT0S)");
+        assertThatThrownBy(() -> handle.get().reset(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("MovableDeadline.reset was called on thread '");
+        assertThatThrownBy(() -> handle.get().clear()).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("MovableDeadline.clear was called on thread '");
+      } finally {
+        release.complete();
+      }
+    }
   }
 }
