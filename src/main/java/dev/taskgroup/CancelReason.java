@@ -10,7 +10,10 @@ public enum CancelReason {
   DEADLINE,
   /** The enclosing scope (the task a nested group runs in) was cancelled. */
   PARENT_CANCELLED,
-  /** Another task of a {@link TaskGroup#race race} succeeded first. */
+  /**
+   * Another task of a {@link TaskGroup#race race}, or another attempt of a
+   * {@link TaskFn#hedged hedge}, succeeded first; or a {@link TaskGroup#quorum quorum} was reached.
+   */
   RACE_LOST,
   /** The task or group owning the operation had already finished (an operation nobody awaited). */
   SCOPE_CLOSED,

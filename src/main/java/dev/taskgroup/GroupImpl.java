@@ -13,8 +13,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -38,9 +40,11 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   final Deadlines deadlines;
   final TaskGroup facade;
   private final int maxConcurrency;
+  private final int maxQueued;
   private final Duration timeout;
   private final ScopeImpl parent; // null for a top-level group
   private final ResultSink sink; // null unless a pattern runs the group
+  private final BiConsumer<? super Task<?>, ? super Throwable> supervisor; // null unless supervised; a pattern's sink decides instead
   private final Promise<R> promise;
 
   /** Whether the context runs each task on a virtual thread: every task function then runs as its own context task. */
@@ -80,11 +84,13 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.context = context;
     this.name = options.getName();
     this.maxConcurrency = options.getMaxConcurrency();
+    this.maxQueued = options.getMaxQueued();
     this.timeout = options.getTimeout();
     Timers t = options.getTimers();
     this.timers = t != null ? t : parent != null ? parent.group.timers : Timers.VERTX;
     this.parent = parent;
     this.sink = sink;
+    this.supervisor = sink == null ? options.getSupervisor() : null;
     this.deadlines = new Deadlines(this);
     this.facade = new TaskGroup(this);
     this.promise = VertxContexts.promise(context);
@@ -227,15 +233,29 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
           ? "cannot spawn into task group '" + name + "': it is shutting down (" + cancelCause.getMessage() + ")"
           : "cannot spawn into task group '" + name + "': it has completed");
     }
+    boolean startNow = running < maxConcurrency && queued == 0; // never ahead of a queued task: FIFO
+    if (!startNow && queued >= maxQueued) {
+      throw new TaskQueueFullException(name, maxConcurrency, maxQueued); // before the task exists: it never runs
+    }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
         : new TaskImpl<>(this, taskName, fn, spawned++);
-    if (running < maxConcurrency && queued == 0) { // never ahead of a queued task: FIFO
+    if (startNow) {
       startTask(t);
     } else {
       enqueue(t);
     }
     return t;
+  }
+
+  /** {@link #spawn}, or empty when the queue is full ({@link TaskGroupOptions#setMaxQueued}). */
+  <T> Optional<Task<T>> trySpawn(String taskName, TaskFn<T> fn) {
+    Objects.requireNonNull(fn, "the task function passed to trySpawn is null");
+    checkOnContext("trySpawn");
+    if (state == State.OPEN && !(running < maxConcurrency && queued == 0) && queued >= maxQueued) {
+      return Optional.empty();
+    }
+    return Optional.of(spawn(taskName, fn));
   }
 
   private void startTask(TaskImpl<?> t) {
@@ -408,8 +428,22 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     // the sink decides what is an error: it may take over a failure, or count a task's own cancellation
     Throwable error = sink != null ? sink.settled(t) : t.state == TaskState.FAILED ? t.failure() : null;
     if (error != null) {
+      if (supervisor != null) { // a final field, read only on the failure path
+        supervise(t, error);
+        return;
+      }
       recordError(error);
       abort(CancelReason.SIBLING_FAILED, "task '" + t.name() + "' of task group '" + name + "' failed");
+    }
+  }
+
+  /** A supervised group hands a task's failure to its supervisor; only a supervisor that throws fails the group. */
+  private void supervise(TaskImpl<?> t, Throwable error) {
+    try {
+      supervisor.accept(t, error);
+    } catch (Throwable e) {
+      recordError(e);
+      abort(CancelReason.SIBLING_FAILED, "the supervisor of task group '" + name + "' threw " + e);
     }
   }
 

@@ -304,6 +304,17 @@ abstract class ScopeImpl implements TaskScope {
     return sleep.promise.future();
   }
 
+  /** A loop up the tree to the nearest attempt (nesting may be 100,000 levels deep); never on a hot path. */
+  @Override
+  public int attempt() {
+    for (ScopeImpl s = this; s != null; s = s.enclosing()) {
+      if (s instanceof ChildScope && ((ChildScope<?>) s).attempt > 0) {
+        return ((ChildScope<?>) s).attempt;
+      }
+    }
+    return 1;
+  }
+
   @Override
   public Optional<Duration> remaining() {
     long deadline = deadlineNanos();

@@ -58,4 +58,91 @@ public interface TaskFn<T> {
   default TaskFn<T> withTimeout(Duration timeout, T fallback) {
     return new TimeoutFn<>(this, timeout, true, fallback);
   }
+
+  /**
+   * {@return this function retried with exponential backoff and full jitter} Each attempt runs in
+   * its own child scope of the caller's, which sees its number in {@link TaskScope#attempt()}:
+   * cancelling the caller cancels the running attempt (its timers, HTTP and event-bus requests) or
+   * ends the backoff sleep at once, and the retry then ends with that cancellation. A retry starts
+   * only if the error is worth it ({@link RetryOptions#setRetryOn}), attempts are left, the
+   * {@link RetryBudget} (if any) grants a token, and, once the backoff has passed, at least
+   * {@link RetryOptions#setMinRemaining minRemaining} (and more than nothing) is left before the
+   * scope's nearest deadline.
+   *
+   * <pre>{@code
+   * TaskFn<Buffer> call = scope -> http.get(scope, "/quote");
+   * TaskFn<Buffer> robust = call.withTimeout(Duration.ofMillis(200))   // each attempt: 200 ms
+   *     .retried(new RetryOptions().setMaxAttempts(3))
+   *     .withTimeout(Duration.ofMillis(600));                          // all of it: 600 ms
+   * }</pre>
+   *
+   * <p>When the retries stop on an error, the call fails with a {@link TaskGroupException} of every
+   * attempt's error in order (the last one is what ended it; its message says why it stopped).
+   * Rejected: the last error with the others suppressed, since {@code addSuppressed} changes the
+   * caller's exceptions and fails on an instance thrown twice.
+   *
+   * <p>Order matters: {@code fn.retried(o).withTimeout(d)} bounds all attempts and backoffs
+   * together by {@code d} (and no retry starts that {@code d} would cut short);
+   * {@code fn.withTimeout(d).retried(o)} bounds each attempt by {@code d}, and an attempt that
+   * times out (a {@link TaskTimeoutException}) is retried like any other error. Under a group's
+   * {@code maxConcurrency} a retried task holds its slot through its backoffs.
+   *
+   * @throws NullPointerException if {@code options} is null
+   * @throws IllegalArgumentException if the options' {@code maxDelay} is shorter than their
+   *     {@code initialDelay}
+   */
+  default TaskFn<T> retried(RetryOptions options) {
+    return new RetryFn<>(this, options);
+  }
+
+  /**
+   * {@return this function hedged: a further attempt starts when none has succeeded after a delay,
+   * or at once when one fails with a handled error; the first success wins} Every other attempt is
+   * then cancelled (reason {@link CancelReason#RACE_LOST}), so its scope-bound I/O is aborted (an
+   * HTTP request reset, not abandoned), and the future completes once they all have settled. Each
+   * attempt runs in its own child scope of the caller's and sees its number in
+   * {@link TaskScope#attempt()}; cancelling the caller cancels them all, and the hedge ends with
+   * that cancellation.
+   *
+   * <pre>{@code
+   * TaskFn<Buffer> read = scope -> replicas.get(scope, "/item/7");
+   * TaskFn<Buffer> fast = read.hedged(new HedgeOptions().setDelay(Duration.ofMillis(50)));
+   * }</pre>
+   *
+   * <p>The delay is fixed, or adaptive ({@link HedgeOptions#setAdaptiveDelay}); extra attempts can
+   * be capped by a {@link RetryBudget}. A failure that is not handled
+   * ({@link HedgeOptions#setHandledOn}) ends the hedge with a {@link TaskGroupException} of the
+   * errors so far, the other attempts cancelled; so does running out of attempts or of budget
+   * with no success. {@code fn.hedged(o).withTimeout(d)} bounds the whole hedge;
+   * {@code fn.withTimeout(d).hedged(o)} bounds each attempt, whose timeout is then a failure
+   * like any other (handled by default). Attempts are scopes, not tasks: a group's
+   * {@code maxConcurrency} counts a hedged task once, however many attempts it runs.
+   *
+   * @throws NullPointerException if {@code options} is null
+   */
+  default TaskFn<T> hedged(HedgeOptions options) {
+    return new HedgeFn<>(this, options);
+  }
+
+  /**
+   * {@return this function shielded: it runs to its end, or to its own {@code timeout}, whatever
+   * happens to the scope it was started in} Neither the scope's cancellation nor any enclosing
+   * deadline reaches it (Trio's {@code shield}, Kotlin's {@code NonCancellable}); its own timeout
+   * cancels it and fails it with a {@link TaskTimeoutException}. The group waits for it before it
+   * completes, so cleanup (releasing a lock, writing an audit record, rolling back) finishes
+   * before the group's future does. It may start in a scope that is cancelled or whose task has
+   * finished, as long as its group has not completed. See {@link TaskGroup#shield} for the form
+   * to use in a future's callback.
+   *
+   * <pre>{@code
+   * TaskFn<Void> audit = scope -> log.write(scope, record);
+   * group.spawn("audit", audit.shielded(Duration.ofSeconds(2)));  // outlives a cancel of the group
+   * }</pre>
+   *
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative
+   */
+  default TaskFn<T> shielded(Duration timeout) {
+    return new ShieldFn<>(this, timeout);
+  }
 }

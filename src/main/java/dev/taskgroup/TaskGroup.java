@@ -403,6 +403,137 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
+   * Runs every task concurrently in a new top-level group and {@return the first {@code k}
+   * successes, in completion order} (a replicated read: "any 2 of 3"). Once {@code k} tasks have
+   * succeeded the rest are cancelled (reason {@link CancelReason#RACE_LOST}) and awaited; the
+   * future fails as soon as more than {@code n - k} have failed (a quorum can no longer be
+   * reached), the rest cancelled, with a {@link TaskGroupException} of every error. A task that
+   * ends with a {@link CancellationException} of its own failed, as in {@link #race}.
+   *
+   * <pre>{@code
+   * Future<List<Buffer>> two = TaskGroup.quorum(vertx, 2, List.of(replicaA, replicaB, replicaC));
+   * }</pre>
+   *
+   * <p>The list is copied at the call. The group is top-level; inside a task, use
+   * {@link #quorum(TaskScope, int, List)}.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code k} is below 1 or above the number of tasks
+   */
+  public static <T> Future<List<T>> quorum(Vertx vertx, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(vertx, DEFAULTS, k, tasks);
+  }
+
+  /** Like {@link #quorum(Vertx, int, List)}, with options. */
+  public static <T> Future<List<T>> quorum(Vertx vertx, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(Site.of(vertx), options, k, tasks);
+  }
+
+  /**
+   * Like {@link #quorum(Vertx, int, List)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one.
+   *
+   * @throws NullPointerException if an argument or an element of {@code tasks} is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library, or {@code k}
+   *     is below 1 or above the number of tasks
+   */
+  public static <T> Future<List<T>> quorum(TaskScope scope, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(scope, DEFAULTS, k, tasks);
+  }
+
+  /** Like {@link #quorum(TaskScope, int, List)}, with options. */
+  public static <T> Future<List<T>> quorum(TaskScope scope, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
+    return quorum(Site.of(scope), options, k, tasks);
+  }
+
+  private static <T> Future<List<T>> quorum(Site site, TaskGroupOptions options, int k, List<? extends TaskFn<T>> given) {
+    Objects.requireNonNull(options, "options");
+    List<TaskFn<T>> tasks = copyOf(given);
+    if (k < 1 || k > tasks.size()) {
+      throw new IllegalArgumentException("quorum needs k between 1 and the number of tasks n, got k=" + k
+          + " and n=" + tasks.size());
+    }
+    Quorum<T> quorum = new Quorum<>(k, tasks.size());
+    return site.launch(options, quorum, spawnAll(tasks)).compose(done -> quorum.outcome(options.getName()));
+  }
+
+  /**
+   * Runs {@code step} in {@code scope} shielded from its cancellation and from every enclosing
+   * deadline, bounded by its own {@code timeout}; the group waits for it before it completes (see
+   * {@link TaskFn#shielded}). {@return the step's future} Meant for cleanup after the work,
+   * cancelled or not:
+   *
+   * <pre>{@code
+   * TaskFn<String> work = scope -> lock.acquire(scope)
+   *     .compose(held -> update(scope)
+   *         .eventually(() -> TaskGroup.shield(scope, Duration.ofSeconds(1), s -> lock.release(s))));
+   * }</pre>
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative, or {@code scope} is not
+   *     a scope of this library
+   * @throws IllegalStateException if called off the scope's context
+   */
+  public static <T> Future<T> shield(TaskScope scope, Duration timeout, TaskFn<T> step) {
+    Objects.requireNonNull(scope, "scope");
+    return new ShieldFn<>(step, timeout).run(scope);
+  }
+
+  /**
+   * Runs {@code step} in a child scope of {@code scope} under a deadline {@code timeout} from now
+   * that the step may move through the {@link MovableDeadline} it is given (push back, bring
+   * forward, remove). {@return the step's future} When the deadline passes, the step's scope is
+   * cancelled (its I/O aborted) and, once the step has settled with a cancellation, the future
+   * fails with a {@link TaskTimeoutException}; any other outcome is kept, as with
+   * {@link TaskFn#withTimeout}. The enclosing scope's cancellation and deadlines reach the step as
+   * usual; the group waits for it. A step that throws, or returns null, fails the future.
+   *
+   * <pre>{@code
+   * TaskFn<Void> download = scope -> TaskGroup.withDeadline(scope, Duration.ofSeconds(5),
+   *     (s, deadline) -> body.pipe(s, chunk -> deadline.reset(Duration.ofSeconds(5))));  // idle timeout
+   * }</pre>
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative, or {@code scope} is not
+   *     a scope of this library
+   * @throws IllegalStateException if called off the scope's context
+   */
+  public static <T> Future<T> withDeadline(TaskScope scope, Duration timeout,
+                                           java.util.function.BiFunction<TaskScope, MovableDeadline, Future<T>> step) {
+    ScopeImpl parent = ScopeImpl.of(scope);
+    Durations.requirePositive(timeout, "timeout");
+    Objects.requireNonNull(step, "step");
+    TaskCancelledException refused = ChildScope.refusal(parent, "withDeadline");
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
+    io.vertx.core.Promise<T> promise = VertxContexts.promise(parent.group.context);
+    ChildScope<T> child = ChildScope.movable(parent, timeout, (ChildScope.Listener<T>) (c, value, error) -> {
+      if (error == null) {
+        promise.complete(value);
+      } else {
+        promise.fail(error);
+      }
+    });
+    MovableDeadline handle = new MovableDeadline() {
+      @Override
+      public void reset(Duration t) {
+        Durations.requirePositive(t, "timeout");
+        parent.group.checkOnContext("MovableDeadline.reset");
+        child.moveDeadline(t);
+      }
+
+      @Override
+      public void clear() {
+        parent.group.checkOnContext("MovableDeadline.clear");
+        child.moveDeadline(null);
+      }
+    };
+    child.start(s -> step.apply(s, handle));
+    return promise.future();
+  }
+
+  /**
    * Where a pattern's group runs: top-level on a Vert.x (on the caller's context, or a new one off
    * any Vert.x thread), or nested in an enclosing scope. Made before the list is read, so that a
    * null Vert.x or scope is reported first.
@@ -467,6 +598,8 @@ public final class TaskGroup implements TaskScope {
    * @throws IllegalStateException if the group is shutting down or has completed (the function
    *     never runs), or if called off the group's context (another context of the same event loop
    *     included)
+   * @throws TaskQueueFullException if {@code maxConcurrency} tasks run and {@code maxQueued} wait
+   *     (the function never runs)
    */
   public <T> Task<T> spawn(TaskFn<T> fn) {
     return impl.spawn(null, fn);
@@ -476,6 +609,24 @@ public final class TaskGroup implements TaskScope {
   public <T> Task<T> spawn(String name, TaskFn<T> fn) {
     Objects.requireNonNull(name, "name");
     return impl.spawn(name, fn);
+  }
+
+  /**
+   * Like {@link #spawn(TaskFn)}, but {@return empty instead of throwing} when the group's queue is
+   * full ({@link TaskGroupOptions#setMaxQueued}); the function then never runs. A group shutting
+   * down or completed still throws {@link IllegalStateException}, as {@code spawn} does.
+   *
+   * @throws NullPointerException if {@code fn} is null
+   * @throws IllegalStateException as {@link #spawn(TaskFn)}
+   */
+  public <T> Optional<Task<T>> trySpawn(TaskFn<T> fn) {
+    return impl.trySpawn(null, fn);
+  }
+
+  /** Like {@link #trySpawn(TaskFn)}, with a name. */
+  public <T> Optional<Task<T>> trySpawn(String name, TaskFn<T> fn) {
+    Objects.requireNonNull(name, "name");
+    return impl.trySpawn(name, fn);
   }
 
   /**
@@ -542,6 +693,11 @@ public final class TaskGroup implements TaskScope {
   @Override
   public Optional<Duration> remaining() {
     return impl.remaining();
+  }
+
+  @Override
+  public int attempt() {
+    return impl.attempt();
   }
 
   /** {@return the group's state: name, lifecycle, running and queued tasks, errors, cancellation} */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * Options of a {@link TaskGroup}: a name for errors and debugging, a concurrency limit, a deadline.
@@ -23,12 +24,12 @@ import java.util.Set;
  *
  * <h2>JSON</h2>
  * Fields: {@code name} (a string), {@code maxConcurrency} (an integer, at least 1; absent means
- * unlimited), {@code timeoutMs} (the deadline in whole milliseconds, positive; absent or null means
+ * unlimited), {@code maxQueued} (an integer, at least 0; absent means unbounded), {@code timeoutMs} (the deadline in whole milliseconds, positive; absent or null means
  * none). A field absent keeps its default. A value of the wrong type or out of range, and a field
  * of another name, throw {@link IllegalArgumentException} naming the field and the value.
  * Rejected: ignoring unknown fields as Vert.x's generated converters do, because a misspelt
  * {@code "timeOutMs"} would then silently run a group without its deadline. The
- * {@link #setClock clock} has no JSON form.
+ * {@link #setClock clock} and the {@link #setSupervisor supervisor} have no JSON form.
  *
  * <p>Not thread-safe; a group copies its options when it starts, so changing them afterwards does
  * not affect it.
@@ -39,12 +40,14 @@ public final class TaskGroupOptions {
   /** No limit on running tasks. */
   public static final int UNLIMITED = Integer.MAX_VALUE;
 
-  private static final Set<String> FIELDS = Set.of("name", "maxConcurrency", "timeoutMs");
+  private static final Set<String> FIELDS = Set.of("name", "maxConcurrency", "maxQueued", "timeoutMs");
 
   private String name = DEFAULT_NAME;
   private int maxConcurrency = UNLIMITED;
+  private int maxQueued = UNLIMITED;
   private Duration timeout;
   private TestClock clock; // the public virtual clock, or null
+  private BiConsumer<? super Task<?>, ? super Throwable> supervisor; // null: not supervised
   private Timers timers; // what the group uses: the clock's timers, a test's own, or null for the Vert.x timers
 
   /** Default options: named {@value #DEFAULT_NAME}, unlimited concurrency, no deadline. */
@@ -58,8 +61,10 @@ public final class TaskGroupOptions {
   public TaskGroupOptions(TaskGroupOptions other) {
     this.name = other.name;
     this.maxConcurrency = other.maxConcurrency;
+    this.maxQueued = other.maxQueued;
     this.timeout = other.timeout;
     this.clock = other.clock;
+    this.supervisor = other.supervisor;
     this.timers = other.timers;
   }
 
@@ -89,6 +94,14 @@ public final class TaskGroupOptions {
             throw badField(key, value, "an integer of at least 1");
           }
           setMaxConcurrency((int) n);
+          break;
+        }
+        case "maxQueued": {
+          long n = wholeNumber(key, value, "an integer of at least 0");
+          if (n < 0 || n > Integer.MAX_VALUE) {
+            throw badField(key, value, "an integer of at least 0");
+          }
+          setMaxQueued((int) n);
           break;
         }
         case "timeoutMs": {
@@ -137,6 +150,9 @@ public final class TaskGroupOptions {
    */
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("name", name).put("maxConcurrency", maxConcurrency);
+    if (maxQueued != UNLIMITED) {
+      json.put("maxQueued", maxQueued);
+    }
     if (timeout != null) {
       long ms = Durations.toMillisSaturated(timeout);
       if (ms != Long.MAX_VALUE && timeout.compareTo(Duration.ofMillis(ms)) > 0) {
@@ -185,6 +201,29 @@ public final class TaskGroupOptions {
     return this;
   }
 
+  /** {@return how many tasks may wait for a slot ({@link #UNLIMITED} by default)} */
+  public int getMaxQueued() {
+    return maxQueued;
+  }
+
+  /**
+   * Bounds the queue of tasks waiting for a slot under {@code maxConcurrency} (Go errgroup's
+   * {@code SetLimit} with {@code TryGo}, Vert.x's {@code maxWaitQueueSize}): a spawn past
+   * {@code maxConcurrency + maxQueued} throws {@link TaskQueueFullException} and
+   * {@link TaskGroup#trySpawn} returns empty; the refused function never runs. Zero: no queue at
+   * all. Without a concurrency limit nothing queues, so this has no effect. A pattern
+   * ({@code all}, {@code race}, ...) given more tasks than both limits fails with it.
+   *
+   * @throws IllegalArgumentException if {@code maxQueued < 0}
+   */
+  public TaskGroupOptions setMaxQueued(int maxQueued) {
+    if (maxQueued < 0) {
+      throw new IllegalArgumentException("maxQueued must not be negative, got " + maxQueued);
+    }
+    this.maxQueued = maxQueued;
+    return this;
+  }
+
   /** {@return the group's deadline, measured from its start, or null for none} */
   public Duration getTimeout() {
     return timeout;
@@ -224,6 +263,31 @@ public final class TaskGroupOptions {
     return this;
   }
 
+  /** {@return the supervisor of a supervised group, or null for an ordinary one} */
+  public BiConsumer<? super Task<?>, ? super Throwable> getSupervisor() {
+    return supervisor;
+  }
+
+  /**
+   * Makes the group supervised (Kotlin's {@code supervisorScope}, the JDK's {@code awaitAll}): a
+   * task's failure cancels neither its siblings nor the body, and is not an error of the group;
+   * it is handed to {@code supervisor}, on the group's context, as it happens (the task's own
+   * future fails with it too). The group completes with the body's result; it fails only if the
+   * body does (which also cancels the tasks, as in any group), if its deadline passes, or if the
+   * supervisor throws (that error fails the group fast). For long-lived groups: a verticle's
+   * handlers, a pool of workers. Pass {@code (task, error) -> {}} to watch only the tasks'
+   * futures. The patterns ({@code all}, {@code race}, ...) decide failures themselves and ignore
+   * it. Null makes the group ordinary again.
+   *
+   * <pre>{@code
+   * new TaskGroupOptions().setSupervisor((task, error) -> log.warn("{} failed", task.name(), error));
+   * }</pre>
+   */
+  public TaskGroupOptions setSupervisor(BiConsumer<? super Task<?>, ? super Throwable> supervisor) {
+    this.supervisor = supervisor;
+    return this;
+  }
+
   Timers getTimers() {
     return timers;
   }
@@ -245,19 +309,20 @@ public final class TaskGroupOptions {
       return false;
     }
     TaskGroupOptions other = (TaskGroupOptions) o;
-    return maxConcurrency == other.maxConcurrency && name.equals(other.name)
-        && Objects.equals(timeout, other.timeout) && timers == other.timers;
+    return maxConcurrency == other.maxConcurrency && maxQueued == other.maxQueued && name.equals(other.name)
+        && Objects.equals(timeout, other.timeout) && supervisor == other.supervisor && timers == other.timers;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, maxConcurrency, timeout, System.identityHashCode(timers));
+    return Objects.hash(name, maxConcurrency, maxQueued, timeout, System.identityHashCode(supervisor), System.identityHashCode(timers));
   }
 
   @Override
   public String toString() {
     return "TaskGroupOptions[name=" + name + ", maxConcurrency="
-        + (maxConcurrency == UNLIMITED ? "unlimited" : maxConcurrency) + ", timeout=" + timeout
+        + (maxConcurrency == UNLIMITED ? "unlimited" : maxConcurrency)
+        + (maxQueued == UNLIMITED ? "" : ", maxQueued=" + maxQueued) + (supervisor != null ? ", supervised" : "") + ", timeout=" + timeout
         + (clock != null ? ", clock=" + clock : timers != null ? ", timers=" + timers : "") + "]";
   }
 }

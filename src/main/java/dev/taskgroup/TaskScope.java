@@ -106,4 +106,13 @@ public interface TaskScope {
    * nothing outlives the scope.
    */
   Optional<Duration> remaining();
+
+  /**
+   * {@return the number of the attempt this scope runs in, from 1} That of the nearest enclosing
+   * attempt of a {@link TaskFn#retried retried} or {@link TaskFn#hedged hedged} function (nested
+   * timeouts, groups and tasks inside an attempt see its number); 1 outside any.
+   */
+  default int attempt() {
+    return 1;
+  }
 }

@@ -543,6 +543,12 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aNegativeMaxQueuedThrowsIllegalArgumentExceptionWithTheValue() {
+      assertThatThrownBy(() -> new TaskGroupOptions().setMaxQueued(-1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxQueued must not be negative, got -1");
+    }
+
+    @Test
     void aZeroOrNegativeGroupTimeoutThrowsIllegalArgumentExceptionAndNullRemovesIt() {
       assertThatThrownBy(() -> new TaskGroupOptions().setTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
           .hasMessage("timeout must be positive, got 0 ms (PT0S)");
@@ -662,6 +668,177 @@ class BadInputTest extends VertxTest {
     void theErrorsOfATaskGroupExceptionCannotBeModified() {
       TaskGroupException e = new TaskGroupException("m", List.of(new IOException()));
       assertThatThrownBy(() -> e.exceptions().add(new IOException())).isInstanceOf(UnsupportedOperationException.class);
+    }
+  }
+
+  /** Retry, hedge, quorum and shield: every option and argument checked at once, naming the value. */
+  @Nested
+  class Resilience {
+    private Future<String> runOn(TaskScope scope, TaskFn<String> fn) {
+      return on(scope.context(), () -> {
+        try {
+          return fn.run(scope);
+        } catch (Exception e) {
+          return Future.failedFuture(e);
+        }
+      });
+    }
+
+    @Test
+    void badRetryOptionsThrowNamingTheValue() {
+      RetryOptions o = new RetryOptions();
+      assertThatThrownBy(() -> o.setMaxAttempts(0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxAttempts must be at least 1, got 0");
+      assertThatThrownBy(() -> o.setInitialDelay(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("initialDelay must not be negative, got -1 ms (PT-0.001S)");
+      assertThatThrownBy(() -> o.setMaxDelay(Duration.ofMillis(-5))).hasMessage("maxDelay must not be negative, got -5 ms (PT-0.005S)");
+      assertThatThrownBy(() -> o.setMinRemaining(Duration.ofMillis(-5))).hasMessage("minRemaining must not be negative, got -5 ms (PT-0.005S)");
+      for (double bad : new double[] {0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
+        assertThatThrownBy(() -> o.setMultiplier(bad)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("multiplier must be a finite number of at least 1, got " + bad);
+      }
+      assertThatThrownBy(() -> o.setInitialDelay(null)).isInstanceOf(NullPointerException.class).hasMessage("initialDelay");
+      assertThatThrownBy(() -> o.setMaxDelay(null)).isInstanceOf(NullPointerException.class).hasMessage("maxDelay");
+      assertThatThrownBy(() -> o.setMinRemaining(null)).isInstanceOf(NullPointerException.class).hasMessage("minRemaining");
+      assertThatThrownBy(() -> o.setRetryOn(null)).isInstanceOf(NullPointerException.class).hasMessage("retryOn");
+    }
+
+    @Test
+    void aMaxDelayShorterThanTheInitialDelayIsRefusedByRetriedNamingBoth() {
+      RetryOptions o = new RetryOptions().setInitialDelay(Duration.ofMillis(200)).setMaxDelay(Duration.ofMillis(50));
+      assertThatThrownBy(() -> OK.retried(o)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxDelay (50 ms) must not be shorter than initialDelay (200 ms)");
+    }
+
+    @Test
+    void nullOptionsToRetriedOrHedgedThrowNullPointerException() {
+      assertThatThrownBy(() -> OK.retried(null)).isInstanceOf(NullPointerException.class).hasMessage("options");
+      assertThatThrownBy(() -> OK.hedged(null)).isInstanceOf(NullPointerException.class).hasMessage("options");
+    }
+
+    @Test
+    void badHedgeOptionsThrowNamingTheValue() {
+      HedgeOptions o = new HedgeOptions();
+      assertThatThrownBy(() -> o.setMaxAttempts(0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxAttempts must be at least 1, got 0");
+      assertThatThrownBy(() -> o.setDelay(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("delay must not be negative, got -1 ms (PT-0.001S)");
+      assertThatThrownBy(() -> o.setDelay(null)).isInstanceOf(NullPointerException.class).hasMessage("delay");
+      for (double bad : new double[] {0, 100.5, Double.NaN}) {
+        assertThatThrownBy(() -> o.setAdaptiveDelay(bad, Duration.ZERO, Duration.ofSeconds(1)))
+            .isInstanceOf(IllegalArgumentException.class).hasMessage("percentile must be above 0 and at most 100, got " + bad);
+      }
+      assertThatThrownBy(() -> o.setAdaptiveDelay(99, Duration.ofMillis(-1), Duration.ofSeconds(1)))
+          .hasMessage("min must not be negative, got -1 ms (PT-0.001S)");
+      assertThatThrownBy(() -> o.setAdaptiveDelay(99, Duration.ofMillis(200), Duration.ofMillis(100)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("max (100 ms) must not be shorter than min (200 ms)");
+      assertThatThrownBy(() -> o.setAdaptiveDelay(99, null, Duration.ofSeconds(1))).isInstanceOf(NullPointerException.class).hasMessage("min");
+      assertThatThrownBy(() -> o.setHandledOn(null)).isInstanceOf(NullPointerException.class).hasMessage("handledOn");
+    }
+
+    @Test
+    void aRetryBudgetWithANegativeRatioOrReserveThrowsNamingTheValue() {
+      assertThatThrownBy(() -> new RetryBudget(-0.1, 10)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("ratio must be between 0 and 1000 extra attempts per call, got -0.1");
+      assertThatThrownBy(() -> new RetryBudget(Double.NaN, 10)).hasMessage("ratio must be between 0 and 1000 extra attempts per call, got NaN");
+      assertThatThrownBy(() -> new RetryBudget(0.1, -1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("reserve must not be negative, got -1");
+    }
+
+    @Test
+    void aQuorumBelowOneOrAboveTheNumberOfTasksThrowsIllegalArgumentExceptionNamingKAndN() {
+      List<TaskFn<String>> three = List.of(OK, OK, OK);
+      assertThatThrownBy(() -> TaskGroup.quorum(vertx, 0, three)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("quorum needs k between 1 and the number of tasks n, got k=0 and n=3");
+      assertThatThrownBy(() -> TaskGroup.quorum(vertx, 4, three)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("quorum needs k between 1 and the number of tasks n, got k=4 and n=3");
+      assertThatThrownBy(() -> TaskGroup.quorum(vertx, 1, List.of())).hasMessage("quorum needs k between 1 and the number of tasks n, got k=1 and n=0");
+      assertThatThrownBy(() -> TaskGroup.quorum(vertx, 1, null)).isInstanceOf(NullPointerException.class).hasMessage("tasks");
+      assertThatThrownBy(() -> TaskGroup.quorum(vertx, null, 1, three)).isInstanceOf(NullPointerException.class).hasMessage("options");
+    }
+
+    @Test
+    void aShieldWithoutAPositiveTimeoutOrAStepOrAScopeThrowsNamingIt() {
+      assertThatThrownBy(() -> OK.shielded(null)).isInstanceOf(NullPointerException.class).hasMessage("timeout");
+      assertThatThrownBy(() -> OK.shielded(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("timeout must be positive, got 0 ms (PT0S)");
+      assertThatThrownBy(() -> TaskGroup.shield(null, Duration.ofSeconds(1), OK)).isInstanceOf(NullPointerException.class).hasMessage("scope");
+      TaskScope finished = finishedTaskScope(vertx.getOrCreateContext());
+      assertThatThrownBy(() -> TaskGroup.shield(finished, Duration.ofSeconds(1), null)).isInstanceOf(NullPointerException.class).hasMessage("step");
+    }
+
+    @Test
+    void runningARetriedHedgedOrShieldedFunctionOffTheContextThrowsIllegalStateException() {
+      Promise<Void> release = Promise.promise();
+      TaskGroup g = openGroup(vertx.getOrCreateContext(), release);
+      try {
+        assertThatThrownBy(() -> OK.retried(new RetryOptions()).run(g)).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("a retry's run was called on thread '");
+        assertThatThrownBy(() -> OK.hedged(new HedgeOptions()).run(g)).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("a hedge's run was called on thread '");
+        assertThatThrownBy(() -> TaskGroup.shield(g, Duration.ofSeconds(1), OK)).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("a shield's run was called on thread '");
+      } finally {
+        release.complete();
+      }
+    }
+
+    @Test
+    void aRetriedOrHedgedFunctionInAFinishedScopeRunsNoAttemptAndFailsWithScopeClosed() {
+      TaskScope finished = finishedTaskScope(vertx.getOrCreateContext());
+      AtomicBoolean ran = new AtomicBoolean();
+      TaskFn<String> fn = scope -> {
+        ran.set(true);
+        return Future.succeededFuture("x");
+      };
+      for (TaskFn<String> combined : List.of(fn.retried(new RetryOptions()), fn.hedged(new HedgeOptions()), fn.shielded(Duration.ofSeconds(1)))) {
+        Throwable error = awaitFailure(runOn(finished, combined));
+        assertThat(error).isInstanceOf(TaskCancelledException.class);
+        assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.SCOPE_CLOSED);
+      }
+      assertThat(ran).isFalse();
+    }
+
+    @Test
+    void withDeadlineWithoutAPositiveTimeoutOrAStepOrAScopeThrowsNamingIt() {
+      TaskScope finished = finishedTaskScope(vertx.getOrCreateContext());
+      assertThatThrownBy(() -> TaskGroup.withDeadline(null, Duration.ofSeconds(1), (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("scope");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, null, (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(NullPointerException.class).hasMessage("timeout");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, Duration.ZERO, (s, d) -> Future.succeededFuture()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout must be positive, got 0 ms (PT0S)");
+      assertThatThrownBy(() -> TaskGroup.withDeadline(finished, Duration.ofSeconds(1), null))
+          .isInstanceOf(NullPointerException.class).hasMessage("step");
+    }
+
+    @Test
+    void movingADeadlineToZeroOrOffTheContextThrows() {
+      AtomicReference<MovableDeadline> handle = new AtomicReference<>();
+      List<Throwable> zero = new CopyOnWriteArrayList<>();
+      Promise<Void> release = Promise.promise();
+      on(vertx.getOrCreateContext(), () -> TaskGroup.run(vertx, g -> TaskGroup.withDeadline(g, Duration.ofSeconds(10), (s, d) -> {
+        handle.set(d);
+        try {
+          d.reset(Duration.ZERO);
+        } catch (IllegalArgumentException e) {
+          zero.add(e);
+        }
+        return release.future();
+      })));
+      try {
+        await(on(vertx.getOrCreateContext(), () -> Future.succeededFuture()));
+        while (handle.get() == null) {
+          Thread.onSpinWait();
+        }
+        assertThat(zero).singleElement().extracting(Throwable::getMessage).isEqualTo("timeout must be positive, got 0 ms (PT0S)");
+        assertThatThrownBy(() -> handle.get().reset(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("MovableDeadline.reset was called on thread '");
+        assertThatThrownBy(() -> handle.get().clear()).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("MovableDeadline.clear was called on thread '");
+      } finally {
+        release.complete();
+      }
     }
   }
 }
