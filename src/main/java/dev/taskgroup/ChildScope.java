@@ -153,7 +153,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
       VertxContexts.dispatch(group.context, () -> complete(value, error));
       return;
     }
-    Trampoline tr = Trampoline.current();
+    Trampoline tr = group.trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(group) {
         @Override

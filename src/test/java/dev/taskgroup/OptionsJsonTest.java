@@ -85,7 +85,7 @@ class OptionsJsonTest {
     void anUnknownFieldThrowsIllegalArgumentExceptionNamingIt() {
       assertThatThrownBy(() -> new TaskGroupOptions(new JsonObject().put("timeOutMs", 800)))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("unknown field 'timeOutMs' in the JSON of TaskGroupOptions (known: maxConcurrency, name, timeoutMs)");
+          .hasMessage("unknown field 'timeOutMs' in the JSON of TaskGroupOptions (known: maxConcurrency, maxQueued, name, timeoutMs)");
     }
   }
 
