@@ -326,7 +326,8 @@ public final class TaskGroup implements TaskScope {
    * errors. A task that ends with a {@link CancellationException} of its own is a failed attempt
    * like any other (as in the JDK's {@code anySuccessfulResultOrThrow}): it is among those errors.
    * A race that its group cancels before anyone wins fails with the group's reason: a
-   * {@link TaskTimeoutException} when its deadline passed, or for the
+   * {@link TaskGroupException} holding the {@link TaskTimeoutException} when its deadline passed
+   * (the one failure shape, see above), or for the
    * {@link #race(TaskScope, List) scope form} a {@link TaskCancelledException} of reason
    * {@link CancelReason#PARENT_CANCELLED}. An empty list fails at once with an
    * {@link IllegalArgumentException}.
