@@ -404,8 +404,8 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Runs every task concurrently in a new top-level group and {@return the first {@code k}
-   * successes, in completion order} (a replicated read: "any 2 of 3"). Once {@code k} tasks have
+   * Runs every task concurrently in a new top-level group and returns the first {@code k}
+   * successes, in completion order (a replicated read: "any 2 of 3"). Once {@code k} tasks have
    * succeeded the rest are cancelled (reason {@link CancelReason#RACE_LOST}) and awaited; the
    * future fails as soon as more than {@code n - k} have failed (a quorum can no longer be
    * reached), the rest cancelled, with a {@link TaskGroupException} of every error. A task that
@@ -461,7 +461,7 @@ public final class TaskGroup implements TaskScope {
   /**
    * Runs {@code step} in {@code scope} shielded from its cancellation and from every enclosing
    * deadline, bounded by its own {@code timeout}; the group waits for it before it completes (see
-   * {@link TaskFn#shielded}). {@return the step's future} Meant for cleanup after the work,
+   * {@link TaskFn#shielded}); returns the step's future. Meant for cleanup after the work,
    * cancelled or not:
    *
    * <pre>{@code
@@ -483,7 +483,7 @@ public final class TaskGroup implements TaskScope {
   /**
    * Runs {@code step} in a child scope of {@code scope} under a deadline {@code timeout} from now
    * that the step may move through the {@link MovableDeadline} it is given (push back, bring
-   * forward, remove). {@return the step's future} When the deadline passes, the step's scope is
+   * forward, remove), and returns the step's future. When the deadline passes, the step's scope is
    * cancelled (its I/O aborted) and, once the step has settled with a cancellation, the future
    * fails with a {@link TaskTimeoutException}; any other outcome is kept, as with
    * {@link TaskFn#withTimeout}. The enclosing scope's cancellation and deadlines reach the step as
@@ -613,7 +613,7 @@ public final class TaskGroup implements TaskScope {
   }
 
   /**
-   * Like {@link #spawn(TaskFn)}, but {@return empty instead of throwing} when the group's queue is
+   * Like {@link #spawn(TaskFn)}, but returns empty instead of throwing when the group's queue is
    * full ({@link TaskGroupOptions#setMaxQueued}); the function then never runs. A group shutting
    * down or completed still throws {@link IllegalStateException}, as {@code spawn} does.
    *
