@@ -65,6 +65,65 @@ class ReadmeResilienceExampleTest extends VertxTest {
     return TaskGroup.all(vertx, List.of(update)).map(l -> l.get(0));
   }
 
+  private Future<String> supervise() {
+    List<String> failures = this.failures;
+    // readme-supervise-start
+    Future<String> server = TaskGroup.run(vertx, new TaskGroupOptions().setSupervisor(
+        (task, error) -> failures.add(task.name())), group -> {        // a failure cancels no sibling
+      group.spawn("flaky", scope -> fetch(scope, "/flaky").compose(j -> Future.failedFuture(new IOException("boom"))));
+      Task<JsonObject> steady = group.spawn("steady", scope -> fetch(scope, "/steady"));
+      return steady.future().map(j -> j.getString("path"));
+    });
+    // readme-supervise-end
+    return server;
+  }
+
+  private Future<Integer> bounded() {
+    // readme-bounded-start
+    TaskGroupOptions bounded = new TaskGroupOptions().setMaxConcurrency(2).setMaxQueued(1);
+    Future<Integer> accepted = TaskGroup.run(vertx, bounded, group -> {
+      int n = 0;
+      for (int i = 0; i < 5; i++) {
+        if (group.trySpawn(scope -> fetch(scope, "/job")).isPresent()) {  // 2 run, 1 waits, 2 refused
+          n++;
+        }
+      }
+      return Future.succeededFuture(n);
+    });
+    // readme-bounded-end
+    return accepted;
+  }
+
+  private Future<Integer> deadline() {
+    // readme-deadline-start
+    TaskFn<Integer> download = scope -> TaskGroup.withDeadline(scope, Duration.ofMillis(100), (s, deadline) ->
+        fetch(s, "/chunk/1").compose(chunk -> {
+          deadline.reset(Duration.ofMillis(100));  // progress: another 100 ms from now (an idle timeout)
+          return fetch(s, "/chunk/2");
+        }).map(chunk -> 2));
+    // readme-deadline-end
+    return TaskGroup.all(vertx, List.of(download)).map(l -> l.get(0));
+  }
+
+  private final List<String> failures = new CopyOnWriteArrayList<>();
+
+  @Test
+  void theSuperviseExampleKeepsTheSteadyTaskAndHandsOverTheFailure() {
+    assertThat(await(supervise())).isEqualTo("/steady");
+    assertThat(failures).containsExactly("flaky");
+  }
+
+  @Test
+  void theBoundedExampleAcceptsTwoRunningAndOneQueued() {
+    assertThat(await(bounded())).isEqualTo(3);
+  }
+
+  @Test
+  void theDeadlineExampleDownloadsBothChunks() {
+    assertThat(await(deadline())).isEqualTo(2);
+    assertThat(fetched).containsExactly("/chunk/1", "/chunk/2");
+  }
+
   @Test
   void theRetryExampleReturnsTheQuote() {
     assertThat(await(retry()).getString("path")).isEqualTo("/quote");
@@ -87,7 +146,7 @@ class ReadmeResilienceExampleTest extends VertxTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"retry", "hedge", "quorum", "shield"})
+  @ValueSource(strings = {"retry", "hedge", "quorum", "shield", "supervise", "bounded", "deadline"})
   void readmeShowsExactlyTheExampleThisTestCompiles(String example) throws IOException {
     String source = Files.readString(Path.of("src/test/java/dev/taskgroup/ReadmeResilienceExampleTest.java"));
     String start = "// readme-" + example + "-start";
