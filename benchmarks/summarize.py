@@ -13,6 +13,13 @@ timeout row is also compared with the hand-rolled timers.
 import json
 import sys
 
+# one scope of N per call for these (StructuredTaskScopeBenchmark); FanOutBenchmark runs reps(N) operations
+ONE_OP_PER_CALL = ("structuredTaskScope",)
+
+
+def tasks_per_call(name, n):
+    return n if name.startswith(ONE_OP_PER_CALL) else n * max(1, 10000 // n)
+
 ORDER = [
     ("futureAll", "Vert.x `Future.all` (baseline)"),
     ("futureJoin", "Vert.x `Future.join`"),
@@ -23,8 +30,12 @@ ORDER = [
     ("taskGroupAllTimeouts", "`TaskGroup.all` + per-task `withTimeout`"),
     ("futureAllTimers", "`Future.all` + hand-rolled `setTimer`/`cancelTimer`"),
     ("completableFutureAllOf", "`CompletableFuture.allOf`"),
-    ("mutinyJoinAll", "Mutiny `Uni.join().all()`"),
-    ("structuredTaskScope", "JDK 25 `StructuredTaskScope` (virtual threads)"),
+    ("mutinyJoinAll", "Mutiny `Uni.join().all().andFailFast()`"),
+    ("mutinyJoinAllTimeouts", "Mutiny + per-task `ifNoItem().after(d).fail()`"),
+    ("kotlinAwaitAll", "Kotlin `coroutineScope { async { coAwait() } }.awaitAll()`"),
+    ("kotlinAwaitAllTimeouts", "Kotlin + per-task `withTimeout`"),
+    ("structuredTaskScope", "JDK 25 `StructuredTaskScope` (virtual threads, `CompletableFuture.join`)"),
+    ("structuredTaskScopeAwait", "JDK 25 `StructuredTaskScope` (virtual threads, Vert.x `Future.await`)"),
     ("futureAllCompleted", "`Future.all` over completed futures (floor)"),
 ]
 
@@ -54,7 +65,7 @@ def fanout(path):
         err = num(r["primaryMetric"].get("scoreError"))
         to_ns = {"us/op": 1e3, "ms/op": 1e6, "ns/op": 1.0}[unit]
         alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
-        if name == "structuredTaskScope":
+        if name.startswith("structuredTaskScope"):
             tasks = n  # one scope per call
         rows[(name, n)] = (score * to_ns / tasks, err * to_ns / tasks, None if alloc is None else alloc / tasks)
     ns = sorted(ns)
