@@ -126,6 +126,8 @@ public final class FailFastMain {
         boolean contrast = name.equals("future"); // its siblings all run to the end: fewer rounds tell as much
         bench.report(c, contrast ? Math.min(warmup, 2) : warmup, contrast ? Math.min(rounds, 5) : rounds);
       }
+    } finally {
+      MutinyTimerRetentionMain.shutdownMutiny();
     }
   }
 

@@ -98,6 +98,8 @@ public class FanOutBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     loop.close();
+    // Mutiny's pool threads are not daemons: the fork would wait JMH's 30 s grace, then be killed
+    MutinyTimerRetentionMain.shutdownMutiny();
   }
 
   // ---- baselines: plain Vert.x ----------------------------------------------------------------

@@ -52,6 +52,19 @@ public final class MutinyTimerRetentionMain {
           tasks, secs, queued, 100.0 * queued / tasks, before, held, purged, afterPurge, (held - purged) * 1024 * 1024 / tasks);
       System.out.printf(Locale.ROOT, "RESULT mutiny: at this rate, the timers of the last %s (~%.0f million at %.0f tasks/s) are held at any moment%n",
           timeout, tasks / secs * timeout.toSeconds() / 1e6, tasks / secs);
+    } finally {
+      shutdownMutiny();
+    }
+  }
+
+  /**
+   * Stops Mutiny's default scheduler and the executor it hands fired timers to: their threads are
+   * not daemons (the executor's idle ones linger 60 s), so a main or a JMH fork would not exit.
+   */
+  static void shutdownMutiny() {
+    Infrastructure.getDefaultWorkerPool().shutdownNow();
+    if (Infrastructure.getDefaultExecutor() instanceof java.util.concurrent.ExecutorService executor) {
+      executor.shutdownNow();
     }
   }
 
