@@ -80,7 +80,7 @@ def fanout_charts(run_dir, out, note):
         ax.set_xlabel("N tasks in one fan-out (log)")
         ax.set_ylabel(ylabel)
         what = "time" if metric == 0 else "allocation"
-        ax.set_title(f"Fan-out of N async tasks on one event loop: {what} per task{note}")
+        ax.set_title(f"Fan-out of N async tasks on one event loop: {what} per task{note}", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
         fig.tight_layout()
@@ -111,18 +111,20 @@ def gateway_chart(run_dir, out, note):
     routes = sorted({r for r, _ in data})
     fig, axes = plt.subplots(1, len(routes), figsize=(6 * len(routes), 5), squeeze=False)
     for ax, route in zip(axes[0], routes):
+        gateways = sorted({g for _, g in data})
         for (r, gw), by_c in sorted(data.items()):
             if r != route:
                 continue
             cs = sorted(by_c)
+            colour = plt.cm.tab10.colors[gateways.index(gw) % 10]  # one colour per gateway, a line style per percentile
             for i, (pct, ls) in enumerate((("p50", ":"), ("p99", "-"), ("p99.9", "--"))):
                 ys = [sum(x[i] for x in by_c[c]) / len(by_c[c]) for c in cs]  # mean of rounds
-                ax.plot(cs, ys, ls, marker="o", label=f"{gw} {pct}")
+                ax.plot(cs, ys, ls, marker="o", color=colour, label=f"{gw} {pct}")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("connections (closed loop)")
         ax.set_ylabel("latency ms (log), mean of rounds")
-        ax.set_title(f"gateway, route {route}{note}")
+        ax.set_title(f"gateway, route {route}{note}", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
