@@ -7,8 +7,8 @@
 # Everything lands in benchmarks/results/<UTC time>/, with summary.md holding the tables and
 # charts/*.png the charts (python3-matplotlib from Debian, installed here when missing).
 #
-#   benchmarks/run.sh            # the measured run, about 30 minutes; run it on a quiet machine
-#   QUICK=1 benchmarks/run.sh    # a smoke run of about 10 minutes: checks that everything works
+#   benchmarks/run.sh            # the measured run, about 35 minutes; run it on a quiet machine
+#   QUICK=1 benchmarks/run.sh    # a smoke run of about 8 minutes: checks that everything works
 #
 # Environment: JDK25=/path/to/jdk-25 (default /usr/lib/jvm/temurin-25-jdk-amd64; skipped if absent),
 # JMH_OPTS to override the JMH run options, NO_CHARTS=1 to skip the charts (and their install).
