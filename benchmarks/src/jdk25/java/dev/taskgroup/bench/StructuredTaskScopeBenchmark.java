@@ -1,5 +1,6 @@
 package dev.taskgroup.bench;
 
+import io.vertx.core.Promise;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.StructuredTaskScope;
@@ -58,6 +59,30 @@ public class StructuredTaskScopeBenchmark {
           CompletableFuture<Integer> cf = new CompletableFuture<>();
           loop.context.runOnContext(v -> cf.complete(k));
           return cf.join();
+        });
+      }
+      List<Integer> results = scope.join().map(Subtask::get).toList();
+      if (results.size() != n) {
+        throw new AssertionError(results.size());
+      }
+      return results;
+    }
+  }
+
+  /**
+   * The same with Vert.x 5's blocking-style {@code Future.await()}: each virtual thread waits on the
+   * Vert.x promise the loop completes (on a thread that is not Vert.x's, {@code await} parks on a
+   * latch), as blocking-style Vert.x code on virtual threads is written.
+   */
+  @Benchmark
+  public Object structuredTaskScopeAwait() throws InterruptedException {
+    try (var scope = StructuredTaskScope.open(Joiner.<Integer>allSuccessfulOrThrow())) {
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        scope.fork(() -> {
+          Promise<Integer> p = Promise.promise();
+          loop.context.runOnContext(v -> p.complete(k));
+          return p.future().await();
         });
       }
       List<Integer> results = scope.join().map(Subtask::get).toList();

@@ -4,13 +4,17 @@ import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupOptions;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.kotlin.coroutines.VertxCoroutineKt;
+import kotlinx.coroutines.CoroutineDispatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +40,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * task ({@code -prof gc}); {@code summarize.py} does both.
  *
  * <p>Each variant builds its own inputs inside the operation, as a caller would: a list of futures
- * for the Vert.x, CompletableFuture and Mutiny combinators, a list of functions for TaskGroup.
+ * for the Vert.x, CompletableFuture, Kotlin and Mutiny combinators, a list of functions for TaskGroup.
+ *
+ * <p>Peers: Kotlin coroutines on the Vert.x dispatcher of the same loop ({@code KotlinPeers.kt}),
+ * Mutiny {@code Uni.join().all().andFailFast()}, and (JDK 25 profile) virtual threads in a
+ * {@code StructuredTaskScope}. Mutiny's per-task {@code ifNoItem().after(d).fail()} arms a timer on
+ * Mutiny's default scheduler, a {@link ScheduledThreadPoolExecutor} that keeps a cancelled timer
+ * queued until it would have fired: {@link #purgeMutinyTimers()} empties that queue after each
+ * iteration (untimed), or a 2 GiB heap would fill within seconds; {@link MutinyTimerRetentionMain}
+ * measures the retention itself.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +67,7 @@ public class FanOutBenchmark {
 
   EventLoop loop;
   Vertx vertx;
+  CoroutineDispatcher dispatcher;
   int reps;
 
   /** {@return how many operations of N tasks one benchmark call runs: about 10,000 tasks, at least one operation} */
@@ -66,12 +79,27 @@ public class FanOutBenchmark {
   public void setUp() {
     loop = new EventLoop();
     vertx = loop.vertx;
+    dispatcher = VertxCoroutineKt.dispatcher(loop.context);
     reps = reps(n);
+  }
+
+  /**
+   * Removes the cancelled {@code ifNoItem} timers that Mutiny's default scheduler still holds (they
+   * would stay queued for {@link #TIMEOUT}); outside the timed iteration. Every row pays this
+   * teardown (a no-op when the queue is empty), so no row is singled out.
+   */
+  @TearDown(Level.Iteration)
+  public void purgeMutinyTimers() {
+    if (Infrastructure.getDefaultWorkerPool() instanceof ScheduledThreadPoolExecutor stpe) {
+      stpe.purge();
+    }
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     loop.close();
+    // Mutiny's pool threads are not daemons: the fork would wait JMH's 30 s grace, then be killed
+    MutinyTimerRetentionMain.shutdownMutiny();
   }
 
   // ---- baselines: plain Vert.x ----------------------------------------------------------------
@@ -248,5 +276,33 @@ public class FanOutBenchmark {
       Uni.join().all(unis).andFailFast().subscribe().with(p::complete, p::fail);
       return p.future();
     });
+  }
+
+  /** Mutiny with a per-task {@code ifNoItem().after(d).fail()}: a timer per task on Mutiny's default scheduler (another thread), cancelled when the item arrives. */
+  @Benchmark
+  public Object mutinyJoinAllTimeouts() {
+    return loop.await(reps, () -> {
+      List<Uni<Integer>> unis = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        unis.add(Uni.createFrom().<Integer>emitter(em -> loop.context.runOnContext(v -> em.complete(k)))
+            .ifNoItem().after(TIMEOUT).fail());
+      }
+      Promise<List<Integer>> p = Promise.promise();
+      Uni.join().all(unis).andFailFast().subscribe().with(p::complete, p::fail);
+      return p.future();
+    });
+  }
+
+  /** Kotlin: {@code coroutineScope { tasks.map { async { it.coAwait() } }.awaitAll() }} on the loop's Vert.x dispatcher. */
+  @Benchmark
+  public Object kotlinAwaitAll() {
+    return loop.await(reps, () -> KotlinPeers.awaitAll(loop, dispatcher, n));
+  }
+
+  /** Kotlin with a per-task {@code withTimeout} (on this dispatcher: one Vert.x timer per task, cancelled when it completes). */
+  @Benchmark
+  public Object kotlinAwaitAllTimeouts() {
+    return loop.await(reps, () -> KotlinPeers.awaitAllTimeouts(loop, dispatcher, n, TIMEOUT_MS));
   }
 }
