@@ -25,6 +25,8 @@ final class GatewayMetrics {
   static final String UNMATCHED = "unmatched";
   /** {@code route} label of a request refused before routing (request line or headers too large, bad syntax). */
   static final String INVALID = "invalid";
+  /** {@code route} label of a connection refused because the gateway holds {@code http.maxConnections}. */
+  static final String REFUSED = "refused";
   /** {@code status} of a request whose client went away before its answer (nginx's convention). */
   static final int CLIENT_CLOSED = 499;
 

@@ -75,7 +75,7 @@ class GatewayConfigTest {
     void theShippedDefaultParsesWithTheSimulatorEnabled() throws Exception {
       GatewayConfig config = GatewayConfig.parse(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
 
-      assertThat(config.http()).isEqualTo(new GatewayConfig.Http("127.0.0.1", 8080));
+      assertThat(config.http()).isEqualTo(GatewayConfig.Http.defaults("127.0.0.1", 8080));
       assertThat(config.upstreams().keySet()).containsExactly("profile", "orders", "recs");
       assertThat(config.upstreams().get("recs").timeout()).isEqualTo(Duration.ofMillis(150));
       assertThat(config.upstreams().get("recs").maxConnections()).isEqualTo(64);
