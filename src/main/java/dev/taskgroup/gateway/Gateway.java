@@ -204,7 +204,7 @@ public final class Gateway extends VerticleBase {
     int cap = state.maxConnections;
     // Beyond the cap a connection's first request is answered 503; beyond a tenth more it is
     // closed at once, so that a flood never holds more descriptors than the cap allows for.
-    if (open > cap + cap / 10 + 16) {
+    if (open > GatewayState.ceiling(cap)) {
       state.connections.decrementAndGet();
       conn.close();
       return;

@@ -37,12 +37,23 @@ final class GatewayState {
     warmUpLogging();
   }
 
-  /** {@return {@code configured}, lowered so that the connections and {@code reserved} fit in {@code fdLimit}} */
+  /**
+   * {@return {@code configured}, lowered so that every client connection the gateway may hold (the
+   * cap and the refusal margin above it, see {@link #ceiling}) and {@code reserved} fit in {@code fdLimit}}
+   */
   static int capFor(int configured, long fdLimit, long reserved) {
     if (fdLimit <= 0) {
       return configured;
     }
-    return (int) Math.max(1, Math.min(configured, fdLimit - reserved));
+    return (int) Math.max(1, Math.min(configured, (fdLimit - reserved - 16) * 10 / 11));
+  }
+
+  /**
+   * {@return the most client connections held at once}: up to the cap they are served; up to a
+   * tenth more (plus 16) they are answered 503 to their first request; beyond, closed at accept.
+   */
+  static int ceiling(int cap) {
+    return cap + cap / 10 + 16;
   }
 
   /** {@return the process's open-file limit, or -1 where the JVM does not tell} */
