@@ -259,4 +259,49 @@ class GatewayConfigTest {
       assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown argument '--port'");
     }
   }
+
+  @Nested
+  class ProductionBounds {
+    @Test
+    void withNoneSetEveryConnectionAndRequestIsStillBounded() {
+      GatewayConfig config = GatewayConfig.parse(with(c -> route(c, 0).remove("deadlineMs")));
+
+      GatewayConfig.Http http = config.http();
+      assertThat(http.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.bodyTimeout()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+      assertThat(http.maxConnections()).isEqualTo(10_000);
+      assertThat(http.maxRequestsInFlight()).isEqualTo(4_096);
+      assertThat(http.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.instances()).isEqualTo(Runtime.getRuntime().availableProcessors());
+      assertThat(http.accessLog()).isFalse();
+      assertThat(http.h2c()).isFalse();
+      assertThat(config.routes().get(0).deadline()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(config.upstreams().get("recs").maxResponseBytes()).isEqualTo(1024 * 1024);
+    }
+
+    @Test
+    void aRouteDeadlineNotBelowTheIdleTimeoutIsRefused() {
+      assertRefused(with(c -> route(c, 0).put("deadlineMs", 60_000)), "routes[0].deadlineMs", "below http.idleTimeoutMs");
+      assertRefused(with(c -> c.getJsonObject("http").put("idleTimeoutMs", 5_000)), "http.defaultDeadlineMs", "below http.idleTimeoutMs");
+    }
+
+    @Test
+    void badBoundsAreRefusedNamingTheField() {
+      assertRefused(with(c -> c.getJsonObject("http").put("headerTimeoutMs", -1)), "http.headerTimeoutMs", "negative");
+      assertRefused(with(c -> c.getJsonObject("http").put("maxConnections", 0)), "http.maxConnections", "[1,");
+      assertRefused(with(c -> c.getJsonObject("http").put("instances", "4")), "http.instances", "must be a number");
+      assertRefused(with(c -> c.getJsonObject("http").put("h2c", "yes")), "http.h2c", "true or false");
+      assertRefused(with(c -> upstream(c, "recs").put("maxResponseBytes", 0)), "upstreams.recs.maxResponseBytes", "[1,");
+    }
+
+    @Test
+    void instancesOnTheCommandLineOverrideTheConfig() {
+      GatewayConfig config = GatewayMain.loadConfig(new String[] {"-instances", "3", "-conf", valid().encode()});
+
+      assertThat(config.http().instances()).isEqualTo(3);
+      assertThatThrownBy(() -> GatewayMain.loadConfig(new String[] {"-instances", "zero"}))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-instances");
+    }
+  }
 }
