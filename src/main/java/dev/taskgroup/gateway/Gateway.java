@@ -101,8 +101,13 @@ public final class Gateway extends VerticleBase {
   private static final String ALLOW = "GET, HEAD";
   private static final String JSON = "application/json";
 
-  /** Largest upstream body decoded on the event loop; larger ones go to a worker (see INLINE_JSON_BYTES). */
-  static final int INLINE_JSON_BYTES = 64 * 1024;
+  /**
+   * Largest upstream body decoded on the event loop; larger ones go to a worker. Measured (Jackson
+   * via {@code Json.decodeValue}, JDK 17, this project's 2-core machine): ~230 MB/s at every size,
+   * so 16 KiB stalls the loop ~75 us, about what the hop to a worker and back costs, while 64 KiB
+   * would stall it ~0.3 ms and the 1 MiB limit ~4.5 ms.
+   */
+  static final int INLINE_JSON_BYTES = 16 * 1024;
   /** Request id header: taken from the client when sane, else generated; sent to every upstream. */
   static final String REQUEST_ID = "x-request-id";
 
