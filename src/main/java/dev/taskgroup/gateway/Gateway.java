@@ -370,6 +370,7 @@ public final class Gateway extends VerticleBase {
   }
 
   private void dispatch(HttpServerRequest req) {
+    requestId(req); // every answer carries one, so an access-log line can be matched with its client
     String path = req.path();
     if (path.equals("/health") || path.equals("/health/ready") || path.equals("/health/live")) {
       if (allowed(req, path)) {
@@ -479,7 +480,7 @@ public final class Gateway extends VerticleBase {
       json(req, label, 503, error("overloaded").put("limit", config.http().maxRequestsInFlight()));
       return;
     }
-    String requestId = requestId(req);
+    String requestId = resp.headers().get(REQUEST_ID);
     ClientDisconnect[] gone = {null}; // only on this context
     List<GatewayConfig.Call> calls = route.calls();
     Slot[] slots = new Slot[calls.size()];

@@ -970,4 +970,55 @@ class GatewayTest {
       assertThat(metric(scrape(), "gateway_requests_total{route=\"" + ROUTE + "\",status=\"200\"}")).isEqualTo(6.0);
     }
   }
+
+  @Nested
+  class AccessLog {
+    private final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        lines.add(record.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.taskgroup.gateway.access");
+
+    @BeforeEach
+    void listen() {
+      logger.addHandler(handler);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stopListening() {
+      logger.removeHandler(handler);
+    }
+
+    @Test
+    void whenEnabledEachRequestIsOneLineWithItsStatusAndRequestId() {
+      TestUpstream profile = upstream("profile");
+      startGatewayWith(new JsonObject().put("accessLog", true), upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      send(new RequestOptions().setURI("/api/dashboard/42").putHeader("x-request-id", "r-1"), null);
+      get("/nowhere");
+
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(0)).contains("GET /api/dashboard/42").contains(" 200 ").contains("id=r-1");
+      assertThat(lines.get(1)).contains("GET /nowhere").contains(" 404 ").containsPattern("id=[0-9a-f-]{36}");
+    }
+
+    @Test
+    void isOffByDefault() {
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      get("/api/dashboard/42");
+
+      assertThat(lines).isEmpty();
+    }
+  }
 }
