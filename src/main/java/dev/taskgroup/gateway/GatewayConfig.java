@@ -41,7 +41,7 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
   public static final int DEFAULT_MAX_CONNECTIONS = 64;
 
   /** Paths the gateway serves itself; a route may not take them. */
-  static final Set<String> RESERVED_PATHS = Set.of("/health", "/metrics");
+  static final Set<String> RESERVED_PATHS = Set.of("/health", "/health/live", "/health/ready", "/metrics");
 
   public GatewayConfig {
     upstreams = Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
