@@ -76,9 +76,15 @@ import java.util.logging.Logger;
  *
  * <h2>Limits</h2>
  * Request line over 8 KiB: 414; headers over 16 KiB: 431; body over 64 KiB: 413 (each closes the
- * connection; the server keeps serving). Routes, {@code /health} and {@code /metrics} accept GET
- * and HEAD; other methods get 405 with {@code Allow}. Unknown paths get 404. Every error body is
- * JSON with an {@code error} field.
+ * connection; the server keeps serving; over HTTP/2 the same limits end the stream). A request
+ * framed by Transfer-Encoding: 400 and closed. Headers, body and silence are bounded by
+ * {@code http.headerTimeoutMs}, {@code bodyTimeoutMs} (408) and {@code idleTimeoutMs}; client
+ * connections by {@code http.maxConnections} and route requests in flight by
+ * {@code maxRequestsInFlight} (503 with {@code Retry-After}); upstream bodies by
+ * {@code maxResponseBytes} (reason {@code too_large}). Routes, {@code /health},
+ * {@code /health/live}, {@code /health/ready} and {@code /metrics} accept GET and HEAD; other
+ * methods get 405 with {@code Allow}. Unknown paths get 404. Every error body is JSON with an
+ * {@code error} field.
  *
  * <h2>Design choices</h2>
  * Routing uses the core {@code HttpServer}, not vertx-web's {@code Router}: a route is one pattern
@@ -87,8 +93,10 @@ import java.util.logging.Logger;
  * {@code Future.all} of the tasks: a body failing with a task's error would report it twice.
  *
  * <h2>Threads</h2>
- * One instance, one event loop: the request handler, every group and every metric update run on
- * this verticle's context.
+ * Each instance has its event loop: its connections, request handlers, groups and upstream clients
+ * live on its context. Instances of one process share a {@link GatewayState} (metrics, the caps,
+ * draining), which is thread-safe. Upstream bodies over {@link #INLINE_JSON_BYTES} are decoded on
+ * a worker thread.
  */
 public final class Gateway extends VerticleBase {
   /** The longest request line accepted (414 beyond). */

@@ -28,6 +28,15 @@ import java.util.concurrent.TimeUnit;
  * <p>On success it prints the URLs to try. A bad configuration, an unreadable file or a port in use
  * ends the process with a non-zero status and one line naming the problem (for a bad config, the
  * field by its path), well within 10 seconds: exit 2 for usage and configuration, 1 for start-up.
+ *
+ * <p>{@code -instances N} overrides {@code http.instances}. SIGTERM and SIGINT drain the gateway
+ * (see {@link #drain}) and exit 0.
+ *
+ * <p>Design choice: this small main, not {@code vertx-launcher-application}'s
+ * {@code VertxApplication}. The launcher would give {@code -conf}, {@code -instances} and a shutdown
+ * hook, but its hook undeploys at once (no drain, no exit 0 after SIGTERM) and its config errors
+ * are not the one-line, exit-2 message naming the field that operators and tests rely on; what is
+ * left to share is about forty lines of argument parsing.
  */
 public final class GatewayMain {
   /** The configuration read when no {@code -conf} is given. */
