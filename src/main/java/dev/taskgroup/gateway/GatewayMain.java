@@ -34,9 +34,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Design choice: this small main, not {@code vertx-launcher-application}'s
  * {@code VertxApplication}. The launcher would give {@code -conf}, {@code -instances} and a shutdown
- * hook, but its hook undeploys at once (no drain, no exit 0 after SIGTERM) and its config errors
- * are not the one-line, exit-2 message naming the field that operators and tests rely on; what is
- * left to share is about forty lines of argument parsing.
+ * hook, but a JVM shutdown hook cannot make the process exit 0 after SIGTERM (the JVM exits 143),
+ * and its config errors are not the one-line, exit-2 message naming the field that operators and
+ * tests rely on; what it would replace is about forty lines of argument parsing.
  */
 public final class GatewayMain {
   /** The configuration read when no {@code -conf} is given. */
