@@ -43,6 +43,7 @@ class GatewayTest {
   private HttpClient client;
   private Context clientContext; // where every test request starts
   private int port;
+  private GatewayMain.Started started; // the last gateway started
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -96,7 +97,7 @@ class GatewayTest {
         .put("http", http.copy().put("host", "127.0.0.1").put("port", 0))
         .put("upstreams", upstreams)
         .put("routes", new JsonArray(Arrays.asList((Object[]) routes)));
-    GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+    started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
     port = started.gateway().actualPort();
   }
 
@@ -1019,6 +1020,31 @@ class GatewayTest {
       get("/api/dashboard/42");
 
       assertThat(lines).isEmpty();
+    }
+  }
+
+  @Nested
+  class Draining {
+    @Test
+    void whileDrainingHealthAnswers503AndTheRequestInFlightIsStillAnswered() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{}", 300);
+      startGatewayWith(new JsonObject().put("instances", 1), upstreamsOf(profile, 2000), route(3000, required(profile)));
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      StringBuffer text = new StringBuffer();
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      socket.handler(b -> text.append(b.toString()));
+      socket.closeHandler(v -> closed.complete(null));
+      // Pipelined: /health is read after the route's answer, once the drain has begun.
+      socket.write("GET /api/dashboard/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n");
+      Await.result(profile.arrived);
+
+      Future<Void> drained = GatewayMain.drain(started, java.time.Duration.ofSeconds(3));
+      Await.result(closed);
+
+      assertThat(text.toString()).startsWith("HTTP/1.1 200");
+      assertThat(text.toString()).contains("HTTP/1.1 503").contains("{\"status\":\"draining\"}");
+      Await.result(drained);
     }
   }
 }
