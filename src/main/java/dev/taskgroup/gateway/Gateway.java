@@ -489,6 +489,7 @@ public final class Gateway extends VerticleBase {
       return;
     }
     String requestId = resp.headers().get(REQUEST_ID);
+    long started = System.nanoTime();
     ClientDisconnect[] gone = {null}; // only on this context
     List<GatewayConfig.Call> calls = route.calls();
     Slot[] slots = new Slot[calls.size()];
@@ -510,13 +511,17 @@ public final class Gateway extends VerticleBase {
       return Future.succeededFuture();
     }).onComplete(ar -> {
       state.inFlight.decrementAndGet();
+      int status;
       if (gone[0] == null || gone[0].happened() || resp.closed()) {
-        finished(req, label, GatewayMetrics.CLIENT_CLOSED);
+        status = GatewayMetrics.CLIENT_CLOSED;
+        finished(req, label, status);
       } else if (ar.succeeded()) {
-        json(req, label, 200, merge(calls, slots));
+        status = 200;
+        json(req, label, status, merge(calls, slots));
       } else {
-        answerFailure(req, label, ar.cause());
+        status = answerFailure(req, label, ar.cause());
       }
+      metrics.requestDuration(label, status, System.nanoTime() - started);
     });
   }
 
@@ -536,7 +541,8 @@ public final class Gateway extends VerticleBase {
     return body;
   }
 
-  private void answerFailure(HttpServerRequest req, String label, Throwable cause) {
+  /** Answers a failed group; {@return the status answered} */
+  private int answerFailure(HttpServerRequest req, String label, Throwable cause) {
     List<Throwable> errors = cause instanceof TaskGroupException
         ? ((TaskGroupException) cause).exceptions() : List.of(cause);
     JsonArray failures = new JsonArray();
@@ -554,10 +560,13 @@ public final class Gateway extends VerticleBase {
     }
     if (!failures.isEmpty()) {
       json(req, label, 502, error("upstream_failed").put("failures", failures));
+      return 502;
     } else if (deadline) {
       json(req, label, 504, error("deadline_exceeded"));
+      return 504;
     } else {
       json(req, label, 500, error("internal_error").put("message", String.valueOf(unexpected ? errors.get(0) : cause)));
+      return 500;
     }
   }
 
@@ -586,33 +595,39 @@ public final class Gateway extends VerticleBase {
     TaskFn<Object> bounded = upstream.timeout() == null ? attempt : attempt.withTimeout(upstream.timeout());
     return scope -> {
       inFlight.incrementAndGet();
+      long started = System.nanoTime();
       return run(bounded, scope).onComplete(ar -> inFlight.decrementAndGet()).transform(ar -> {
-      if (ar.succeeded()) {
-        metrics.upstreamCall(name, "ok");
-        slot.value = ar.result();
-        return Future.succeededFuture(ar.result());
-      }
-      Throwable cause = ar.cause();
-      if (scope.isCancelled()) {
-        // A sibling failed, the deadline passed or the client left: not a failure of this upstream
-        // (whatever error the abort surfaced as), so report the scope's cancellation.
-        metrics.upstreamCall(name, "cancelled");
-        return Future.failedFuture(scope.cancellation());
-      }
-      if (cause instanceof CancellationException) {
-        metrics.upstreamCall(name, "cancelled");
-        return Future.failedFuture(cause);
-      }
-      String reason = reasonOf(cause);
-      metrics.upstreamCall(name, reason.equals("timeout") ? "timeout" : "error");
-      if (call.required()) {
-        return Future.failedFuture(new UpstreamCallException(name, reason, cause));
-      }
-      slot.value = Json.decodeValue(call.fallbackJson()); // a fresh copy per response
-      slot.errorReason = reason;
-      return Future.succeededFuture(slot.value);
+        if (ar.succeeded()) {
+          callEnded(name, started, "ok");
+          slot.value = ar.result();
+          return Future.succeededFuture(ar.result());
+        }
+        Throwable cause = ar.cause();
+        if (scope.isCancelled()) {
+          // A sibling failed, the deadline passed or the client left: not a failure of this upstream
+          // (whatever error the abort surfaced as), so report the scope's cancellation.
+          callEnded(name, started, "cancelled");
+          return Future.failedFuture(scope.cancellation());
+        }
+        if (cause instanceof CancellationException) {
+          callEnded(name, started, "cancelled");
+          return Future.failedFuture(cause);
+        }
+        String reason = reasonOf(cause);
+        callEnded(name, started, reason.equals("timeout") ? "timeout" : "error");
+        if (call.required()) {
+          return Future.failedFuture(new UpstreamCallException(name, reason, cause));
+        }
+        slot.value = Json.decodeValue(call.fallbackJson()); // a fresh copy per response
+        slot.errorReason = reason;
+        return Future.succeededFuture(slot.value);
       });
     };
+  }
+
+  private void callEnded(String upstream, long startedNanos, String outcome) {
+    metrics.upstreamCall(upstream, outcome);
+    metrics.upstreamDuration(upstream, outcome, System.nanoTime() - startedNanos);
   }
 
   private static <T> Future<T> run(TaskFn<T> fn, TaskScope scope) {

@@ -34,6 +34,10 @@ final class GatewayState {
     int pools = config.upstreams().values().stream().mapToInt(GatewayConfig.Upstream::maxConnections).sum();
     this.maxConnections = capFor(config.http().maxConnections(), fdLimit(),
         RESERVED_FDS + pools * config.http().instances());
+    metrics.gauge("gateway.requests.in.flight", "route requests being answered", inFlight::get);
+    metrics.gauge("gateway.connections.open", "client connections open", connections::get);
+    upstreamCalls.forEach((name, calls) ->
+        metrics.gauge("gateway.upstream.calls.in.flight", "upstream calls in flight", calls::get, "upstream", name));
     warmUpLogging();
   }
 

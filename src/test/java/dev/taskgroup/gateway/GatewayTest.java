@@ -650,6 +650,22 @@ class GatewayTest {
     }
 
     @Test
+    void latencyHistogramsByRouteAndStatusAndByUpstreamAndOutcomeAndInFlightGauges() {
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      get("/api/dashboard/42");
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "gateway_request_duration_seconds_count{route=\"" + ROUTE + "\",status=\"200\"}")).isEqualTo(1.0);
+      assertThat(scrape).contains("gateway_request_duration_seconds_bucket{route=\"" + ROUTE + "\",status=\"200\",le=");
+      assertThat(metric(scrape, "gateway_upstream_call_duration_seconds_count{outcome=\"ok\",upstream=\"profile\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_requests_in_flight")).isEqualTo(0.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_in_flight{upstream=\"profile\"}")).isEqualTo(0.0);
+      assertThat(metric(scrape, "gateway_connections_open")).isPositive(); // the scrape's own
+    }
+
+    @Test
     void countTasksStartedAndHowTheyEnded() {
       TestUpstream profile = upstream("profile").hangs();
       TestUpstream orders = upstream("orders").answersJson(503, new JsonObject());
