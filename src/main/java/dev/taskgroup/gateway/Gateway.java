@@ -257,6 +257,9 @@ public final class Gateway extends VerticleBase {
     if (c.overCap) {
       req.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       closeAfter(req, GatewayMetrics.REFUSED, 503, error("too_many_connections").put("limit", state.maxConnections));
+      if (req.version() == HttpVersion.HTTP_2) {
+        req.connection().close(); // closeAfter ends only the stream; this connection must go (GOAWAY)
+      }
       return false;
     }
     if (req.version() != HttpVersion.HTTP_2) {
