@@ -25,8 +25,9 @@ import java.util.Set;
  * <p>Every rule broken raises a {@link ConfigException} naming the field by its path:
  * {@code upstreams.recs.timeoutMs}, {@code routes[0].calls[2].upstream}. Unknown fields are refused
  * too, so that a typo ({@code timeoutMS}) is not silently ignored. Optional fields and their
- * defaults: {@code http} (127.0.0.1:8080), an upstream's {@code timeoutMs} (none: the route's
- * deadline bounds it) and {@code maxConnections} (64), a route's {@code deadlineMs} (none) and
+ * defaults: {@code http} (127.0.0.1:8080, and the bounds of {@link Http}), an upstream's
+ * {@code timeoutMs} (none: the route's deadline bounds it), {@code maxConnections} (64) and
+ * {@code maxResponseBytes} (1 MiB), a route's {@code deadlineMs} ({@code http.defaultDeadlineMs}, 10 s) and
  * {@code maxConcurrency} (unlimited), a call's {@code required} (true) and {@code fallback} (null),
  * {@code simulator} (disabled).
  *
@@ -40,7 +41,7 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
   public static final int DEFAULT_MAX_CONNECTIONS = 64;
 
   /** Paths the gateway serves itself; a route may not take them. */
-  static final Set<String> RESERVED_PATHS = Set.of("/health", "/metrics");
+  static final Set<String> RESERVED_PATHS = Set.of("/health", "/health/live", "/health/ready", "/metrics");
 
   public GatewayConfig {
     upstreams = Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
@@ -48,12 +49,66 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
   }
 
   /**
-   * Where the gateway listens.
+   * Where the gateway listens, and how much it lets any one client hold. Every bound has a default,
+   * so a config that names none still leaves no connection or request unbounded.
    *
    * @param host the interface to bind
    * @param port the port, 0 for any free one
+   * @param maxConnections client connections open at once (all instances together); beyond it a
+   *     connection's first request is answered 503 and the connection closed. The gateway lowers
+   *     it at start if the process's file-descriptor limit would run out first
+   * @param headerTimeout how long a connection may take to send a request's headers (from its
+   *     accept, or from the previous answer on a kept-alive connection); then it is closed
+   * @param bodyTimeout how long a request may take to send its body once its headers are in; then
+   *     408 and the connection is closed
+   * @param idleTimeout how long a connection may stay silent (no byte either way) before it is
+   *     closed; longer than every route's deadline, so a request waiting on its upstreams is never
+   *     cut by it
+   * @param defaultDeadline the deadline of a route that sets no {@code deadlineMs}
+   * @param maxRequestsInFlight route requests being answered at once (all instances together);
+   *     beyond it 503 with {@code Retry-After} at once
+   * @param shutdownGrace how long in-flight requests may run on after SIGTERM or SIGINT
+   * @param instances how many gateway verticles (event loops) serve requests
+   * @param accessLog whether each request is logged as one line (logger {@code dev.taskgroup.gateway.access})
+   * @param h2c whether HTTP/2 over cleartext is served (prior knowledge and upgrade). Off by default:
+   *     with it, Vert.x hands over a connection only once its first request's headers are in (it
+   *     must see them to tell an upgrade), so the header timeout and the connection cap cannot act
+   *     before that; a client that trickles its first request is then bounded by the idle timeout
+   *     only if it goes silent
    */
-  public record Http(String host, int port) {}
+  public record Http(String host, int port, int maxConnections, Duration headerTimeout, Duration bodyTimeout,
+      Duration idleTimeout, Duration defaultDeadline, int maxRequestsInFlight, Duration shutdownGrace,
+      int instances, boolean accessLog, boolean h2c) {
+    /** {@return the defaults, listening on {@code host:port}} */
+    public static Http defaults(String host, int port) {
+      return new Http(host, port, DEFAULT_MAX_CLIENT_CONNECTIONS, Duration.ofMillis(DEFAULT_HEADER_TIMEOUT_MS),
+          Duration.ofMillis(DEFAULT_BODY_TIMEOUT_MS), Duration.ofMillis(DEFAULT_IDLE_TIMEOUT_MS),
+          Duration.ofMillis(DEFAULT_DEADLINE_MS), DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+          Duration.ofMillis(DEFAULT_SHUTDOWN_GRACE_MS), defaultInstances(), false, false);
+    }
+  }
+
+  /** Client connections open at once unless {@code http.maxConnections} says otherwise. */
+  public static final int DEFAULT_MAX_CLIENT_CONNECTIONS = 10_000;
+  /** {@code http.headerTimeoutMs} unless set: a slow-header client is closed after 10 s. */
+  public static final long DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+  /** {@code http.bodyTimeoutMs} unless set. */
+  public static final long DEFAULT_BODY_TIMEOUT_MS = 10_000;
+  /** {@code http.idleTimeoutMs} unless set. */
+  public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+  /** {@code http.defaultDeadlineMs} unless set: no request waits on its upstreams longer than this. */
+  public static final long DEFAULT_DEADLINE_MS = 10_000;
+  /** {@code http.maxRequestsInFlight} unless set. */
+  public static final int DEFAULT_MAX_REQUESTS_IN_FLIGHT = 4_096;
+  /** {@code http.shutdownGraceMs} unless set. */
+  public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+  /** An upstream's {@code maxResponseBytes} unless set: 1 MiB. */
+  public static final int DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+  /** {@return the default of {@code http.instances}: one per available processor} */
+  public static int defaultInstances() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
 
   /**
    * One upstream service.
@@ -62,14 +117,16 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
    * @param url its URL with {@code {name}} placeholders
    * @param timeout the bound on each call, or null for none
    * @param maxConnections the size of its connection pool
+   * @param maxResponseBytes the largest body accepted from it; beyond it the call fails with reason
+   *     {@code too_large} and its request is reset at once
    */
-  public record Upstream(String name, UrlTemplate url, Duration timeout, int maxConnections) {}
+  public record Upstream(String name, UrlTemplate url, Duration timeout, int maxConnections, int maxResponseBytes) {}
 
   /**
    * One route: a path and the calls it fans out to.
    *
    * @param path the path pattern, with {@code :name} parameters
-   * @param deadline the bound on the whole request, or null for none
+   * @param deadline the bound on the whole request: {@code deadlineMs}, else {@code http.defaultDeadlineMs}
    * @param maxConcurrency how many calls of one request run at once
    * @param calls the calls, in file order (the order of fields in the response)
    */
@@ -139,22 +196,44 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
     onlyKeys(root, "", "http", "upstreams", "routes", "simulator");
     Http http = parseHttp(optionalObject(root, "", "http"));
     Map<String, Upstream> upstreams = parseUpstreams(requiredObject(root, "", "upstreams"));
-    List<Route> routes = parseRoutes(requiredArray(root, "", "routes"), upstreams);
+    List<Route> routes = parseRoutes(requiredArray(root, "", "routes"), upstreams, http);
     Simulator simulator = parseSimulator(optionalObject(root, "", "simulator"), upstreams);
     return new GatewayConfig(http, upstreams, routes, simulator);
   }
 
   private static Http parseHttp(JsonObject o) {
     if (o == null) {
-      return new Http("127.0.0.1", 8080);
+      return Http.defaults("127.0.0.1", 8080);
     }
-    onlyKeys(o, "http", "host", "port");
+    onlyKeys(o, "http", "host", "port", "maxConnections", "headerTimeoutMs", "bodyTimeoutMs", "idleTimeoutMs",
+        "defaultDeadlineMs", "maxRequestsInFlight", "shutdownGraceMs", "instances", "accessLog", "h2c");
     String host = optionalString(o, "http", "host", "127.0.0.1");
     if (host.isBlank()) {
       throw new ConfigException("http.host", "must not be empty");
     }
     int port = (int) wholeNumber(o, "http", "port", 8080, 0, 65535);
-    return new Http(host, port);
+    int maxConnections = (int) wholeNumber(o, "http", "maxConnections", DEFAULT_MAX_CLIENT_CONNECTIONS, 1, 1_000_000);
+    Duration header = millis(o, "http", "headerTimeoutMs", DEFAULT_HEADER_TIMEOUT_MS);
+    Duration body = millis(o, "http", "bodyTimeoutMs", DEFAULT_BODY_TIMEOUT_MS);
+    Duration idle = millis(o, "http", "idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS);
+    Duration deadline = millis(o, "http", "defaultDeadlineMs", DEFAULT_DEADLINE_MS);
+    if (deadline.compareTo(idle) >= 0) {
+      throw new ConfigException("http.defaultDeadlineMs", "must be below http.idleTimeoutMs (" + idle.toMillis()
+          + " ms), or an idle connection would be cut before its answer; got " + deadline.toMillis());
+    }
+    int inFlight = (int) wholeNumber(o, "http", "maxRequestsInFlight", DEFAULT_MAX_REQUESTS_IN_FLIGHT, 1, 10_000_000);
+    Duration grace = millis(o, "http", "shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS);
+    int instances = (int) wholeNumber(o, "http", "instances", defaultInstances(), 1, 1024);
+    Object accessLog = o.getValue("accessLog", Boolean.FALSE);
+    if (!(accessLog instanceof Boolean)) {
+      throw new ConfigException("http.accessLog", "must be true or false, got " + describe(accessLog));
+    }
+    Object h2c = o.getValue("h2c", Boolean.FALSE);
+    if (!(h2c instanceof Boolean)) {
+      throw new ConfigException("http.h2c", "must be true or false, got " + describe(h2c));
+    }
+    return new Http(host, port, maxConnections, header, body, idle, deadline, inFlight, grace, instances,
+        (Boolean) accessLog, (Boolean) h2c);
   }
 
   private static Map<String, Upstream> parseUpstreams(JsonObject o) {
@@ -171,7 +250,7 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
         throw new ConfigException(path, "'errors' is reserved: a partial answer uses that field to name failed calls");
       }
       JsonObject u = objectValue(o.getValue(name), path);
-      onlyKeys(u, path, "url", "timeoutMs", "maxConnections");
+      onlyKeys(u, path, "url", "timeoutMs", "maxConnections", "maxResponseBytes");
       Object rawUrl = u.getValue("url");
       if (rawUrl == null) {
         throw new ConfigException(path + ".url", "missing: every upstream needs an http:// URL");
@@ -187,12 +266,13 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
       }
       Duration timeout = millis(u, path, "timeoutMs");
       int maxConnections = (int) wholeNumber(u, path, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 100_000);
-      upstreams.put(name, new Upstream(name, url, timeout, maxConnections));
+      int maxResponseBytes = (int) wholeNumber(u, path, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES, 1, Integer.MAX_VALUE - 8);
+      upstreams.put(name, new Upstream(name, url, timeout, maxConnections, maxResponseBytes));
     }
     return upstreams;
   }
 
-  private static List<Route> parseRoutes(JsonArray array, Map<String, Upstream> upstreams) {
+  private static List<Route> parseRoutes(JsonArray array, Map<String, Upstream> upstreams, Http http) {
     List<Route> routes = new ArrayList<>();
     Map<String, Integer> shapes = new HashMap<>();
     for (int i = 0; i < array.size(); i++) {
@@ -214,7 +294,12 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
         throw new ConfigException(path + ".path", "duplicates routes[" + earlier + "].path ('"
             + routes.get(earlier).path().path() + "' and '" + rawPath + "' match the same requests)");
       }
-      Duration deadline = millis(r, path, "deadlineMs");
+      Duration deadline = r.getValue("deadlineMs") == null ? http.defaultDeadline() : millis(r, path, "deadlineMs");
+      if (deadline.compareTo(http.idleTimeout()) >= 0) {
+        // The idle timeout closes a connection that is silent while its request waits on upstreams.
+        throw new ConfigException(path + ".deadlineMs", "the deadline (" + deadline.toMillis() + " ms) must be below http.idleTimeoutMs ("
+            + http.idleTimeout().toMillis() + " ms), or an idle connection would be cut before its answer");
+      }
       int maxConcurrency = (int) wholeNumber(r, path, "maxConcurrency", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
       List<Call> calls = parseCalls(requiredArray(r, path, "calls"), path, pattern, upstreams);
       routes.add(new Route(pattern, deadline, maxConcurrency, calls));
@@ -421,6 +506,12 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
     }
     long ms = wholeNumber(o, path, key, 0, 1, Integer.MAX_VALUE);
     return Duration.ofMillis(ms);
+  }
+
+  /** A duration in whole milliseconds, at least 1, {@code defaultMs} when absent. */
+  private static Duration millis(JsonObject o, String path, String key, long defaultMs) {
+    Duration d = millis(o, path, key);
+    return d == null ? Duration.ofMillis(defaultMs) : d;
   }
 
   private static String describe(Object value) {

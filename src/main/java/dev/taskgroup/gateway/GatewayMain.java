@@ -7,7 +7,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.vertx.core.DeploymentOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,6 +28,15 @@ import java.util.concurrent.TimeUnit;
  * <p>On success it prints the URLs to try. A bad configuration, an unreadable file or a port in use
  * ends the process with a non-zero status and one line naming the problem (for a bad config, the
  * field by its path), well within 10 seconds: exit 2 for usage and configuration, 1 for start-up.
+ *
+ * <p>{@code -instances N} overrides {@code http.instances}. SIGTERM and SIGINT drain the gateway
+ * (see {@link #drain}) and exit 0.
+ *
+ * <p>Design choice: this small main, not {@code vertx-launcher-application}'s
+ * {@code VertxApplication}. The launcher would give {@code -conf}, {@code -instances} and a shutdown
+ * hook, but a JVM shutdown hook cannot make the process exit 0 after SIGTERM (the JVM exits 143),
+ * and its config errors are not the one-line, exit-2 message naming the field that operators and
+ * tests rely on; what it would replace is about forty lines of argument parsing.
  */
 public final class GatewayMain {
   /** The configuration read when no {@code -conf} is given. */
@@ -35,10 +49,11 @@ public final class GatewayMain {
   /**
    * A running gateway and its simulated upstreams.
    *
-   * @param gateway the gateway verticle
+   * @param gateway the first gateway instance (every instance listens on the same port)
+   * @param instances every gateway instance
    * @param simulator the simulator verticle, or null when disabled
    */
-  public record Started(Gateway gateway, UpstreamSimulator simulator) {
+  public record Started(Gateway gateway, List<Gateway> instances, UpstreamSimulator simulator) {
     /** {@return the simulated upstreams' ports by name (empty when disabled)} */
     public Map<String, Integer> simulatorPorts() {
       return simulator == null ? Map.of() : simulator.actualPorts();
@@ -58,17 +73,41 @@ public final class GatewayMain {
       simulated = Future.succeededFuture(null);
     }
     return simulated.compose(simulator -> {
-      Gateway gateway = new Gateway(config);
-      return vertx.deployVerticle(gateway).map(id -> new Started(gateway, simulator));
+      GatewayState state = new GatewayState(config);
+      List<Gateway> instances = new CopyOnWriteArrayList<>();
+      return vertx.deployVerticle(() -> {
+        Gateway g = new Gateway(config, state);
+        instances.add(g);
+        return g;
+      }, new DeploymentOptions().setInstances(config.http().instances()))
+          .map(id -> new Started(instances.get(0), List.copyOf(instances), simulator));
     });
+  }
+
+  /**
+   * Drains every instance (see {@link Gateway#drain}): stop accepting, let in-flight requests run
+   * on for the grace period, then close them (their upstream requests reset).
+   */
+  public static Future<Void> drain(Started started, Duration grace) {
+    List<Future<Void>> drained = new ArrayList<>();
+    for (Gateway g : started.instances()) {
+      drained.add(g.drain(grace));
+    }
+    return Future.join(drained).mapEmpty();
   }
 
   /** Reads the configuration named by {@code args}, or explains in one line why it cannot. */
   static GatewayConfig loadConfig(String[] args) {
     String conf = DEFAULT_CONF;
+    Integer instances = null;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
-      if (arg.equals("-conf") || arg.equals("--conf")) {
+      if (arg.equals("-instances") || arg.equals("--instances")) {
+        if (i + 1 >= args.length || !args[i + 1].matches("[1-9][0-9]{0,3}")) {
+          throw new IllegalArgumentException("-instances needs a whole number from 1 to 9999");
+        }
+        instances = Integer.parseInt(args[++i]);
+      } else if (arg.equals("-conf") || arg.equals("--conf")) {
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException("-conf needs a file name (or inline JSON)");
         }
@@ -76,9 +115,20 @@ public final class GatewayMain {
       } else if (arg.startsWith("-conf=") || arg.startsWith("--conf=")) {
         conf = arg.substring(arg.indexOf('=') + 1);
       } else {
-        throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: GatewayMain [-conf FILE]");
+        throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: GatewayMain [-conf FILE] [-instances N]");
       }
     }
+    GatewayConfig config = readConfig(conf);
+    if (instances == null) {
+      return config;
+    }
+    GatewayConfig.Http h = config.http();
+    return new GatewayConfig(new GatewayConfig.Http(h.host(), h.port(), h.maxConnections(), h.headerTimeout(),
+        h.bodyTimeout(), h.idleTimeout(), h.defaultDeadline(), h.maxRequestsInFlight(), h.shutdownGrace(),
+        instances, h.accessLog(), h.h2c()), config.upstreams(), config.routes(), config.simulator());
+  }
+
+  private static GatewayConfig readConfig(String conf) {
     if (conf.trim().startsWith("{")) { // inline JSON, as the Vert.x launcher accepts
       return GatewayConfig.parse(conf);
     }
@@ -134,8 +184,44 @@ public final class GatewayMain {
         // exiting anyway
       }
     }, "gateway-shutdown"));
+    onSignals(() -> shutDown(vertx, started, config.http().shutdownGrace(), out));
     printUrls(out, config, started);
     return 0;
+  }
+
+  /**
+   * SIGTERM and SIGINT drain the gateway and exit 0. A shutdown hook alone would not do: the JVM
+   * exits 143 (130) after a signal whatever the hooks do, and an orchestrator reads that as a crash.
+   * {@code sun.misc.Signal} (module jdk.unsupported) is the one way a Java 17 program handles them.
+   */
+  @SuppressWarnings("restriction")
+  private static void onSignals(Runnable action) {
+    java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+    for (String name : List.of("TERM", "INT")) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+          if (once.compareAndSet(false, true)) {
+            new Thread(action, "gateway-drain").start();
+          }
+        });
+      } catch (IllegalArgumentException unavailable) {
+        // this platform does not have the signal, or the JVM reserves it: the shutdown hook remains
+      }
+    }
+  }
+
+  private static void shutDown(Vertx vertx, Started started, Duration grace, PrintStream out) {
+    out.println("gateway: draining (grace " + grace.toMillis() + " ms)");
+    out.flush();
+    try {
+      drain(started, grace).compose(v -> vertx.close())
+          .await(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      out.println("gateway: drain did not finish cleanly: " + e);
+    }
+    out.println("gateway: stopped");
+    out.flush();
+    System.exit(0); // after a signal the JVM would otherwise exit 143 (or 130)
   }
 
   private static void printUrls(PrintStream out, GatewayConfig config, Started started) {

@@ -1,10 +1,14 @@
 package dev.taskgroup.gateway;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The gateway's counters, rendered as Prometheus text by {@link #scrape()}. One registry per
@@ -25,6 +29,8 @@ final class GatewayMetrics {
   static final String UNMATCHED = "unmatched";
   /** {@code route} label of a request refused before routing (request line or headers too large, bad syntax). */
   static final String INVALID = "invalid";
+  /** {@code route} label of a connection refused because the gateway holds {@code http.maxConnections}. */
+  static final String REFUSED = "refused";
   /** {@code status} of a request whose client went away before its answer (nginx's convention). */
   static final int CLIENT_CLOSED = 499;
 
@@ -64,6 +70,25 @@ final class GatewayMetrics {
   /** Counts a task entering {@code state}: started, succeeded, failed or cancelled. */
   void task(String state) {
     task(state, 1);
+  }
+
+  /** Records how long a route request took to answer {@code status} (histogram, seconds). */
+  void requestDuration(String route, int status, long nanos) {
+    Timer.builder("gateway.request.duration").description("route requests, from routing to answer, by route and status")
+        .tag("route", route).tag("status", Integer.toString(status)).publishPercentileHistogram()
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Records how long one upstream call took to end with {@code outcome} (histogram, seconds). */
+  void upstreamDuration(String upstream, String outcome, long nanos) {
+    Timer.builder("gateway.upstream.call.duration").description("upstream calls, by upstream and outcome")
+        .tag("upstream", upstream).tag("outcome", outcome).publishPercentileHistogram()
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Exposes {@code value} as a gauge, read at each scrape. */
+  void gauge(String name, String description, Supplier<Number> value, String... tags) {
+    Gauge.builder(name, value).description(description).tags(tags).register(registry);
   }
 
   /** {@return the Prometheus text exposition of every counter} */

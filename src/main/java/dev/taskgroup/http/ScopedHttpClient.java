@@ -56,6 +56,8 @@ public final class ScopedHttpClient {
   private volatile boolean propagateDeadline;
   /** Written by the setter from any thread, read when a call is aborted. */
   private volatile Handler<Void> abortHandler;
+  /** Written by the setter from any thread, read when a response arrives; 0 means no limit. */
+  private volatile int maxResponseBytes;
   private final LongAdder aborted = new LongAdder();
 
   private ScopedHttpClient(HttpClient client) {
@@ -95,6 +97,23 @@ public final class ScopedHttpClient {
    */
   public ScopedHttpClient abortHandler(Handler<Void> handler) {
     this.abortHandler = handler;
+    return this;
+  }
+
+  /**
+   * Bounds each response body to {@code limit} bytes (0: no bound, the default). A response that
+   * declares a larger Content-Length, or whose body grows past the limit while it downloads, has
+   * its request reset at once and its call fails with a {@link ResponseTooLargeException}: at most
+   * {@code limit} bytes (plus one network read) are ever buffered.
+   *
+   * @return this
+   * @throws IllegalArgumentException if {@code limit} is negative
+   */
+  public ScopedHttpClient maxResponseBytes(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    }
+    this.maxResponseBytes = limit;
     return this;
   }
 
@@ -187,9 +206,57 @@ public final class ScopedHttpClient {
       }
       request = req;
       Future<HttpClientResponse> sent = body == null ? req.send() : req.send(body);
-      sent.compose(resp -> resp.body().map(b ->
-              new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b)))
-          .onComplete(r -> finish(r.cause(), r.result()));
+      int limit = maxResponseBytes;
+      if (limit == 0) {
+        sent.compose(resp -> resp.body().map(b ->
+                new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b)))
+            .onComplete(r -> finish(r.cause(), r.result()));
+      } else {
+        sent.onComplete(r -> {
+          if (r.failed()) {
+            finish(r.cause(), null);
+          } else {
+            readBounded(req, r.result(), limit);
+          }
+        });
+      }
+    }
+
+    /** Reads the body, resetting the request the moment it crosses {@code limit}. */
+    private void readBounded(HttpClientRequest req, HttpClientResponse resp, int limit) {
+      long declared = contentLength(resp);
+      if (declared > limit) {
+        tooLarge(req, new ResponseTooLargeException(limit, declared));
+        return;
+      }
+      Buffer received = Buffer.buffer(declared > 0 ? (int) declared : 256);
+      resp.exceptionHandler(err -> finish(err, null));
+      resp.handler(chunk -> {
+        if (request == null) {
+          return; // already over the limit, or aborted: the rest is being discarded
+        }
+        if (received.length() + chunk.length() > limit) {
+          tooLarge(req, new ResponseTooLargeException(limit, -1));
+        } else {
+          received.appendBuffer(chunk);
+        }
+      });
+      resp.endHandler(v -> finish(null,
+          new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), received)));
+    }
+
+    private void tooLarge(HttpClientRequest req, ResponseTooLargeException cause) {
+      finish(cause, null); // first: the reset's echo (a closed connection) then finds the call done
+      req.reset(0, cause);
+    }
+
+    private long contentLength(HttpClientResponse resp) {
+      String value = resp.getHeader("content-length");
+      try {
+        return value == null ? -1 : Long.parseLong(value.trim());
+      } catch (NumberFormatException e) {
+        return -1;
+      }
     }
 
     private void countAbort() {
@@ -200,6 +267,7 @@ public final class ScopedHttpClient {
 
   @Override
   public String toString() {
-    return "ScopedHttpClient[propagateDeadline=" + propagateDeadline + ", aborted=" + aborted.sum() + "]";
+    return "ScopedHttpClient[propagateDeadline=" + propagateDeadline + ", maxResponseBytes=" + maxResponseBytes
+        + ", aborted=" + aborted.sum() + "]";
   }
 }

@@ -75,7 +75,7 @@ class GatewayConfigTest {
     void theShippedDefaultParsesWithTheSimulatorEnabled() throws Exception {
       GatewayConfig config = GatewayConfig.parse(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
 
-      assertThat(config.http()).isEqualTo(new GatewayConfig.Http("127.0.0.1", 8080));
+      assertThat(config.http()).isEqualTo(GatewayConfig.Http.defaults("127.0.0.1", 8080));
       assertThat(config.upstreams().keySet()).containsExactly("profile", "orders", "recs");
       assertThat(config.upstreams().get("recs").timeout()).isEqualTo(Duration.ofMillis(150));
       assertThat(config.upstreams().get("recs").maxConnections()).isEqualTo(64);
@@ -257,6 +257,51 @@ class GatewayConfigTest {
 
       assertThat(status).isEqualTo(2);
       assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown argument '--port'");
+    }
+  }
+
+  @Nested
+  class ProductionBounds {
+    @Test
+    void withNoneSetEveryConnectionAndRequestIsStillBounded() {
+      GatewayConfig config = GatewayConfig.parse(with(c -> route(c, 0).remove("deadlineMs")));
+
+      GatewayConfig.Http http = config.http();
+      assertThat(http.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.bodyTimeout()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+      assertThat(http.maxConnections()).isEqualTo(10_000);
+      assertThat(http.maxRequestsInFlight()).isEqualTo(4_096);
+      assertThat(http.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(http.instances()).isEqualTo(Runtime.getRuntime().availableProcessors());
+      assertThat(http.accessLog()).isFalse();
+      assertThat(http.h2c()).isFalse();
+      assertThat(config.routes().get(0).deadline()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(config.upstreams().get("recs").maxResponseBytes()).isEqualTo(1024 * 1024);
+    }
+
+    @Test
+    void aRouteDeadlineNotBelowTheIdleTimeoutIsRefused() {
+      assertRefused(with(c -> route(c, 0).put("deadlineMs", 60_000)), "routes[0].deadlineMs", "below http.idleTimeoutMs");
+      assertRefused(with(c -> c.getJsonObject("http").put("idleTimeoutMs", 5_000)), "http.defaultDeadlineMs", "below http.idleTimeoutMs");
+    }
+
+    @Test
+    void badBoundsAreRefusedNamingTheField() {
+      assertRefused(with(c -> c.getJsonObject("http").put("headerTimeoutMs", -1)), "http.headerTimeoutMs", "negative");
+      assertRefused(with(c -> c.getJsonObject("http").put("maxConnections", 0)), "http.maxConnections", "[1,");
+      assertRefused(with(c -> c.getJsonObject("http").put("instances", "4")), "http.instances", "must be a number");
+      assertRefused(with(c -> c.getJsonObject("http").put("h2c", "yes")), "http.h2c", "true or false");
+      assertRefused(with(c -> upstream(c, "recs").put("maxResponseBytes", 0)), "upstreams.recs.maxResponseBytes", "[1,");
+    }
+
+    @Test
+    void instancesOnTheCommandLineOverrideTheConfig() {
+      GatewayConfig config = GatewayMain.loadConfig(new String[] {"-instances", "3", "-conf", valid().encode()});
+
+      assertThat(config.http().instances()).isEqualTo(3);
+      assertThatThrownBy(() -> GatewayMain.loadConfig(new String[] {"-instances", "zero"}))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-instances");
     }
   }
 }

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,6 +43,7 @@ class GatewayTest {
   private HttpClient client;
   private Context clientContext; // where every test request starts
   private int port;
+  private GatewayMain.Started started; // the last gateway started
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -85,11 +88,16 @@ class GatewayTest {
   }
 
   private void startGateway(JsonObject upstreams, JsonObject... routes) {
+    startGatewayWith(new JsonObject(), upstreams, routes);
+  }
+
+  /** A gateway with {@code http} (host and port added) in front of {@code upstreams}. */
+  private void startGatewayWith(JsonObject http, JsonObject upstreams, JsonObject... routes) {
     JsonObject config = new JsonObject()
-        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("http", http.copy().put("host", "127.0.0.1").put("port", 0))
         .put("upstreams", upstreams)
         .put("routes", new JsonArray(Arrays.asList((Object[]) routes)));
-    GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+    started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
     port = started.gateway().actualPort();
   }
 
@@ -138,6 +146,54 @@ class GatewayTest {
       }
     }
     throw new AssertionError("no series " + series + " in:\n" + scrape);
+  }
+
+  /** What a raw client saw: every byte the gateway wrote, and how long until it closed the connection. */
+  record Raw(String text, long closedAfterMs) {
+    int responses() {
+      return text.split("HTTP/1\\.1 ", -1).length - 1;
+    }
+  }
+
+  /** Writes {@code bytes} on a fresh connection and waits until the gateway closes it. */
+  private Raw raw(String bytes) {
+    NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+    StringBuffer text = new StringBuffer();
+    CompletableFuture<Long> closed = new CompletableFuture<>();
+    socket.handler(b -> text.append(b.toString()));
+    socket.closeHandler(v -> closed.complete(System.nanoTime()));
+    long start = System.nanoTime();
+    socket.write(bytes);
+    long closedAt = Await.result(closed);
+    return new Raw(text.toString(), millisBetween(start, closedAt));
+  }
+
+  /** A connection that stays open (sending {@code bytes}), closed by the returned socket's owner. */
+  private NetSocket openConnection(String bytes) {
+    NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+    socket.handler(b -> {});
+    socket.write(bytes);
+    return socket;
+  }
+
+  /** Retries GET {@code uri} (Vert.x timers, 20 ms apart, up to 5 s) until it answers {@code status}. */
+  private Reply eventually(String uri, int status) {
+    Promise<Reply> result = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    retry(uri, status, deadline, result);
+    return Await.result(result.future());
+  }
+
+  private void retry(String uri, int status, long deadline, Promise<Reply> result) {
+    sendAsync(new RequestOptions().setURI(uri), null).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().status() == status) {
+        result.complete(ar.result());
+      } else if (System.nanoTime() > deadline) {
+        result.fail("no " + status + " from " + uri + "; last: " + (ar.succeeded() ? ar.result() : ar.cause()));
+      } else {
+        vertx.setTimer(20, id -> retry(uri, status, deadline, result));
+      }
+    });
   }
 
   // ---- behaviour ------------------------------------------------------------------------------
@@ -225,7 +281,8 @@ class GatewayTest {
     void maxConnectionsBoundsTheRequestsInFlightToOneUpstream() {
       TestUpstream profile = upstream("profile");
       profile.answers(200, "{}", 100);
-      startGateway(upstreamsOf(profile, 2000).put("profile", new JsonObject().put("url", profile.url()).put("maxConnections", 1)),
+      startGatewayWith(new JsonObject().put("instances", 1), // one pool: with two, each would hold one connection
+          upstreamsOf(profile, 2000).put("profile", new JsonObject().put("url", profile.url()).put("maxConnections", 1)),
           route(3000, required(profile)));
 
       Future<Reply> first = sendAsync(new RequestOptions().setURI("/api/dashboard/1"), null);
@@ -593,6 +650,22 @@ class GatewayTest {
     }
 
     @Test
+    void latencyHistogramsByRouteAndStatusAndByUpstreamAndOutcomeAndInFlightGauges() {
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      get("/api/dashboard/42");
+
+      String scrape = scrape();
+      assertThat(metric(scrape, "gateway_request_duration_seconds_count{route=\"" + ROUTE + "\",status=\"200\"}")).isEqualTo(1.0);
+      assertThat(scrape).contains("gateway_request_duration_seconds_bucket{route=\"" + ROUTE + "\",status=\"200\",le=");
+      assertThat(metric(scrape, "gateway_upstream_call_duration_seconds_count{outcome=\"ok\",upstream=\"profile\"}")).isEqualTo(1.0);
+      assertThat(metric(scrape, "gateway_requests_in_flight")).isEqualTo(0.0);
+      assertThat(metric(scrape, "gateway_upstream_calls_in_flight{upstream=\"profile\"}")).isEqualTo(0.0);
+      assertThat(metric(scrape, "gateway_connections_open")).isPositive(); // the scrape's own
+    }
+
+    @Test
     void countTasksStartedAndHowTheyEnded() {
       TestUpstream profile = upstream("profile").hangs();
       TestUpstream orders = upstream("orders").answersJson(503, new JsonObject());
@@ -607,6 +680,389 @@ class GatewayTest {
       assertThat(metric(scrape, "taskgroup_tasks_total{state=\"failed\"}")).isEqualTo(1.0);
       assertThat(metric(scrape, "taskgroup_tasks_total{state=\"cancelled\"}")).isEqualTo(2.0);
       assertThat(metric(scrape, "taskgroup_tasks_total{state=\"succeeded\"}")).isEqualTo(0.0);
+    }
+  }
+
+  @Nested
+  class AmbiguousFraming {
+    @BeforeEach
+    void start() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+    }
+
+    @Test
+    void contentLengthWithTransferEncodingAnswers400AndClosesSoASmuggledRequestIsNeverServed() {
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 400").contains("bad_request");
+      assertThat(raw.responses()).isEqualTo(1);
+      assertThat(get("/health").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aTransferEncodingOtherThanPlainChunkedAnswers400AndCloses() {
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 400");
+      assertThat(raw.responses()).isEqualTo(1);
+    }
+  }
+
+  @Nested
+  class DefaultDeadline {
+    @Test
+    void aRouteWithoutDeadlineAndAnUpstreamWithoutTimeoutStillAnswers504() {
+      TestUpstream profile = upstream("profile").hangs();
+      startGatewayWith(new JsonObject().put("defaultDeadlineMs", 200), upstreamsOf(profile, null), route(null, required(profile)));
+
+      long start = System.nanoTime();
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(504);
+      assertThat(millisBetween(start, System.nanoTime())).isBetween(190L, 3000L);
+      assertThat(Await.result(profile.aborted)).isPositive();
+    }
+  }
+
+  @Nested
+  class ClientTimeouts {
+    private void start(JsonObject http) {
+      startGatewayWith(http, upstreamsOf(upstream("profile"), 1000), route(200, required(upstream("profile"))));
+    }
+
+    @Test
+    void headersSentTooSlowlyAreCutAfterTheHeaderTimeout() {
+      start(new JsonObject().put("headerTimeoutMs", 200));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\n"); // and never the blank line
+
+      assertThat(raw.text()).isEmpty();
+      assertThat(raw.closedAfterMs()).isBetween(150L, 3000L);
+    }
+
+    @Test
+    void aConnectionThatSendsNothingIsCutAfterTheHeaderTimeout() {
+      start(new JsonObject().put("headerTimeoutMs", 200));
+
+      Raw raw = raw("");
+
+      assertThat(raw.closedAfterMs()).isBetween(150L, 3000L);
+    }
+
+    @Test
+    void aKeptAliveConnectionGetsAFreshHeaderTimeoutForItsNextRequest() {
+      start(new JsonObject().put("headerTimeoutMs", 300));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 200");
+      assertThat(raw.closedAfterMs()).isBetween(250L, 3000L);
+    }
+
+    @Test
+    void anIdleKeptAliveConnectionIsClosedAfterTheIdleTimeout() {
+      start(new JsonObject().put("idleTimeoutMs", 400).put("defaultDeadlineMs", 300));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 200");
+      assertThat(raw.closedAfterMs()).isBetween(350L, 3000L);
+    }
+
+    @Test
+    void aBodySentTooSlowlyAnswers408AndCloses() {
+      start(new JsonObject().put("bodyTimeoutMs", 200));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 408").contains("request_timeout");
+      assertThat(raw.closedAfterMs()).isBetween(150L, 3000L);
+    }
+  }
+
+  @Nested
+  class ConnectionCap {
+    @Test
+    void aConnectionBeyondTheCapIsAnswered503AndTheGatewayAcceptsAgainOnceConnectionsClose() {
+      startGatewayWith(new JsonObject().put("maxConnections", 2).put("instances", 1),
+          upstreamsOf(upstream("profile"), 1000), route(200, required(upstream("profile"))));
+      NetSocket first = openConnection("GET /health HTTP/1.1\r\nHost: x\r\n");
+      NetSocket second = openConnection("GET /health HTTP/1.1\r\nHost: x\r\n");
+      eventually("/metrics", 503); // the third connection (each try is one) is refused...
+
+      Raw refused = raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(refused.text()).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1")
+          .contains("too_many_connections");
+
+      Await.result(first.close());
+      Await.result(second.close());
+      assertThat(eventually("/health", 200).json().getString("status")).isEqualTo("up"); // ...until they close
+    }
+  }
+
+  @Nested
+  class UpstreamResponseSize {
+    @Test
+    void aBodyPastTheLimitFailsTheCallAsTooLargeAndResetsItsRequestAtOnce() {
+      TestUpstream recs = upstream("recs").streams(64 * 1024, 10_000); // 640 MB if read to the end
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000, recs, 10_000)
+              .put("recs", new JsonObject().put("url", recs.url()).put("maxResponseBytes", 256 * 1024)),
+          route(20_000, required(profile), optional(recs, new JsonArray())));
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("too_large");
+      assertThat(Await.result(recs.aborted)).isPositive();
+    }
+
+    @Test
+    void aDeclaredContentLengthPastTheDefaultMiBLimitFailsAsTooLarge() {
+      TestUpstream recs = upstream("recs");
+      recs.answers(200, "[" + "1,".repeat(600 * 1024) + "1]", 0);
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.json().getJsonObject("errors").getJsonObject("recs").getString("reason")).isEqualTo("too_large");
+    }
+
+    @Test
+    void aBigBodyUnderTheLimitIsDecodedAndRelayed() {
+      TestUpstream recs = upstream("recs");
+      recs.answers(200, "[" + "1,".repeat(100 * 1024) + "1]", 0); // 200 KiB: decoded off the event loop
+      startDashboard(upstream("profile"), upstream("orders"), recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonArray("recs")).hasSize(100 * 1024 + 1);
+    }
+  }
+
+  @Nested
+  class OverHttp2 {
+    private HttpClient h2;
+
+    @BeforeEach
+    void start() {
+      TestUpstream profile = upstream("profile");
+      startGatewayWith(new JsonObject().put("h2c", true), upstreamsOf(profile, 1000), route(2000, required(profile)));
+      h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+          .setHttp2ClearTextUpgrade(false).setMaxHeaderSize(64 * 1024));
+    }
+
+    private Reply h2(RequestOptions options) {
+      options.setHost("127.0.0.1").setPort(port);
+      return Await.result(Future.<Reply>future(reply -> clientContext.runOnContext(v -> h2.request(options)
+          .compose(req -> req.send())
+          .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())))
+          .onComplete(reply))));
+    }
+
+    @Test
+    void headAnswersTheStatusAndTheGetsContentLengthWithNoBody() {
+      Reply head = h2(new RequestOptions().setMethod(HttpMethod.HEAD).setURI("/api/dashboard/42"));
+      Reply get = h2(new RequestOptions().setMethod(HttpMethod.GET).setURI("/api/dashboard/42"));
+
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.body()).isEmpty();
+      // Before the fix the stream ended in PROTOCOL_ERROR (curl) and carried no content-length.
+      assertThat(head.headers().get("content-length")).isEqualTo(Integer.toString(get.body().length()));
+    }
+
+    @Test
+    void aPathOver8KiBAnswers414AsOverHttp1() {
+      Reply reply = h2(new RequestOptions().setURI("/api/dashboard/" + "x".repeat(9 * 1024)));
+
+      assertThat(reply.status()).isEqualTo(414);
+    }
+
+    @Test
+    void headersOver16KiBAnswer431AsOverHttp1() {
+      Reply reply = h2(new RequestOptions().setURI("/api/dashboard/42").putHeader("x-padding", "p".repeat(17 * 1024)));
+
+      assertThat(reply.status()).isEqualTo(431);
+      assertThat(h2(new RequestOptions().setURI("/health")).status()).isEqualTo(200);
+    }
+  }
+
+  @Nested
+  class LoadShedding {
+    @Test
+    void aRequestBeyondMaxRequestsInFlightAnswers503WithRetryAfterAtOnce() {
+      TestUpstream profile = upstream("profile").hangs();
+      startGatewayWith(new JsonObject().put("maxRequestsInFlight", 1), upstreamsOf(profile, null), route(3000, required(profile)));
+      Future<Reply> first = sendAsync(new RequestOptions().setURI("/api/dashboard/1"), null);
+      Await.result(profile.arrived);
+
+      long start = System.nanoTime();
+      Reply shed = get("/api/dashboard/2");
+
+      assertThat(shed.status()).isEqualTo(503);
+      assertThat(shed.headers().get("retry-after")).isEqualTo("1");
+      assertThat(shed.json().getString("error")).isEqualTo("overloaded");
+      assertThat(millisBetween(start, System.nanoTime())).isLessThan(1000L);
+      assertThat(get("/health/ready").json().getString("status")).isEqualTo("overloaded");
+      assertThat(first.isComplete()).isFalse();
+    }
+  }
+
+  @Nested
+  class HealthEndpoints {
+    @Test
+    void liveAndReadyAnswer200WhileServing() {
+      startDashboard(upstream("profile"), upstream("orders"), upstream("recs"), 1000);
+
+      assertThat(get("/health/live").status()).isEqualTo(200);
+      assertThat(get("/health/ready").json()).isEqualTo(new JsonObject().put("status", "up"));
+    }
+
+    @Test
+    void readyAnswers503WhenAnUpstreamPoolIsSaturated() {
+      TestUpstream profile = upstream("profile").hangs();
+      startGatewayWith(new JsonObject().put("instances", 1),
+          new JsonObject().put("profile", new JsonObject().put("url", profile.url()).put("maxConnections", 1)),
+          route(3000, required(profile)));
+      sendAsync(new RequestOptions().setURI("/api/dashboard/1"), null);
+      Await.result(profile.arrived);
+
+      Reply ready = get("/health/ready");
+
+      assertThat(ready.status()).isEqualTo(503);
+      assertThat(ready.json()).isEqualTo(new JsonObject().put("status", "saturated")
+          .put("upstreams", new JsonArray().add("profile")));
+      assertThat(get("/health/live").status()).isEqualTo(200);
+    }
+  }
+
+  @Nested
+  class RequestIds {
+    @Test
+    void aClientsRequestIdReachesEveryUpstreamAndComesBack() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream orders = upstream("orders");
+      startDashboard(profile, orders, upstream("recs"), 1000);
+
+      Reply reply = send(new RequestOptions().setURI("/api/dashboard/42").putHeader("x-request-id", "abc-123"), null);
+
+      assertThat(reply.headers().get("x-request-id")).isEqualTo("abc-123");
+      assertThat(profile.requests.get(0).requestId()).isEqualTo("abc-123");
+      assertThat(orders.requests.get(0).requestId()).isEqualTo("abc-123");
+    }
+
+    @Test
+    void aMissingRequestIdIsGeneratedAndSentToTheUpstreams() {
+      TestUpstream profile = upstream("profile");
+      startDashboard(profile, upstream("orders"), upstream("recs"), 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      String id = reply.headers().get("x-request-id");
+      assertThat(id).matches("[0-9a-f-]{36}");
+      assertThat(profile.requests.get(0).requestId()).isEqualTo(id);
+    }
+  }
+
+  @Nested
+  class EveryCore {
+    @Test
+    void severalInstancesShareOnePortAndOneMetricsRegistry() {
+      TestUpstream profile = upstream("profile");
+      JsonObject config = new JsonObject()
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("instances", 3))
+          .put("upstreams", upstreamsOf(profile, 1000))
+          .put("routes", new JsonArray().add(route(2000, required(profile))));
+      GatewayMain.Started started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+      port = started.gateway().actualPort();
+      HttpClient fresh = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+
+      for (int i = 0; i < 6; i++) {
+        int status = Await.result(fresh.request(HttpMethod.GET, port, "127.0.0.1", "/api/dashboard/" + i)
+            .compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.statusCode())));
+        assertThat(status).isEqualTo(200);
+      }
+
+      assertThat(started.instances()).hasSize(3).allSatisfy(g -> assertThat(g.actualPort()).isEqualTo(port));
+      assertThat(metric(scrape(), "gateway_requests_total{route=\"" + ROUTE + "\",status=\"200\"}")).isEqualTo(6.0);
+    }
+  }
+
+  @Nested
+  class AccessLog {
+    private final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        lines.add(record.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.taskgroup.gateway.access");
+
+    @BeforeEach
+    void listen() {
+      logger.addHandler(handler);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stopListening() {
+      logger.removeHandler(handler);
+    }
+
+    @Test
+    void whenEnabledEachRequestIsOneLineWithItsStatusAndRequestId() {
+      TestUpstream profile = upstream("profile");
+      startGatewayWith(new JsonObject().put("accessLog", true), upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      send(new RequestOptions().setURI("/api/dashboard/42").putHeader("x-request-id", "r-1"), null);
+      get("/nowhere");
+
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(0)).contains("GET /api/dashboard/42").contains(" 200 ").contains("id=r-1");
+      assertThat(lines.get(1)).contains("GET /nowhere").contains(" 404 ").containsPattern("id=[0-9a-f-]{36}");
+    }
+
+    @Test
+    void isOffByDefault() {
+      TestUpstream profile = upstream("profile");
+      startGateway(upstreamsOf(profile, 1000), route(2000, required(profile)));
+
+      get("/api/dashboard/42");
+
+      assertThat(lines).isEmpty();
+    }
+  }
+
+  @Nested
+  class Draining {
+    @Test
+    void whileDrainingHealthAnswers503AndTheRequestInFlightIsStillAnswered() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{}", 300);
+      startGatewayWith(new JsonObject().put("instances", 1), upstreamsOf(profile, 2000), route(3000, required(profile)));
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      StringBuffer text = new StringBuffer();
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      socket.handler(b -> text.append(b.toString()));
+      socket.closeHandler(v -> closed.complete(null));
+      // Pipelined: /health is read after the route's answer, once the drain has begun.
+      socket.write("GET /api/dashboard/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n");
+      Await.result(profile.arrived);
+
+      Future<Void> drained = GatewayMain.drain(started, java.time.Duration.ofSeconds(3));
+      Await.result(closed);
+
+      assertThat(text.toString()).startsWith("HTTP/1.1 200");
+      assertThat(text.toString()).contains("HTTP/1.1 503").contains("{\"status\":\"draining\"}");
+      Await.result(drained);
     }
   }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class TestUpstream {
   /** One request as the upstream saw it. */
-  record Seen(String uri, String deadlineHeader, long arrivedNanos) {}
+  record Seen(String uri, String deadlineHeader, String requestId, long arrivedNanos) {}
 
   final String name;
   private final Vertx vertx;
@@ -86,6 +86,35 @@ final class TestUpstream {
     return this;
   }
 
+  /**
+   * Answers 200 with a chunked JSON array that grows by {@code chunkBytes} every few milliseconds,
+   * {@code chunks} times; {@link #aborted} completes if the gateway closes it before the end.
+   */
+  TestUpstream streams(int chunkBytes, int chunks) {
+    behaviour = req -> {
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("content-type", "application/json");
+      resp.closeHandler(v -> {
+        if (!resp.ended()) {
+          aborted.complete(System.nanoTime());
+        }
+      });
+      resp.write("[0");
+      String chunk = ",1".repeat(chunkBytes / 2);
+      int[] left = {chunks};
+      vertx.setPeriodic(5, id -> {
+        if (resp.closed() || resp.ended()) {
+          vertx.cancelTimer(id);
+        } else if (left[0]-- > 0) {
+          resp.write(chunk);
+        } else {
+          vertx.cancelTimer(id);
+          resp.end("]");
+        }
+      });
+    };
+    return this;
+  }
+
   /** Never answers: only an abort ends the request. */
   TestUpstream hangs() {
     behaviour = req -> req.response().closeHandler(v -> aborted.complete(System.nanoTime()));
@@ -100,7 +129,7 @@ final class TestUpstream {
 
   private void handle(HttpServerRequest req) {
     long now = System.nanoTime();
-    requests.add(new Seen(req.uri(), req.getHeader("x-taskgroup-deadline-ms"), now));
+    requests.add(new Seen(req.uri(), req.getHeader("x-taskgroup-deadline-ms"), req.getHeader("x-request-id"), now));
     arrived.complete(now);
     behaviour.handle(req);
   }

@@ -1,0 +1,80 @@
+package dev.taskgroup.gateway;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.SimpleFormatter;
+
+/**
+ * What every {@link Gateway} instance of one process shares: the metrics registry, the counts of
+ * open client connections and of requests in flight (the caps are process-wide), and whether the
+ * process is draining. Thread-safe: atomics and a volatile flag, written by any instance's loop.
+ */
+final class GatewayState {
+  /** Descriptors kept free for what is not a client connection: jars, logs, the JVM's own. */
+  static final int RESERVED_FDS = 64;
+
+  final GatewayMetrics metrics;
+  /** The cap on client connections: the configured one, lowered to what the fd limit allows. */
+  final int maxConnections;
+  final AtomicInteger connections = new AtomicInteger();
+  final AtomicInteger inFlight = new AtomicInteger();
+  /** Upstream calls in flight, by upstream; compared with the pools for readiness. */
+  final Map<String, AtomicInteger> upstreamCalls = new LinkedHashMap<>();
+  /** Set once, when a shutdown begins; read by every request to /health. */
+  volatile boolean draining;
+
+  GatewayState(GatewayConfig config) {
+    this.metrics = new GatewayMetrics(config.upstreams().keySet());
+    config.upstreams().keySet().forEach(name -> upstreamCalls.put(name, new AtomicInteger()));
+    int pools = config.upstreams().values().stream().mapToInt(GatewayConfig.Upstream::maxConnections).sum();
+    this.maxConnections = capFor(config.http().maxConnections(), fdLimit(),
+        RESERVED_FDS + pools * config.http().instances());
+    metrics.gauge("gateway.requests.in.flight", "route requests being answered", inFlight::get);
+    metrics.gauge("gateway.connections.open", "client connections open", connections::get);
+    upstreamCalls.forEach((name, calls) ->
+        metrics.gauge("gateway.upstream.calls.in.flight", "upstream calls in flight", calls::get, "upstream", name));
+    warmUpLogging();
+  }
+
+  /**
+   * {@return {@code configured}, lowered so that every client connection the gateway may hold (the
+   * cap and the refusal margin above it, see {@link #ceiling}) and {@code reserved} fit in {@code fdLimit}}
+   */
+  static int capFor(int configured, long fdLimit, long reserved) {
+    if (fdLimit <= 0) {
+      return configured;
+    }
+    return (int) Math.max(1, Math.min(configured, (fdLimit - reserved - 16) * 10 / 11));
+  }
+
+  /**
+   * {@return the most client connections held at once}: up to the cap they are served; up to a
+   * tenth more (plus 16) they are answered 503 to their first request; beyond, closed at accept.
+   */
+  static int ceiling(int cap) {
+    return cap + cap / 10 + 16;
+  }
+
+  /** {@return the process's open-file limit, or -1 where the JVM does not tell} */
+  static long fdLimit() {
+    OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+      return ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+    }
+    return -1;
+  }
+
+  /**
+   * Formats one log record, so that the classes logging needs (time zones among them) are loaded
+   * while descriptors are plenty: issue 14 saw the acceptor die of a {@code NoClassDefFoundError}
+   * raised while an accept failure caused by descriptor exhaustion was being logged.
+   */
+  private static void warmUpLogging() {
+    new SimpleFormatter().format(new LogRecord(Level.WARNING, "warm-up"));
+  }
+}
