@@ -1,5 +1,7 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.HedgeOptions;
+import dev.taskgroup.RetryOptions;
 import dev.taskgroup.Task;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskFn;
@@ -39,6 +41,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.HashMap;
@@ -127,6 +130,8 @@ public final class Gateway extends VerticleBase {
   /** Open client connections of this instance; only on this verticle's context. */
   private final Map<HttpConnection, Conn> conns = new HashMap<>();
   private final Map<String, ScopedHttpClient> clients = new LinkedHashMap<>(); // written in start(), then read-only
+  // The recent latencies of each upstream with an adaptive hedge; event loop of this instance only.
+  private final Map<String, LatencyWindow> latencies = new java.util.HashMap<>();
   private final List<HttpClient> rawClients = new ArrayList<>();
   private HttpServer server; // written once in start()
 
@@ -160,6 +165,9 @@ public final class Gateway extends VerticleBase {
           .propagateDeadline(true)
           .maxResponseBytes(upstream.maxResponseBytes())
           .abortHandler(v -> metrics.aborted(name)));
+      if (upstream.hedge() != null && upstream.hedge().delay() == null) {
+        latencies.put(name, new LatencyWindow());
+      }
     }
     GatewayConfig.Http http = config.http();
     HttpServerOptions options = new HttpServerOptions()
@@ -595,7 +603,7 @@ public final class Gateway extends VerticleBase {
     TaskFn<Object> attempt = scope -> client.send(scope, request)
         .recover(err -> Future.failedFuture(scope.isCancelled() ? scope.cancellation() : err))
         .compose(r -> interpret(name, r));
-    TaskFn<Object> bounded = upstream.timeout() == null ? attempt : attempt.withTimeout(upstream.timeout());
+    TaskFn<Object> bounded = resilient(upstream, upstream.timeout() == null ? attempt : attempt.withTimeout(upstream.timeout()));
     return scope -> {
       inFlight.incrementAndGet();
       long started = System.nanoTime();
@@ -629,8 +637,93 @@ public final class Gateway extends VerticleBase {
   }
 
   private void callEnded(String upstream, long startedNanos, String outcome) {
+    long nanos = System.nanoTime() - startedNanos;
     metrics.upstreamCall(upstream, outcome);
-    metrics.upstreamDuration(upstream, outcome, System.nanoTime() - startedNanos);
+    metrics.upstreamDuration(upstream, outcome, nanos);
+    if (outcome.equals("ok")) {
+      LatencyWindow window = latencies.get(upstream);
+      if (window != null) {
+        window.record(nanos);
+      }
+    }
+  }
+
+  /**
+   * {@code attempt} (one request, under the upstream's own timeout) retried and hedged as the
+   * upstream's config says, on the library's patterns: each retry or hedge is an attempt in a child
+   * scope of the call, so the route deadline bounds them all and a losing or abandoned attempt has
+   * its request reset. Retries and hedges start only after a failure worth another try (connect,
+   * reset, timeout, a 5xx answer), never after a 4xx, bad JSON or a body too large. A hedge wraps the
+   * retries: each hedged attempt may retry. The adaptive hedge delay is a percentile of this
+   * gateway instance's recent successful calls of the upstream (a HedgeFn is made per request, so
+   * the window lives here, one per upstream, on this instance's event loop).
+   */
+  private TaskFn<Object> resilient(GatewayConfig.Upstream upstream, TaskFn<Object> attempt) {
+    String name = upstream.name();
+    TaskFn<Object> call = attempt;
+    GatewayConfig.Retry retry = upstream.retry();
+    if (retry != null) {
+      TaskFn<Object> counted = s -> {
+        if (s.attempt() > 1) {
+          metrics.extraAttempt(name, "retry");
+        }
+        return run(attempt, s);
+      };
+      call = counted.retried(new RetryOptions().setMaxAttempts(retry.maxAttempts())
+          .setInitialDelay(retry.initialDelay()).setMaxDelay(retry.maxDelay())
+          .setRetryOn(Gateway::worthAnotherTry).setMinRemaining(Duration.ofMillis(1)));
+    }
+    GatewayConfig.Hedge hedge = upstream.hedge();
+    if (hedge != null) {
+      TaskFn<Object> inner = call;
+      TaskFn<Object> counted = s -> {
+        if (s.attempt() > 1) {
+          metrics.extraAttempt(name, "hedge");
+        }
+        return run(inner, s);
+      };
+      Duration delay = hedge.delay() != null ? hedge.delay() : latencies.get(name).delay(hedge);
+      call = counted.hedged(new HedgeOptions().setMaxAttempts(hedge.maxAttempts()).setDelay(delay)
+          .setHandledOn(Gateway::worthAnotherTry));
+    }
+    return call;
+  }
+
+  /** {@return whether an attempt that failed with {@code error} is worth another: connect, reset, timeout, 5xx} */
+  static boolean worthAnotherTry(Throwable error) {
+    if (error instanceof java.util.concurrent.CancellationException) {
+      return false;
+    }
+    String reason = reasonOf(error);
+    return reason.equals("timeout") || reason.equals("connect") || reason.equals("reset") || reason.startsWith("status:5");
+  }
+
+  /**
+   * The latencies of one upstream's recent successful calls, for an adaptive hedge delay: a ring
+   * of the last {@value #SIZE}. Confined to the gateway instance's event loop.
+   */
+  static final class LatencyWindow {
+    static final int SIZE = 100;
+    /** Latencies needed before the percentile is used; until then the delay is the maximum. */
+    static final int WARM = 10;
+    private final long[] nanos = new long[SIZE];
+    private int recorded;
+
+    void record(long latencyNanos) {
+      nanos[recorded++ % SIZE] = latencyNanos;
+    }
+
+    /** {@return the hedge delay now: the percentile of the window, clamped to the hedge's [min, max]} */
+    Duration delay(GatewayConfig.Hedge hedge) {
+      if (recorded < WARM) {
+        return hedge.maxDelay();
+      }
+      long[] sorted = java.util.Arrays.copyOf(nanos, Math.min(recorded, SIZE));
+      java.util.Arrays.sort(sorted);
+      int index = (int) Math.min(sorted.length - 1, Math.ceil(hedge.percentile() / 100 * sorted.length) - 1);
+      Duration d = Duration.ofNanos(sorted[Math.max(0, index)]);
+      return d.compareTo(hedge.minDelay()) < 0 ? hedge.minDelay() : d.compareTo(hedge.maxDelay()) > 0 ? hedge.maxDelay() : d;
+    }
   }
 
   private static <T> Future<T> run(TaskFn<T> fn, TaskScope scope) {
@@ -675,6 +768,10 @@ public final class Gateway extends VerticleBase {
 
   /** {@return the reason a client sees for {@code cause}} */
   static String reasonOf(Throwable cause) {
+    if (cause instanceof TaskGroupException) { // retries or hedges that gave up: the last attempt's reason
+      List<Throwable> attempts = ((TaskGroupException) cause).exceptions();
+      return reasonOf(attempts.get(attempts.size() - 1));
+    }
     if (cause instanceof UpstreamCallException) {
       return ((UpstreamCallException) cause).reason();
     }

@@ -120,7 +120,38 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
    * @param maxResponseBytes the largest body accepted from it; beyond it the call fails with reason
    *     {@code too_large} and its request is reset at once
    */
-  public record Upstream(String name, UrlTemplate url, Duration timeout, int maxConnections, int maxResponseBytes) {}
+  public record Upstream(String name, UrlTemplate url, Duration timeout, int maxConnections, int maxResponseBytes,
+                         Hedge hedge, Retry retry) {
+    /** An upstream without hedging or retries. */
+    public Upstream(String name, UrlTemplate url, Duration timeout, int maxConnections, int maxResponseBytes) {
+      this(name, url, timeout, maxConnections, maxResponseBytes, null, null);
+    }
+  }
+
+  /**
+   * Hedged calls of an idempotent upstream ({@code upstreams.NAME.hedge}): when no attempt has
+   * answered after the delay (fixed, or a percentile of the upstream's recent latencies clamped to
+   * [min, max]), another starts, up to {@code maxAttempts}; the first answer wins, the others are
+   * reset.
+   *
+   * @param maxAttempts attempts at most, at least 2 ({@code maxAttempts}, default 2)
+   * @param delay the fixed delay ({@code delayMs}), or null for the adaptive one
+   * @param percentile the adaptive delay's percentile ({@code percentile}, default 95)
+   * @param minDelay the adaptive delay's floor ({@code minDelayMs}, default 1)
+   * @param maxDelay the adaptive delay's ceiling ({@code maxDelayMs}, default the upstream's timeout, else 1000)
+   */
+  public record Hedge(int maxAttempts, Duration delay, double percentile, Duration minDelay, Duration maxDelay) {}
+
+  /**
+   * Retried calls ({@code upstreams.NAME.retry}): a failed attempt (connect, reset, timeout, 5xx)
+   * is retried after an exponential backoff with full jitter, while the route's deadline leaves
+   * time for it.
+   *
+   * @param maxAttempts attempts at most, at least 2 ({@code maxAttempts}, default 3)
+   * @param initialDelay the first backoff's ceiling ({@code initialDelayMs}, default 10)
+   * @param maxDelay the largest backoff ({@code maxDelayMs}, default 200)
+   */
+  public record Retry(int maxAttempts, Duration initialDelay, Duration maxDelay) {}
 
   /**
    * One route: a path and the calls it fans out to.
@@ -250,7 +281,7 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
         throw new ConfigException(path, "'errors' is reserved: a partial answer uses that field to name failed calls");
       }
       JsonObject u = objectValue(o.getValue(name), path);
-      onlyKeys(u, path, "url", "timeoutMs", "maxConnections", "maxResponseBytes");
+      onlyKeys(u, path, "url", "timeoutMs", "maxConnections", "maxResponseBytes", "hedge", "retry");
       Object rawUrl = u.getValue("url");
       if (rawUrl == null) {
         throw new ConfigException(path + ".url", "missing: every upstream needs an http:// URL");
@@ -267,9 +298,51 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
       Duration timeout = millis(u, path, "timeoutMs");
       int maxConnections = (int) wholeNumber(u, path, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 100_000);
       int maxResponseBytes = (int) wholeNumber(u, path, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES, 1, Integer.MAX_VALUE - 8);
-      upstreams.put(name, new Upstream(name, url, timeout, maxConnections, maxResponseBytes));
+      Hedge hedge = parseHedge(optionalObject(u, path, "hedge"), path + ".hedge", timeout);
+      Retry retry = parseRetry(optionalObject(u, path, "retry"), path + ".retry");
+      upstreams.put(name, new Upstream(name, url, timeout, maxConnections, maxResponseBytes, hedge, retry));
     }
     return upstreams;
+  }
+
+  private static Hedge parseHedge(JsonObject h, String path, Duration timeout) {
+    if (h == null) {
+      return null;
+    }
+    onlyKeys(h, path, "maxAttempts", "delayMs", "percentile", "minDelayMs", "maxDelayMs");
+    int maxAttempts = (int) wholeNumber(h, path, "maxAttempts", 2, 2, 10);
+    Duration delay = millis(h, path, "delayMs");
+    if (delay != null && (h.containsKey("percentile") || h.containsKey("minDelayMs") || h.containsKey("maxDelayMs"))) {
+      throw new ConfigException(path + ".delayMs", "a fixed delay excludes percentile, minDelayMs and maxDelayMs (the adaptive delay)");
+    }
+    Object p = h.getValue("percentile");
+    double percentile = 95;
+    if (p != null) {
+      if (!(p instanceof Number) || ((Number) p).doubleValue() <= 0 || ((Number) p).doubleValue() >= 100) {
+        throw new ConfigException(path + ".percentile", "must be a number in (0, 100), got " + describe(p));
+      }
+      percentile = ((Number) p).doubleValue();
+    }
+    Duration min = millis(h, path, "minDelayMs", 1);
+    Duration max = millis(h, path, "maxDelayMs", timeout != null ? timeout.toMillis() : 1000);
+    if (min.compareTo(max) > 0) {
+      throw new ConfigException(path + ".minDelayMs", "must not exceed maxDelayMs (" + max.toMillis() + "), got " + min.toMillis());
+    }
+    return new Hedge(maxAttempts, delay, percentile, min, max);
+  }
+
+  private static Retry parseRetry(JsonObject r, String path) {
+    if (r == null) {
+      return null;
+    }
+    onlyKeys(r, path, "maxAttempts", "initialDelayMs", "maxDelayMs");
+    int maxAttempts = (int) wholeNumber(r, path, "maxAttempts", 3, 2, 10);
+    Duration initial = millis(r, path, "initialDelayMs", 10);
+    Duration max = millis(r, path, "maxDelayMs", 200);
+    if (initial.compareTo(max) > 0) {
+      throw new ConfigException(path + ".initialDelayMs", "must not exceed maxDelayMs (" + max.toMillis() + "), got " + initial.toMillis());
+    }
+    return new Retry(maxAttempts, initial, max);
   }
 
   private static List<Route> parseRoutes(JsonArray array, Map<String, Upstream> upstreams, Http http) {

@@ -45,6 +45,8 @@ final class GatewayMetrics {
         upstreamCall(upstream, outcome, 0);
       }
       aborted(upstream, 0);
+      extraAttempt(upstream, "retry", 0);
+      extraAttempt(upstream, "hedge", 0);
     }
     for (String state : TASK_STATES) {
       task(state, 0);
@@ -65,6 +67,11 @@ final class GatewayMetrics {
   /** Counts one upstream request reset because its scope was cancelled. */
   void aborted(String upstream) {
     aborted(upstream, 1);
+  }
+
+  /** Counts an attempt beyond an upstream call's first: {@code kind} retry or hedge. */
+  void extraAttempt(String upstream, String kind) {
+    extraAttempt(upstream, kind, 1);
   }
 
   /** Counts a task entering {@code state}: started, succeeded, failed or cancelled. */
@@ -104,6 +111,11 @@ final class GatewayMetrics {
   private void aborted(String upstream, double amount) {
     Counter.builder("gateway.upstream.aborted").description("upstream requests reset because their call was cancelled")
         .tag("upstream", upstream).register(registry).increment(amount);
+  }
+
+  private void extraAttempt(String upstream, String kind, double amount) {
+    Counter.builder("gateway.upstream.attempts.extra").description("upstream attempts beyond a call's first, by upstream and kind (retry, hedge)")
+        .tag("upstream", upstream).tag("kind", kind).register(registry).increment(amount);
   }
 
   private void task(String state, double amount) {

@@ -72,6 +72,20 @@ class GatewayConfigTest {
   @Nested
   class AValidConfig {
     @Test
+    void hedgeAndRetryParseWithTheirDefaults() {
+      GatewayConfig config = GatewayConfig.parse(with(c -> {
+        upstream(c, "recs").put("hedge", new JsonObject());
+        upstream(c, "orders").put("retry", new JsonObject());
+      }));
+
+      assertThat(config.upstreams().get("recs").hedge())
+          .isEqualTo(new GatewayConfig.Hedge(2, null, 95, Duration.ofMillis(1), Duration.ofMillis(150)));
+      assertThat(config.upstreams().get("orders").retry())
+          .isEqualTo(new GatewayConfig.Retry(3, Duration.ofMillis(10), Duration.ofMillis(200)));
+      assertThat(config.upstreams().get("profile").hedge()).isNull();
+    }
+
+    @Test
     void theShippedDefaultParsesWithTheSimulatorEnabled() throws Exception {
       GatewayConfig config = GatewayConfig.parse(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
 
@@ -148,6 +162,36 @@ class GatewayConfigTest {
     @Test
     void aNegativeTimeout() {
       assertRefused(with(c -> upstream(c, "recs").put("timeoutMs", -5)), "upstreams.recs.timeoutMs", "must not be negative");
+    }
+
+    @Test
+    void aHedgeOfFewerThanTwoAttempts() {
+      assertRefused(with(c -> upstream(c, "recs").put("hedge", new JsonObject().put("maxAttempts", 1))),
+          "upstreams.recs.hedge.maxAttempts", "must be in [2, 10]");
+    }
+
+    @Test
+    void aHedgeWithAFixedAndAnAdaptiveDelay() {
+      assertRefused(with(c -> upstream(c, "recs").put("hedge", new JsonObject().put("delayMs", 20).put("percentile", 95))),
+          "upstreams.recs.hedge.delayMs", "a fixed delay excludes percentile");
+    }
+
+    @Test
+    void aHedgePercentileOutsideZeroToHundred() {
+      assertRefused(with(c -> upstream(c, "recs").put("hedge", new JsonObject().put("percentile", 100))),
+          "upstreams.recs.hedge.percentile", "must be a number in (0, 100)");
+    }
+
+    @Test
+    void aRetryWhoseFirstBackoffExceedsItsLargest() {
+      assertRefused(with(c -> upstream(c, "orders").put("retry", new JsonObject().put("initialDelayMs", 500).put("maxDelayMs", 100))),
+          "upstreams.orders.retry.initialDelayMs", "must not exceed maxDelayMs (100)");
+    }
+
+    @Test
+    void anUnknownFieldInARetry() {
+      assertRefused(with(c -> upstream(c, "orders").put("retry", new JsonObject().put("attempts", 3))),
+          "upstreams.orders.retry.attempts", "");
     }
 
     @Test

@@ -121,6 +121,32 @@ final class TestUpstream {
     return this;
   }
 
+  /** The first request never gets an answer (only an abort ends it); later ones get the behaviour set so far. */
+  TestUpstream firstHangs() {
+    Handler<HttpServerRequest> later = behaviour;
+    behaviour = req -> {
+      if (requests.size() == 1) {
+        req.response().closeHandler(v -> aborted.complete(System.nanoTime()));
+      } else {
+        later.handle(req);
+      }
+    };
+    return this;
+  }
+
+  /** The first request is answered {@code status} at once; later ones get the behaviour set so far. */
+  TestUpstream firstAnswers(int status) {
+    Handler<HttpServerRequest> later = behaviour;
+    behaviour = req -> {
+      if (requests.size() == 1) {
+        req.response().setStatusCode(status).putHeader("content-type", "application/json").end("{}");
+      } else {
+        later.handle(req);
+      }
+    };
+    return this;
+  }
+
   /** Closes the connection without answering. */
   TestUpstream closesConnection() {
     behaviour = req -> req.connection().close();
