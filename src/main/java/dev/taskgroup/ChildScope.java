@@ -153,23 +153,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
       VertxContexts.dispatch(group.context, () -> complete(value, error));
       return;
     }
-    Trampoline tr = group.trampoline();
-    if (!tr.enter()) {
-      tr.defer(new Trampoline.Deferred(group) {
-        @Override
-        void run() {
-          settle(value, error);
-        }
-      });
-      return;
-    }
-    try {
-      settle(value, error);
-    } catch (Throwable e) {
-      group.crash(e);
-    } finally {
-      tr.exit();
-    }
+    Trampoline.frame(group, () -> settle(value, error));
   }
 
   /** Once: close the scope, tell the listener, then let the group go (it may complete now). */

@@ -151,6 +151,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       deadline = new GroupDeadline();
       deadlines.add(deadline, Durations.toNanos(timeout));
     }
+    // Per top-level group, so written out: Trampoline.frame's lambda would cost an object per group.
     Trampoline tr = trampoline();
     if (!tr.enter()) {
       tr.defer(new Trampoline.Deferred(this) {
@@ -354,23 +355,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
    * listeners, which may cancel the next queued task, and so on down a queue of any length.
    */
   void cancelQueuedInFrame(TaskImpl<?> t, TaskCancelledException cause) {
-    Trampoline tr = trampoline();
-    if (!tr.enter()) {
-      tr.defer(new Trampoline.Deferred(this) {
-        @Override
-        void run() {
-          cancelQueued(t, cause);
-        }
-      });
-      return;
-    }
-    try {
-      cancelQueued(t, cause);
-    } catch (Throwable e) {
-      crash(e);
-    } finally {
-      tr.exit();
-    }
+    Trampoline.frame(this, () -> cancelQueued(t, cause));
   }
 
   /** A queued task was cancelled (it is marked): it leaves the queue and never starts. */
@@ -402,23 +387,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
    * the next one up, and so on up a tree of any depth.
    */
   void nestedCompleted() {
-    Trampoline tr = trampoline();
-    if (!tr.enter()) {
-      tr.defer(new Trampoline.Deferred(this) {
-        @Override
-        void run() {
-          detach();
-        }
-      });
-      return;
-    }
-    try {
-      detach();
-    } catch (Throwable e) {
-      crash(e);
-    } finally {
-      tr.exit();
-    }
+    Trampoline.frame(this, this::detach);
   }
 
   // ---- settling -------------------------------------------------------------------------------

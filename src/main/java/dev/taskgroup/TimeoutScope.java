@@ -72,28 +72,9 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
       inner.promise.future().onComplete(s);
       s = inner;
     }
-    s.runInnerInFrame(); // a frame: the function may itself run a timed function, and so on
+    TimeoutScope<T> innermost = s;
+    Trampoline.frame(s.group, innermost::runInner); // a frame: the function may itself run a timed function, and so on
     return outermost.promise.future();
-  }
-
-  private void runInnerInFrame() {
-    Trampoline tr = group.trampoline();
-    if (!tr.enter()) {
-      tr.defer(new Trampoline.Deferred(group) {
-        @Override
-        void run() {
-          runInner();
-        }
-      });
-      return;
-    }
-    try {
-      runInner();
-    } catch (Throwable e) {
-      group.crash(e);
-    } finally {
-      tr.exit();
-    }
   }
 
   private void attach() {
@@ -122,29 +103,9 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   @Override
   public void complete(T value, Throwable error) {
     if (group.onContext()) {
-      settleInFrame(value, error);
+      Trampoline.frame(group, () -> settle(value, error));
     } else {
-      VertxContexts.dispatch(group.context, () -> settleInFrame(value, error));
-    }
-  }
-
-  private void settleInFrame(T value, Throwable error) {
-    Trampoline tr = group.trampoline();
-    if (!tr.enter()) {
-      tr.defer(new Trampoline.Deferred(group) {
-        @Override
-        void run() {
-          settle(value, error);
-        }
-      });
-      return;
-    }
-    try {
-      settle(value, error);
-    } catch (Throwable e) {
-      group.crash(e);
-    } finally {
-      tr.exit();
+      VertxContexts.dispatch(group.context, () -> Trampoline.frame(group, () -> settle(value, error)));
     }
   }
 

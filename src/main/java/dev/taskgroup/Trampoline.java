@@ -74,6 +74,34 @@ final class Trampoline {
     }
   }
 
+  /**
+   * Runs {@code work} of {@code group} as a frame: inline when the thread may go one deeper, else
+   * deferred; a throw out of it fails the group. For the entries that are not per task (a
+   * group's body and completion, timeouts run by hand, attempts, queued cancels): the lambda costs
+   * an object per call. The per-task entries (a task's start and settle, a scope's cancellation)
+   * write the same lines out, allocation-free on the inline path: rejected, one helper for them
+   * too, since it would allocate per task on the fan-out's hot path.
+   */
+  static void frame(GroupImpl<?> group, Runnable work) {
+    Trampoline tr = group.trampoline();
+    if (!tr.enter()) {
+      tr.defer(new Deferred(group) {
+        @Override
+        void run() {
+          work.run();
+        }
+      });
+      return;
+    }
+    try {
+      work.run();
+    } catch (Throwable e) {
+      group.crash(e);
+    } finally {
+      tr.exit();
+    }
+  }
+
   /** Runs {@code frame} as soon as the frames above unwind (or as its own context task, see class doc). */
   void defer(Deferred frame) {
     GroupImpl<?> g = frame.group;
