@@ -52,6 +52,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   /** Whether the context is an event loop's: it always runs on one thread, whose trampoline is then kept. */
   private final boolean eventLoop;
   private Trampoline trampoline; // the event-loop thread's, once known; written and read on the context
+  // The event loop's thread, once seen running the context; then it never changes. Written on the
+  // context, read from any thread: a stale null only takes the full check.
+  private Thread loopThread;
 
   State state = State.OPEN;
   private int spawned; // spawn counter: names and pattern indexes
@@ -190,8 +193,23 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
   }
 
+  /**
+   * {@return whether the current thread runs this group's context itself} For an event-loop
+   * context the loop's thread is kept once seen, so the check is a thread comparison and the
+   * current-context read, not a walk through the context's executor.
+   */
   boolean onContext() {
-    return VertxContexts.isOnContext(context);
+    Thread loop = loopThread;
+    if (loop != null) {
+      return Thread.currentThread() == loop && VertxContexts.isCurrent(context);
+    }
+    if (!VertxContexts.isOnContext(context)) {
+      return false;
+    }
+    if (eventLoop) {
+      loopThread = Thread.currentThread();
+    }
+    return true;
   }
 
   void checkOnContext(String operation) {
@@ -242,7 +260,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
         : new TaskImpl<>(this, taskName, fn, spawned++);
     if (startNow) {
-      startTask(t);
+      startTask(t, true);
     } else {
       enqueue(t);
     }
@@ -259,7 +277,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     return Optional.of(spawn(taskName, fn));
   }
 
-  private void startTask(TaskImpl<?> t) {
+  private void startTask(TaskImpl<?> t, boolean fresh) {
     running++;
     t.prev = liveTail; // register before running user code: a task that completes
     if (liveTail == null) { // synchronously cannot finish the group early
@@ -268,7 +286,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       liveTail.next = t;
     }
     liveTail = t;
-    t.start();
+    t.start(fresh);
   }
 
   private void unlinkLive(TaskImpl<?> t) {
@@ -328,7 +346,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       while (queued > 0 && running < maxConcurrency && state != State.COMPLETED) {
         TaskImpl<?> t = queueHead;
         unlinkQueued(t);
-        startTask(t); // a task cancelled from another thread meanwhile settles without running
+        startTask(t, false); // a task cancelled from another thread meanwhile settles without running
       }
     } finally {
       draining = false;

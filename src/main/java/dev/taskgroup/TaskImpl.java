@@ -153,9 +153,10 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
    * here on, even while its function waits to be called.
    */
   @SuppressWarnings("unchecked")
-  final void start() {
+  final void start(boolean fresh) {
     TaskFn<T> f = (TaskFn<T>) slot;
-    slot = group.takeQueuedFuture(this); // null unless future() was asked for while queued
+    // null unless future() was asked for while queued; a fresh spawn was never queued
+    slot = fresh ? null : group.takeQueuedFuture(this);
     state = TaskState.RUNNING;
     if (group.virtual) {
       group.context.runOnContext(v -> runGuarded(f));
@@ -172,7 +173,11 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
       return;
     }
     try {
-      runFunction(f);
+      if (fresh) {
+        callFunction(f); // spawned just now, inline: nothing could have cancelled it in between
+      } else {
+        runFunction(f);
+      }
     } catch (Throwable e) {
       group.crash(e);
     } finally {
@@ -200,6 +205,11 @@ class TaskImpl<T> extends ScopeImpl implements Task<T>, Completable<T> {
       settle(null, cancelled);
       return;
     }
+    callFunction(f);
+  }
+
+  /** Calls the function; a throw or a null is the task's failure. */
+  private void callFunction(TaskFn<T> f) {
     Future<T> work;
     try {
       work = invoke(f);

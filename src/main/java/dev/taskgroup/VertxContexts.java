@@ -34,6 +34,11 @@ final class VertxContexts {
     return ((ContextInternal) context).isRunningOnContext();
   }
 
+  /** {@return whether {@code context} is the current thread's current context (the thread not checked)} */
+  static boolean isCurrent(Context context) {
+    return ContextInternal.current() == context;
+  }
+
   /** {@return whether the current thread may run {@code context}'s tasks (another context may be current)} */
   static boolean inThread(Context context) {
     return ((ContextInternal) context).inThread();
