@@ -186,9 +186,12 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
     @Override
     void expire() {
       if (cancelCause == null && !done) {
-        timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(new TaskCancelledException(CancelReason.DEADLINE,
-            describe() + " passed its timeout of " + timeout.toMillis() + " ms"));
+        TaskCancelledException c = new TaskCancelledException(CancelReason.DEADLINE,
+            describe() + " passed its timeout of " + Durations.millis(timeout));
+        if (markCancelled(c)) { // mark first, as TimedTaskImpl does
+          timedOut = true; // before the hooks: they may settle the work synchronously
+          cancelled(c);
+        }
       }
     }
 

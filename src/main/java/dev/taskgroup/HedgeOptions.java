@@ -112,8 +112,8 @@ public final class HedgeOptions {
     Durations.requireNotNegative(min, "min");
     Durations.requireNotNegative(max, "max");
     if (max.compareTo(min) < 0) {
-      throw new IllegalArgumentException("max (" + max.toMillis() + " ms) must not be shorter than min ("
-          + min.toMillis() + " ms)");
+      throw new IllegalArgumentException("max (" + Durations.millis(max) + ") must not be shorter than min ("
+          + Durations.millis(min) + ")");
     }
     this.percentile = percentile;
     this.minDelay = min;

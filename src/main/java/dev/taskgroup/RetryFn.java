@@ -33,8 +33,8 @@ final class RetryFn<T> implements TaskFn<T> {
     this.inner = Objects.requireNonNull(inner, "inner");
     Objects.requireNonNull(options, "options");
     if (options.getMaxDelay().compareTo(options.getInitialDelay()) < 0) {
-      throw new IllegalArgumentException("maxDelay (" + options.getMaxDelay().toMillis()
-          + " ms) must not be shorter than initialDelay (" + options.getInitialDelay().toMillis() + " ms)");
+      throw new IllegalArgumentException("maxDelay (" + Durations.millis(options.getMaxDelay())
+          + ") must not be shorter than initialDelay (" + Durations.millis(options.getInitialDelay()) + ")");
     }
     this.maxAttempts = options.getMaxAttempts();
     this.initialNanos = Durations.toNanos(options.getInitialDelay());

@@ -46,9 +46,12 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancelCause == null && !closed()) {
-        timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(spec.deadlineCancellation(name()));
+      TaskCancelledException c = spec.deadlineCancellation(name());
+      // Mark first: a Task.cancel() on another thread may mark the task at the same moment, and
+      // then its cancellation, not this deadline, is what the work ends with (CrossThreadStressTest).
+      if (!closed() && markCancelled(c)) {
+        timedOut = true; // before the hooks: they may settle the work synchronously
+        cancelled(c);
       }
     }
 

@@ -130,9 +130,10 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private final class Deadline extends Deadlines.Node {
     @Override
     void expire() {
-      if (cancelCause == null && !closed()) {
-        timedOut = true; // before cancel(): its hooks may settle the work synchronously
-        cancel(spec.deadlineCancellation(scopeName()));
+      TaskCancelledException c = spec.deadlineCancellation(scopeName());
+      if (!closed() && markCancelled(c)) { // mark first, as TimedTaskImpl does
+        timedOut = true; // before the hooks: they may settle the work synchronously
+        cancelled(c);
       }
     }
 
