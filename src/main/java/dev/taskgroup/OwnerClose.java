@@ -40,7 +40,7 @@ final class OwnerClose implements Closeable {
 
   /** Registers a top-level group of a deployment's context as it starts; the hook is installed with the first one. */
   static void register(GroupImpl<?> g) {
-    OwnerClose r = VertxContexts.closeRegistry(g.context, OwnerClose::new);
+    OwnerClose r = VertxContexts.ownerClose(g.context, OwnerClose::new);
     boolean install;
     boolean lateComer;
     synchronized (r) {

@@ -86,22 +86,11 @@ final class VertxContexts {
   }
 
   /**
-   * {@return the object kept for {@code context}'s base context (duplicates share it) under its
-   * class, made by {@code make} with the base context on first use}
+   * {@return {@code context}'s base context's (duplicates share it) {@link OwnerClose}, made on first use}
    */
-  @SuppressWarnings("unchecked")
-  static <T> T closeRegistry(Context context, Function<Context, T> make) {
+  static OwnerClose ownerClose(Context context, Function<Context, OwnerClose> make) {
     ContextInternal base = ((ContextInternal) context).unwrap();
-    Object key = OwnerClose.class;
-    Object r = base.contextData().get(key);
-    if (r == null) {
-      T made = make.apply(base);
-      r = base.contextData().putIfAbsent(key, made);
-      if (r == null) {
-        r = made;
-      }
-    }
-    return (T) r;
+    return (OwnerClose) base.contextData().computeIfAbsent(OwnerClose.class, k -> make.apply(base));
   }
 
   /**

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -36,16 +34,7 @@ class ReadmeExampleTest extends VertxTest {
 
   @Test
   void readmeShowsExactlyTheExampleThisTestCompiles() throws IOException {
-    String source = Files.readString(Path.of("src/test/java/dev/taskgroup/ReadmeExampleTest.java"));
-    String compiled = source.substring(source.indexOf("// readme-example-start") + "// readme-example-start".length(),
-        source.indexOf("    // readme-example-end"));
-    String readme = Files.readString(Path.of("README.md"));
-    String block = readme.substring(readme.indexOf("```java", readme.indexOf("readme-example:")) + "```java".length());
-    block = block.substring(0, block.indexOf("```"));
-    assertThat(normalize(block)).isEqualTo(normalize(compiled));
+    ReadmeBlocks.assertReadmeShows("src/test/java/dev/taskgroup/ReadmeExampleTest.java", "example", "readme-example:");
   }
 
-  private static String normalize(String code) {
-    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
-  }
 }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -148,18 +146,8 @@ class ReadmeResilienceExampleTest extends VertxTest {
   @ParameterizedTest
   @ValueSource(strings = {"retry", "hedge", "quorum", "shield", "supervise", "bounded", "deadline"})
   void readmeShowsExactlyTheExampleThisTestCompiles(String example) throws IOException {
-    String source = Files.readString(Path.of("src/test/java/dev/taskgroup/ReadmeResilienceExampleTest.java"));
-    String start = "// readme-" + example + "-start";
-    String compiled = source.substring(source.indexOf(start) + start.length(), source.indexOf("    // readme-" + example + "-end"));
-    String readme = Files.readString(Path.of("README.md"));
-    int marker = readme.indexOf("<!-- readme-" + example + "-example:");
-    assertThat(marker).as("the README's marker of the " + example + " example").isNotNegative();
-    String block = readme.substring(readme.indexOf("```java", marker) + "```java".length());
-    block = block.substring(0, block.indexOf("```"));
-    assertThat(normalize(block)).isEqualTo(normalize(compiled));
+    ReadmeBlocks.assertReadmeShows("src/test/java/dev/taskgroup/ReadmeResilienceExampleTest.java", example,
+        "<!-- readme-" + example + "-example:");
   }
 
-  private static String normalize(String code) {
-    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
-  }
 }

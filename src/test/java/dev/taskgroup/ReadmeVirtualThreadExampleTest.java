@@ -9,8 +9,6 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
@@ -56,13 +54,6 @@ class ReadmeVirtualThreadExampleTest extends VertxTest {
 
   @Test
   void readmeShowsExactlyTheExampleThisTestCompiles() throws IOException {
-    String source = Files.readString(Path.of("src/test/java/dev/taskgroup/ReadmeVirtualThreadExampleTest.java"));
-    String compiled = source.substring(source.indexOf("// readme-example-start") + "// readme-example-start".length(),
-        source.indexOf("    // readme-example-end"));
-    String readme = Files.readString(Path.of("README.md"));
-    String block = readme.substring(readme.indexOf("```java", readme.indexOf("readme-vt-example:")) + "```java".length());
-    block = block.substring(0, block.indexOf("```"));
-    assertThat(block.lines().map(String::strip).filter(l -> !l.isEmpty()).toList())
-        .isEqualTo(compiled.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+    ReadmeBlocks.assertReadmeShows("src/test/java/dev/taskgroup/ReadmeVirtualThreadExampleTest.java", "example", "readme-vt-example:");
   }
 }

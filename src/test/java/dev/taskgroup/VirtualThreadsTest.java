@@ -55,6 +55,18 @@ class VirtualThreadsTest extends VertxTest {
     return await(result.future());
   }
 
+  /** {@return how a group opened with {@code body} on a virtual thread failed, or null if it did not} */
+  Throwable failureOnVirtualThread(java.util.function.Function<TaskGroup, Future<Void>> body) {
+    return onVirtualThread(() -> {
+      try {
+        Future.await(TaskGroup.run(vertx, body));
+        return null;
+      } catch (Throwable e) {
+        return e;
+      }
+    });
+  }
+
   @Test
   void tasksThatEachAwaitTheOthersStartOverlapInsteadOfRunningOneByOne() {
     int n = 4;
@@ -99,28 +111,21 @@ class VirtualThreadsTest extends VertxTest {
   void aFailingTaskWakesASiblingSpawnedBeforeItThatAwaitsAScopeSleep() {
     AtomicReference<Throwable> woken = new AtomicReference<>();
     IOException broke = new IOException("broke after a short wait");
-    Throwable error = onVirtualThread(() -> {
-      try {
-        Future.await(TaskGroup.run(vertx, g -> {
-          g.spawn(scope -> {
-            try {
-              Future.await(scope.sleep(Duration.ofHours(1)));
-            } catch (CancellationException e) {
-              woken.set(e);
-              throw e;
-            }
-            return Future.succeededFuture();
-          });
-          g.spawn(scope -> {
-            Future.await(vertx.timer(20));
-            throw broke;
-          });
-          return Future.succeededFuture();
-        }));
-        return null;
-      } catch (Throwable e) {
-        return e;
-      }
+    Throwable error = failureOnVirtualThread(g -> {
+      g.spawn(scope -> {
+        try {
+          Future.await(scope.sleep(Duration.ofHours(1)));
+        } catch (CancellationException e) {
+          woken.set(e);
+          throw e;
+        }
+        return Future.succeededFuture();
+      });
+      g.spawn(scope -> {
+        Future.await(vertx.timer(20));
+        throw broke;
+      });
+      return Future.succeededFuture();
     });
     assertThat(error).isInstanceOf(TaskGroupException.class).hasCause(broke);
     assertThat(woken.get()).isInstanceOf(TaskCancelledException.class);
@@ -131,27 +136,20 @@ class VirtualThreadsTest extends VertxTest {
   void aFailingTaskWakesASiblingAwaitingANestedGroup() {
     IOException broke = new IOException("broke");
     AtomicReference<Throwable> nestedEnded = new AtomicReference<>();
-    Throwable error = onVirtualThread(() -> {
-      try {
-        Future.await(TaskGroup.run(vertx, g -> {
-          g.spawn(scope -> {
-            try {
-              return Future.succeededFuture(Future.await(TaskGroup.run(scope, inner -> inner.spawn(untilCancelled()).future())));
-            } catch (CancellationException e) {
-              nestedEnded.set(e);
-              throw e;
-            }
-          });
-          g.spawn(scope -> {
-            Future.await(vertx.timer(20));
-            throw broke;
-          });
-          return Future.succeededFuture();
-        }));
-        return null;
-      } catch (Throwable e) {
-        return e;
-      }
+    Throwable error = failureOnVirtualThread(g -> {
+      g.spawn(scope -> {
+        try {
+          return Future.succeededFuture(Future.await(TaskGroup.run(scope, inner -> inner.spawn(untilCancelled()).future())));
+        } catch (CancellationException e) {
+          nestedEnded.set(e);
+          throw e;
+        }
+      });
+      g.spawn(scope -> {
+        Future.await(vertx.timer(20));
+        throw broke;
+      });
+      return Future.succeededFuture();
     });
     assertThat(error).isInstanceOf(TaskGroupException.class).hasCause(broke);
     assertThat(nestedEnded.get()).isInstanceOf(TaskCancelledException.class);

@@ -3,6 +3,7 @@ package dev.taskgroup.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.taskgroup.ReadmeBlocks;
 import dev.taskgroup.Task;
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
@@ -15,8 +16,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -90,17 +89,8 @@ class TestClockExampleTest {
 
   @Test
   void readmeShowsExactlyThisExample() throws IOException {
-    String source = Files.readString(Path.of("src/test/java/dev/taskgroup/usage/TestClockExampleTest.java"));
-    String compiled = source.substring(source.indexOf("// readme-test-clock-start") + "// readme-test-clock-start".length(),
-        source.indexOf("    // readme-test-clock-end"));
-    String readme = Files.readString(Path.of("README.md"));
-    String block = readme.substring(readme.indexOf("```java", readme.indexOf("readme-example: kept identical to "
-        + "src/test/java/dev/taskgroup/usage/TestClockExampleTest.java")) + "```java".length());
-    block = block.substring(0, block.indexOf("```"));
-    assertThat(normalize(block)).isEqualTo(normalize(compiled));
+    ReadmeBlocks.assertReadmeShows("src/test/java/dev/taskgroup/usage/TestClockExampleTest.java", "test-clock",
+        "readme-example: kept identical to src/test/java/dev/taskgroup/usage/TestClockExampleTest.java");
   }
 
-  private static String normalize(String code) {
-    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
-  }
 }
