@@ -258,7 +258,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
-        : new TaskImpl<>(this, taskName, fn, spawned++);
+        : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
     if (startNow) {
       startTask(t, true);
     } else {
@@ -378,7 +378,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** A queued task was cancelled (it is marked): it leaves the queue and never starts. */
   private void cancelQueued(TaskImpl<?> t, TaskCancelledException cause) {
-    if (t.state != TaskState.PENDING) {
+    if (t.stateBits() != TaskImpl.PENDING) {
       return;
     }
     unlinkQueued(t);
@@ -413,7 +413,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   /** A task settled: the pattern's sink sees it, and a failure is recorded and aborts the group. */
   void taskOutcome(TaskImpl<?> t) {
     // the sink decides what is an error: it may take over a failure, or count a task's own cancellation
-    Throwable error = sink != null ? sink.settled(t) : t.state == TaskState.FAILED ? t.failure() : null;
+    Throwable error = sink != null ? sink.settled(t) : t.stateBits() == TaskImpl.FAILED ? t.failure() : null;
     if (error != null) {
       if (supervisor != null) { // a final field, read only on the failure path
         supervise(t, error);

@@ -28,11 +28,11 @@ final class Quorum<T> implements ResultSink {
   @Override
   @SuppressWarnings("unchecked")
   public Throwable settled(TaskImpl<?> t) {
-    boolean failed = t.state == TaskState.FAILED || ResultSink.ownCancellation(t);
+    boolean failed = t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t);
     if (reached) {
       return null; // successes past the k-th, and failures of the cancelled rest, are not asked for
     }
-    if (t.state == TaskState.SUCCEEDED && !impossible) {
+    if (t.stateBits() == TaskImpl.SUCCEEDED && !impossible) {
       successes.add((T) t.result());
       if (successes.size() == k) {
         reached = true;

@@ -23,6 +23,6 @@ interface ResultSink {
    * the group's cancellation.
    */
   static boolean ownCancellation(TaskImpl<?> t) {
-    return t.state == TaskState.CANCELLED && t.cancelCause == null;
+    return t.stateBits() == TaskImpl.CANCELLED && t.cancelCause == null;
   }
 }

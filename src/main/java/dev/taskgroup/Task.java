@@ -20,7 +20,10 @@ import io.vertx.core.Future;
  */
 public interface Task<T> {
 
-  /** {@return the name given at spawn, or {@code task-N} (N its spawn number in the group)} */
+  /**
+   * {@return the name given at spawn, or {@code task-N}} N is its spawn number in the group, from 0,
+   * counted modulo 2^29 in a group that spawns more tasks than that over its life.
+   */
   String name();
 
   /** {@return the task's state} */

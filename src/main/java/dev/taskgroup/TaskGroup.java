@@ -205,14 +205,15 @@ public final class TaskGroup implements TaskScope {
   }
 
   private static <T> Future<List<T>> all(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
-    List<TaskFn<T>> tasks = copyOf(given);
-    Object[] results = new Object[tasks.size()];
+    Object[] tasks = copyOf(given);
+    Object[] results = tasks; // a task's function is spawned before the task settles: its slot takes the result
     ResultSink sink = t -> {
-      if (t.state == TaskState.SUCCEEDED) {
-        results[t.seq] = t.result();
+      if (t.stateBits() == TaskImpl.SUCCEEDED) {
+        results[t.seq()] = t.result();
         return null;
       }
-      return t.state == TaskState.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+      results[t.seq()] = null;
+      return t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
     };
     return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(results));
   }
@@ -259,10 +260,10 @@ public final class TaskGroup implements TaskScope {
   }
 
   private static <T> Future<List<Outcome<T>>> gather(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
-    List<TaskFn<T>> tasks = copyOf(given);
-    Object[] outcomes = new Object[tasks.size()];
+    Object[] tasks = copyOf(given);
+    Object[] outcomes = tasks; // as in all(): each slot's function is spawned before its task settles
     ResultSink sink = t -> {
-      outcomes[t.seq] = t.state == TaskState.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
+      outcomes[t.seq()] = t.stateBits() == TaskImpl.SUCCEEDED ? Outcome.success(t.result()) : Outcome.failure(t.failure());
       return null; // every failure is the caller's to read, none the group's
     };
     return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(outcomes));
@@ -364,12 +365,12 @@ public final class TaskGroup implements TaskScope {
   }
 
   private static <T> Future<T> race(Site site, TaskGroupOptions options, List<? extends TaskFn<T>> given) {
-    List<TaskFn<T>> tasks = copyOf(given);
-    if (tasks.isEmpty()) {
+    Object[] tasks = copyOf(given);
+    if (tasks.length == 0) {
       return Future.failedFuture(new IllegalArgumentException("race needs at least one task: with none there is no winner"));
     }
     Race<T> race = new Race<>();
-    return site.launch(options, race, spawnAll(tasks)).compose(done -> race.outcome(options.getName(), tasks.size()));
+    return site.launch(options, race, spawnAll(tasks)).compose(done -> race.outcome(options.getName(), tasks.length));
   }
 
   private static final class Race<T> implements ResultSink {
@@ -380,11 +381,11 @@ public final class TaskGroup implements TaskScope {
     @Override
     @SuppressWarnings("unchecked")
     public Throwable settled(TaskImpl<?> t) {
-      if (t.state == TaskState.SUCCEEDED && !won) {
+      if (t.stateBits() == TaskImpl.SUCCEEDED && !won) {
         won = true;
         winner = (T) t.result();
         t.group.cancelLosers();
-      } else if (t.state == TaskState.FAILED || ResultSink.ownCancellation(t)) {
+      } else if (t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t)) {
         errors.add(t.failure());
       }
       return null; // a failed attempt is the race's to report, not an error of the group
@@ -449,12 +450,12 @@ public final class TaskGroup implements TaskScope {
 
   private static <T> Future<List<T>> quorum(Site site, TaskGroupOptions options, int k, List<? extends TaskFn<T>> given) {
     Objects.requireNonNull(options, "options");
-    List<TaskFn<T>> tasks = copyOf(given);
-    if (k < 1 || k > tasks.size()) {
+    Object[] tasks = copyOf(given);
+    if (k < 1 || k > tasks.length) {
       throw new IllegalArgumentException("quorum needs k between 1 and the number of tasks n, got k=" + k
-          + " and n=" + tasks.size());
+          + " and n=" + tasks.length);
     }
-    Quorum<T> quorum = new Quorum<>(k, tasks.size());
+    Quorum<T> quorum = new Quorum<>(k, tasks.length);
     return site.launch(options, quorum, spawnAll(tasks)).compose(done -> quorum.outcome(options.getName()));
   }
 
@@ -557,27 +558,38 @@ public final class TaskGroup implements TaskScope {
 
   /**
    * {@return the tasks, read once at the call} A pattern called off its context starts after a
-   * hop; a list the caller clears or grows meanwhile must change nothing. {@code List.copyOf} was
-   * rejected: its NullPointerException does not say which element is null.
+   * hop; a list the caller clears or grows meanwhile must change nothing. The array is the
+   * pattern's own ({@code toArray} keeps no reference to it), so {@code all} and {@code gather}
+   * write their results into it. {@code List.copyOf} was rejected: its NullPointerException does
+   * not say which element is null.
    */
-  @SuppressWarnings("unchecked")
-  private static <T> List<TaskFn<T>> copyOf(List<? extends TaskFn<T>> tasks) {
+  private static Object[] copyOf(List<? extends TaskFn<?>> tasks) {
     Objects.requireNonNull(tasks, "tasks");
+    if (tasks.size() > TaskImpl.MAX_SEQ + 1) { // before the copy: a list that large is refused without one
+      throw tooMany(tasks.size());
+    }
     Object[] copy = tasks.toArray(); // one read, also of a synchronized or concurrent list
+    if (copy.length > TaskImpl.MAX_SEQ + 1) { // grown since size() was read
+      throw tooMany(copy.length);
+    }
     for (int i = 0; i < copy.length; i++) {
       if (copy[i] == null) {
         throw new NullPointerException("tasks[" + i + "] is null");
       }
     }
-    return (List<TaskFn<T>>) (List<?>) Arrays.asList(copy); // private: never handed to user code
+    return copy;
   }
 
-  private static <R> Function<TaskGroup, Future<R>> spawnAll(List<? extends TaskFn<?>> tasks) {
+  private static IllegalArgumentException tooMany(int n) {
+    return new IllegalArgumentException("a pattern takes at most " + (TaskImpl.MAX_SEQ + 1) + " tasks (a task's index has 29 bits), got " + n);
+  }
+
+  private static <R> Function<TaskGroup, Future<R>> spawnAll(Object[] tasks) {
     return group -> {
-      for (int i = 0, n = tasks.size(); i < n && group.impl.state == GroupImpl.State.OPEN; i++) {
+      for (int i = 0, n = tasks.length; i < n && group.impl.state == GroupImpl.State.OPEN; i++) {
         // a task that settles synchronously may end the group (an all() failing, a race won):
         // the rest then never start
-        group.impl.spawn(null, tasks.get(i));
+        group.impl.spawn(null, (TaskFn<?>) tasks[i]);
       }
       return Future.succeededFuture();
     };

@@ -11,11 +11,18 @@ import java.util.concurrent.CancellationException;
 final class TimedTaskImpl<T> extends TaskImpl<T> {
   private final TimeoutFn<T> spec;
   private final Deadline deadline = new Deadline();
+  private final String name; // null: derived from the spawn number
   private boolean timedOut; // the deadline fired and its cancellation was the first
 
   TimedTaskImpl(GroupImpl<?> group, String name, TimeoutFn<T> spec, int seq) {
-    super(group, name, spec, seq);
+    super(group, spec, seq);
     this.spec = spec;
+    this.name = name;
+  }
+
+  @Override
+  public String name() {
+    return name != null ? name : super.name();
   }
 
   @Override
@@ -31,7 +38,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
 
   @Override
   void settle(T value, Throwable error) {
-    if (state != TaskState.RUNNING) {
+    if (stateBits() != RUNNING) {
       return;
     }
     Deadlines.remove(deadline);

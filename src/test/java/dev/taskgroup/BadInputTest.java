@@ -256,6 +256,29 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aListOfMoreThanTwoToThe29TasksThrowsIllegalArgumentExceptionAndNothingRuns() {
+      AtomicBoolean read = new AtomicBoolean();
+      List<TaskFn<String>> huge = new java.util.AbstractList<>() { // never materialised: only its size is asked
+        @Override
+        public TaskFn<String> get(int index) {
+          read.set(true);
+          return OK;
+        }
+
+        @Override
+        public int size() {
+          return (1 << 29) + 1;
+        }
+      };
+      for (var pattern : patterns()) {
+        assertThatThrownBy(() -> pattern.run(vertx, new TaskGroupOptions(), huge))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("a pattern takes at most 536870912 tasks (a task's index has 29 bits), got 536870913");
+      }
+      assertThat(read).isFalse();
+    }
+
+    @Test
     void aRaceOfNoTasksFailsAtOnceWithIllegalArgumentException() {
       Future<String> race = TaskGroup.race(vertx, List.of());
       assertThat(race.failed()).isTrue();
