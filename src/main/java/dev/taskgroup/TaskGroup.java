@@ -589,7 +589,7 @@ public final class TaskGroup implements TaskScope {
       for (int i = 0, n = tasks.length; i < n && group.impl.state == GroupImpl.State.OPEN; i++) {
         // a task that settles synchronously may end the group (an all() failing, a race won):
         // the rest then never start
-        group.impl.spawn(null, (TaskFn<?>) tasks[i]);
+        group.impl.spawnChecked(null, (TaskFn<?>) tasks[i]); // on the context, nulls refused at the call
       }
       return Future.succeededFuture();
     };
