@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -856,6 +857,35 @@ class GatewayTest {
 
       assertThat(raw.text()).startsWith("HTTP/1.1 200");
       assertThat(raw.closedAfterMs()).isBetween(250L, 3000L);
+    }
+
+    @RepeatedTest(3)
+    void aKeptAliveConnectionThatAsksAgainBeforeTheTimeoutIsCutOnlyATimeoutAfterItsLastAnswer() {
+      start(new JsonObject().put("headerTimeoutMs", 400));
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      StringBuffer text = new StringBuffer();
+      CompletableFuture<Long> closed = new CompletableFuture<>();
+      socket.handler(b -> text.append(b.toString()));
+      socket.closeHandler(v -> closed.complete(System.nanoTime()));
+      long start = System.nanoTime();
+      socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      // the second request 250 ms in: the timer armed at the accept (due at 400 ms) must move on
+      vertx.setTimer(250, id -> socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+      long closedAfter = millisBetween(start, Await.result(closed));
+
+      assertThat(new Raw(text.toString(), closedAfter).responses()).isEqualTo(2);
+      assertThat(closedAfter).isBetween(600L, 3000L);
+    }
+
+    @Test
+    void aGetWithoutBodyIsAnsweredWithoutWaitingForTheBodyTimeout() {
+      start(new JsonObject().put("bodyTimeoutMs", 60_000));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 200");
+      assertThat(raw.closedAfterMs()).isLessThan(3000L);
     }
 
     @Test
