@@ -10,8 +10,9 @@
 # rounds that alternate the order of the targets so that drift of the machine hits them all. On the
 # failure route the simulator reports, per failure, whether the sibling upstream request was aborted
 # or left running to its end. The CPU of every thread of the target and the simulator is recorded
-# per run. Output: benchmarks/results/wrk-<UTC time>/ (raw wrk output, *.cpu.json, *.report.json,
-# summary.md). Every process started here is stopped at exit, on failure and on Ctrl-C too.
+# per run, and the simulator's counters before and after it (upstream requests, aborts, connections
+# accepted). Output: benchmarks/results/wrk-<UTC time>/ (raw wrk output, *.cpu.json, *.report.json,
+# *.sim-before.json / *.sim-after.json, summary.md). Every process started here is stopped at exit, on failure and on Ctrl-C too.
 #
 #   benchmarks/wrk.sh               # about 9 minutes (plus the build)
 #   QUICK=1 benchmarks/wrk.sh       # a smoke run of under 2 minutes (plus the build)
@@ -130,29 +131,12 @@ instances=$(nproc) # what the JVM's availableProcessors() gives the gateway's an
 printf 'gateway\tgateway (%s instances)\ngateway-1\tgateway -instances 1\nnaive\tnaive (1 instance)\nceiling\tceiling (%s instances)\n' \
   "$instances" "$instances" > "$OUT/targets.txt"
 
-cat > "$OUT/fail.lua" <<'EOF'
--- a unique id per request (the last path segment), so that the simulator can tie the upstream
--- requests of one client request together: NONCE-THREAD-N
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-function init(args)
-  nonce = args[1] or "x"
-  n = 0
-end
-function request()
-  n = n + 1
-  return wrk.format("GET", "/api/fail/" .. nonce .. "-" .. tid .. "-" .. n)
-end
-EOF
 
 run_wrk() { # route target connections seconds out-prefix
   local route=$1 target=$2 c=$3 secs=$4 prefix=$5 url="http://127.0.0.1:${PORT[$2]}/api/$1/42"
   local threads=$THREADS; (( c < threads )) && threads=$c
   local args=(wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 5s --latency)
-  if [[ $route == fail ]]; then args+=(-s "$OUT/fail.lua" "http://127.0.0.1:${PORT[$target]}/" -- "$(basename "$prefix")");
+  if [[ $route == fail ]]; then args+=(-s "$BENCH_DIR/fail.lua" "http://127.0.0.1:${PORT[$target]}/" -- "$(basename "$prefix")");
   else args+=("$url"); fi
   python3 "$BENCH_DIR/wrkbench.py" run "$prefix" "$target=$(pid_of "$target"),upstreams=$(pid_of upstreams)" -- "${args[@]}"
 }
@@ -170,6 +154,7 @@ for route in ok fail; do
       order=$targets; (( r % 2 == 0 )) && order=$(tr ' ' '\n' <<< "$targets" | tac | tr '\n' ' ')
       for t in $order; do
         prefix="$OUT/$route-c$c-$t-r$r"
+        curl -s "http://127.0.0.1:$SIM_PORT/counters" > "$prefix.sim-before.json"
         [[ $route == fail ]] && curl -s -X POST -o /dev/null "http://127.0.0.1:$SIM_PORT/record"
         run_wrk "$route" "$t" "$c" "$DURATION" "$prefix"
         if [[ $route == fail ]]; then
@@ -177,6 +162,7 @@ for route in ok fail; do
         else
           sleep 0.5 # let the previous target's connections close before the next one starts
         fi
+        curl -s "http://127.0.0.1:$SIM_PORT/counters" > "$prefix.sim-after.json"
         printf '%-5s c=%-5s %-10s round %s: %s\n' "$route" "$c" "$t" "$r" \
           "$(grep -E 'Requests/sec' "$prefix.txt" | tr -s ' ')"
       done

@@ -149,6 +149,7 @@ def cmd_summarize(d):
     runs = defaultdict(dict)  # (route, c) -> target -> round -> result
     cpu = defaultdict(lambda: defaultdict(list))  # (route, c, target) -> process -> [cpu json]
     reports = defaultdict(list)  # (route, c, target) -> [simulator report]
+    sim = defaultdict(lambda: defaultdict(float))  # (route, c, target) -> counter -> delta over the rounds
     for f in sorted(os.listdir(d)):
         m = RUN.match(f)
         if not m:
@@ -158,6 +159,13 @@ def cmd_summarize(d):
         base = f"{d}/{f[:-4]}"
         if os.path.exists(base + ".cpu.json"):
             cpu[key + (m["target"],)]["runs"].append(json.load(open(base + ".cpu.json")))
+        if os.path.exists(base + ".sim-before.json") and os.path.exists(base + ".sim-after.json"):
+            try:
+                before, after = json.load(open(base + ".sim-before.json")), json.load(open(base + ".sim-after.json"))
+                for k in ("started", "aborted", "connections"):
+                    sim[key + (m["target"],)][k] += after.get(k, 0) - before.get(k, 0)
+            except ValueError:
+                pass  # a counters read that failed: the column stays empty
         if os.path.exists(base + ".report.json"):
             reports[key + (m["target"],)].append(json.load(open(base + ".report.json")))
     names = {}
@@ -233,14 +241,17 @@ def cmd_summarize(d):
     print("### CPU per thread\n")
     print("CPU used during the measured runs, as % of one core (CPU seconds / wall seconds, summed over the rounds), "
           "from `/proc/PID/task/*/stat`; 200% is the whole 2-core machine. Threads under 3% are left out. "
-          "`upstreams` is the simulator process, `wrk` the load tool.\n")
+          "`upstreams` is the simulator process, `wrk` the load tool. The last column, from the simulator's counters "
+          "(summed over the rounds): upstream requests it received, those the caller aborted, and the connections "
+          "it accepted (an HTTP/1.1 request reset in flight costs its connection).\n")
     for route in ("ok", "fail"):
         keys = sorted({(k[0], k[1]) for k in cpu if k[0] == route})
         if not keys:
             continue
         print(f"Route `{route}`:\n")
-        print("| connections | target | target process | its threads | upstreams | wrk |")
-        print("|---|---|---|---|---|---|")
+        print("| connections | target | target process | its threads | upstreams | wrk "
+              "| upstream requests / aborted / connections accepted |")
+        print("|---|---|---|---|---|---|---|")
         for k in keys:
             for t in order:
                 samples = cpu.get(k + (t,), {}).get("runs", [])
@@ -256,8 +267,10 @@ def cmd_summarize(d):
                 tot = {p: 100 * sum(v.values()) / wall for p, v in per.items()}
                 threads = sorted(per.get(t, {}).items(), key=lambda kv: -kv[1])
                 listed = ", ".join(f"{n} {100 * v / wall:.0f}%" for n, v in threads if 100 * v / wall >= 3)
+                sc = sim.get(k + (t,), {})
+                counts = (f"{sc['started']:,.0f} / {sc['aborted']:,.0f} / {sc['connections']:,.0f}" if sc else "")
                 print(f"| {k[1]} | {meta.get(t, t)} | {tot.get(t, 0):.0f}% | {listed} "
-                      f"| {tot.get('upstreams', 0):.0f}% | {tot.get('wrk', 0):.0f}% |")
+                      f"| {tot.get('upstreams', 0):.0f}% | {tot.get('wrk', 0):.0f}% | {counts} |")
         print()
 
 

@@ -158,6 +158,11 @@ class GatewayTest {
 
   /** Writes {@code bytes} on a fresh connection and waits until the gateway closes it. */
   private Raw raw(String bytes) {
+    return raw(bytes, 0, null);
+  }
+
+  /** {@link #raw(String)}, writing {@code later} too, {@code laterMs} after {@code bytes} (a Vert.x timer). */
+  private Raw raw(String bytes, long laterMs, String later) {
     NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
     StringBuffer text = new StringBuffer();
     CompletableFuture<Long> closed = new CompletableFuture<>();
@@ -165,6 +170,9 @@ class GatewayTest {
     socket.closeHandler(v -> closed.complete(System.nanoTime()));
     long start = System.nanoTime();
     socket.write(bytes);
+    if (later != null) {
+      vertx.setTimer(laterMs, id -> socket.write(later));
+    }
     long closedAt = Await.result(closed);
     return new Raw(text.toString(), millisBetween(start, closedAt));
   }
@@ -862,20 +870,13 @@ class GatewayTest {
     @RepeatedTest(3)
     void aKeptAliveConnectionThatAsksAgainBeforeTheTimeoutIsCutOnlyATimeoutAfterItsLastAnswer() {
       start(new JsonObject().put("headerTimeoutMs", 400));
-      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
-      StringBuffer text = new StringBuffer();
-      CompletableFuture<Long> closed = new CompletableFuture<>();
-      socket.handler(b -> text.append(b.toString()));
-      socket.closeHandler(v -> closed.complete(System.nanoTime()));
-      long start = System.nanoTime();
-      socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      String get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+
       // the second request 250 ms in: the timer armed at the accept (due at 400 ms) must move on
-      vertx.setTimer(250, id -> socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+      Raw raw = raw(get, 250, get);
 
-      long closedAfter = millisBetween(start, Await.result(closed));
-
-      assertThat(new Raw(text.toString(), closedAfter).responses()).isEqualTo(2);
-      assertThat(closedAfter).isBetween(600L, 3000L);
+      assertThat(raw.responses()).isEqualTo(2);
+      assertThat(raw.closedAfterMs()).isBetween(600L, 3000L);
     }
 
     @Test

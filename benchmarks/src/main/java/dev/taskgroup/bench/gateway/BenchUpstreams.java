@@ -44,6 +44,8 @@ public final class BenchUpstreams {
   final LongAdder started = new LongAdder();
   final LongAdder answered = new LongAdder();
   final LongAdder aborted = new LongAdder();
+  /** Connections the upstreams accepted: a caller that resets an HTTP/1.1 request loses its connection. */
+  final LongAdder connections = new LongAdder();
 
   public BenchUpstreams(Vertx vertx, List<Spec> upstreams) {
     this.vertx = vertx;
@@ -79,7 +81,8 @@ public final class BenchUpstreams {
       if (port == null) {
         throw new IllegalArgumentException("no port for upstream " + spec.name() + " in " + fixedPorts);
       }
-      HttpServer server = vertx.createHttpServer().requestHandler(req -> handle(spec, req));
+      HttpServer server = vertx.createHttpServer().connectionHandler(c -> connections.increment())
+          .requestHandler(req -> handle(spec, req));
       synchronized (servers) {
         servers.add(server);
       }

@@ -23,7 +23,7 @@ import java.util.Map;
  * server on {@code port} answers
  * <ul>
  *   <li>{@code GET /counters}: upstream requests started, answered, aborted by the caller and in
- *       flight, since the start;
+ *       flight, and connections accepted, since the start;
  *   <li>{@code POST /record}: forgets what was recorded and records every upstream request's end
  *       from now on;
  *   <li>{@code GET /report?settleMs=500}: after waiting {@code settleMs} (so that what was left
@@ -101,7 +101,8 @@ public final class UpstreamsMain {
 
   private static JsonObject counters(BenchUpstreams u) {
     return new JsonObject().put("started", u.started.sum()).put("answered", u.answered.sum())
-        .put("aborted", u.aborted.sum()).put("inFlight", u.inFlight.sum());
+        .put("aborted", u.aborted.sum()).put("inFlight", u.inFlight.sum())
+        .put("connections", u.connections.sum());
   }
 
   /** What the siblings of each failed upstream request did after the failure; see the class comment. */
