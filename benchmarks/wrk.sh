@@ -14,7 +14,7 @@
 # accepted). Output: benchmarks/results/wrk-<UTC time>/ (raw wrk output, *.cpu.json, *.report.json,
 # *.sim-before.json / *.sim-after.json, summary.md). Every process started here is stopped at exit, on failure and on Ctrl-C too.
 #
-#   benchmarks/wrk.sh               # about 9 minutes (plus the build)
+#   benchmarks/wrk.sh               # about 8.5 minutes (plus the build)
 #   QUICK=1 benchmarks/wrk.sh       # a smoke run of under 2 minutes (plus the build)
 #
 # Environment: SKIP_BUILD=1 when the library and benchmarks.jar are built (run.sh does so);
@@ -28,7 +28,7 @@ ROOT=$(cd .. && pwd)
 if [[ "${QUICK:-0}" == 1 ]]; then
   DURATION=${DURATION:-2}; WARMUP=${WARMUP:-2}; ROUNDS=${ROUNDS:-1}
 else
-  DURATION=${DURATION:-5}; WARMUP=${WARMUP:-5}; ROUNDS=${ROUNDS:-3}
+  DURATION=${DURATION:-5}; WARMUP=${WARMUP:-10}; ROUNDS=${ROUNDS:-3}
 fi
 CONNECTIONS=${CONNECTIONS:-10 100 1000}
 BASE_PORT=${BASE_PORT:-19100}

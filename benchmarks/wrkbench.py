@@ -241,6 +241,7 @@ def cmd_summarize(d):
     print("### CPU per thread\n")
     print("CPU used during the measured runs, as % of one core (CPU seconds / wall seconds, summed over the rounds), "
           "from `/proc/PID/task/*/stat`; 200% is the whole 2-core machine. Threads under 3% are left out. "
+          "CPU µs per request: the target process's CPU over the requests wrk counted (JIT compilation included). "
           "`upstreams` is the simulator process, `wrk` the load tool. The last column, from the simulator's counters "
           "(summed over the rounds): upstream requests it received, those the caller aborted, and the connections "
           "it accepted (an HTTP/1.1 request reset in flight costs its connection).\n")
@@ -249,9 +250,9 @@ def cmd_summarize(d):
         if not keys:
             continue
         print(f"Route `{route}`:\n")
-        print("| connections | target | target process | its threads | upstreams | wrk "
+        print("| connections | target | target process | CPU µs per request | its threads | upstreams | wrk "
               "| upstream requests / aborted / connections accepted |")
-        print("|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
         for k in keys:
             for t in order:
                 samples = cpu.get(k + (t,), {}).get("runs", [])
@@ -269,7 +270,9 @@ def cmd_summarize(d):
                 listed = ", ".join(f"{n} {100 * v / wall:.0f}%" for n, v in threads if 100 * v / wall >= 3)
                 sc = sim.get(k + (t,), {})
                 counts = (f"{sc['started']:,.0f} / {sc['aborted']:,.0f} / {sc['connections']:,.0f}" if sc else "")
-                print(f"| {k[1]} | {meta.get(t, t)} | {tot.get(t, 0):.0f}% | {listed} "
+                answered = sum(v["requests"] for v in runs.get(k, {}).get(t, {}).values())
+                per_req = 1e6 * sum(per.get(t, {}).values()) / answered if answered else float("nan")
+                print(f"| {k[1]} | {meta.get(t, t)} | {tot.get(t, 0):.0f}% | {fmt(per_req)} | {listed} "
                       f"| {tot.get('upstreams', 0):.0f}% | {tot.get('wrk', 0):.0f}% | {counts} |")
         print()
 
