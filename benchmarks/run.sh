@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the library and the benchmarks, then runs the whole suite on this machine: the JMH
 # fan-out, cancellation and dependent-chain benchmarks, fail fast, the million-task scale run, the gateway load
-# benchmark, and (when a JDK 25 is found) StructuredTaskScope next to the main fan-out rows on JDK 25.
+# benchmark (in one JVM, then under wrk with every server in its own JVM: wrk.sh), and (when a JDK 25 is found) StructuredTaskScope next to the main fan-out rows on JDK 25.
 # The peers (Kotlin coroutines, Mutiny, virtual threads + StructuredTaskScope) run in the same JMH
 # suite and the same fail-fast main; the retention of Mutiny's cancelled timers has its own main.
 # Everything lands in benchmarks/results/<UTC time>/, with summary.md holding the tables and
 # charts/*.png the charts (python3-matplotlib from Debian, installed here when missing).
 #
-#   benchmarks/run.sh            # the measured run, about 35 minutes; run it on a quiet machine
-#   QUICK=1 benchmarks/run.sh    # a smoke run of about 8 minutes: checks that everything works
+#   benchmarks/run.sh            # the measured run, about 45 minutes; run it on a quiet machine
+#   QUICK=1 benchmarks/run.sh    # a smoke run of about 10 minutes: checks that everything works
 #
 # Environment: JDK25=/path/to/jdk-25 (default /usr/lib/jvm/temurin-25-jdk-amd64; skipped if absent),
 # JMH_OPTS to override the JMH run options, NO_CHARTS=1 to skip the charts (and their install).
@@ -76,6 +76,9 @@ for c in $GATEWAY_CONNECTIONS; do
 done
 set +x
 cp "$OUT/gateway-c${GATEWAY_CONNECTIONS##* }.txt" "$OUT/gateway.txt" # the targets read the largest count
+# the gateways under wrk, each server in its own JVM (its own results/wrk-<UTC time>/ directory)
+SKIP_BUILD=1 ./wrk.sh | tee "$OUT/wrk.txt"
+WRK_DIR=$(sed -n 's/^results in //p' "$OUT/wrk.txt" | tail -1)
 
 if [[ -x "$JDK25/bin/java" ]]; then
   JAVA_HOME="$JDK25" mvn -B -q -Pjdk25 package
@@ -116,6 +119,9 @@ fi
   for c in $GATEWAY_CONNECTIONS; do
     echo; echo "## Gateway, $c connections"; echo; echo '```'; cat "$OUT/gateway-c$c.txt"; echo '```'
   done
+  if [[ -f "$WRK_DIR/summary.md" ]]; then
+    echo; echo "## Gateways under wrk ($(basename "$WRK_DIR"))"; echo; sed '1d' "$WRK_DIR/summary.md"
+  fi
   if [[ -d "$OUT/charts" ]]; then
     echo; echo "## Charts"; echo
     for png in "$OUT"/charts/*.png; do echo "![$(basename "$png" .png)](charts/$(basename "$png"))"; done

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -157,6 +158,11 @@ class GatewayTest {
 
   /** Writes {@code bytes} on a fresh connection and waits until the gateway closes it. */
   private Raw raw(String bytes) {
+    return raw(bytes, 0, null);
+  }
+
+  /** {@link #raw(String)}, writing {@code later} too, {@code laterMs} after {@code bytes} (a Vert.x timer). */
+  private Raw raw(String bytes, long laterMs, String later) {
     NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
     StringBuffer text = new StringBuffer();
     CompletableFuture<Long> closed = new CompletableFuture<>();
@@ -164,6 +170,9 @@ class GatewayTest {
     socket.closeHandler(v -> closed.complete(System.nanoTime()));
     long start = System.nanoTime();
     socket.write(bytes);
+    if (later != null) {
+      vertx.setTimer(laterMs, id -> socket.write(later));
+    }
     long closedAt = Await.result(closed);
     return new Raw(text.toString(), millisBetween(start, closedAt));
   }
@@ -856,6 +865,28 @@ class GatewayTest {
 
       assertThat(raw.text()).startsWith("HTTP/1.1 200");
       assertThat(raw.closedAfterMs()).isBetween(250L, 3000L);
+    }
+
+    @RepeatedTest(3)
+    void aKeptAliveConnectionThatAsksAgainBeforeTheTimeoutIsCutOnlyATimeoutAfterItsLastAnswer() {
+      start(new JsonObject().put("headerTimeoutMs", 400));
+      String get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+
+      // the second request 250 ms in: the timer armed at the accept (due at 400 ms) must move on
+      Raw raw = raw(get, 250, get);
+
+      assertThat(raw.responses()).isEqualTo(2);
+      assertThat(raw.closedAfterMs()).isBetween(600L, 3000L);
+    }
+
+    @Test
+    void aGetWithoutBodyIsAnsweredWithoutWaitingForTheBodyTimeout() {
+      start(new JsonObject().put("bodyTimeoutMs", 60_000));
+
+      Raw raw = raw("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+      assertThat(raw.text()).startsWith("HTTP/1.1 200");
+      assertThat(raw.closedAfterMs()).isLessThan(3000L);
     }
 
     @Test

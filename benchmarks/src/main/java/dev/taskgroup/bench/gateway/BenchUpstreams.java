@@ -26,8 +26,11 @@ public final class BenchUpstreams {
   /** One simulated upstream. */
   public record Spec(String name, long minMs, long maxMs, double failureRate) {}
 
-  /** How one upstream request ended, in {@link System#nanoTime()}. */
-  public record End(String upstream, long startedAt, long endedAt, boolean aborted) {}
+  /**
+   * How one upstream request ended, in {@link System#nanoTime()}: aborted by the caller, or
+   * answered ({@code failed}: with the simulated 503).
+   */
+  public record End(String upstream, long startedAt, long endedAt, boolean aborted, boolean failed) {}
 
   private final Vertx vertx;
   private final Map<String, Spec> specs = new LinkedHashMap<>();
@@ -41,6 +44,8 @@ public final class BenchUpstreams {
   final LongAdder started = new LongAdder();
   final LongAdder answered = new LongAdder();
   final LongAdder aborted = new LongAdder();
+  /** Connections the upstreams accepted: a caller that resets an HTTP/1.1 request loses its connection. */
+  final LongAdder connections = new LongAdder();
 
   public BenchUpstreams(Vertx vertx, List<Spec> upstreams) {
     this.vertx = vertx;
@@ -61,6 +66,32 @@ public final class BenchUpstreams {
       }));
     }
     return Future.all(listening).map(v -> this);
+  }
+
+  /**
+   * Listens with every upstream on its port in {@code fixedPorts}, on the caller's context. Called
+   * from the start of each instance of a verticle deployed several times, it spreads the
+   * connections over those instances' event loops (Vert.x shares a port between the servers of one
+   * process); the counters and records stay shared.
+   */
+  public Future<Void> listen(Map<String, Integer> fixedPorts) {
+    List<Future<?>> listening = new ArrayList<>();
+    for (Spec spec : specs.values()) {
+      Integer port = fixedPorts.get(spec.name());
+      if (port == null) {
+        throw new IllegalArgumentException("no port for upstream " + spec.name() + " in " + fixedPorts);
+      }
+      HttpServer server = vertx.createHttpServer().connectionHandler(c -> connections.increment())
+          .requestHandler(req -> handle(spec, req));
+      synchronized (servers) {
+        servers.add(server);
+      }
+      listening.add(server.listen(port, "127.0.0.1"));
+      synchronized (ports) {
+        ports.put(spec.name(), port);
+      }
+    }
+    return Future.all(listening).mapEmpty();
   }
 
   /** {@return the URL template of upstream {@code name}, with an {@code {id}} placeholder} */
@@ -96,7 +127,7 @@ public final class BenchUpstreams {
     long delay = spec.minMs() + (spec.maxMs() > spec.minMs() ? random.nextLong(spec.maxMs() - spec.minMs() + 1) : 0);
     boolean fail = random.nextDouble() < spec.failureRate();
     if (delay == 0) { // answer in this turn: no timer, nothing to abort
-      end(spec, id, t0, false);
+      end(spec, id, t0, false, fail);
       respond(spec, id, fail, req);
       return;
     }
@@ -106,14 +137,14 @@ public final class BenchUpstreams {
         return;
       }
       done[0] = true;
-      end(spec, id, t0, false);
+      end(spec, id, t0, false, fail);
       respond(spec, id, fail, req);
     });
     req.response().closeHandler(v -> {
       if (!done[0]) {
         done[0] = true;
         vertx.cancelTimer(timer);
-        end(spec, id, t0, true);
+        end(spec, id, t0, true, false);
       }
     });
   }
@@ -128,11 +159,11 @@ public final class BenchUpstreams {
     }
   }
 
-  private void end(Spec spec, String id, long t0, boolean wasAborted) {
+  private void end(Spec spec, String id, long t0, boolean wasAborted, boolean failed) {
     inFlight.decrement();
     (wasAborted ? aborted : answered).increment();
     if (recording) {
-      End e = new End(spec.name(), t0, System.nanoTime(), wasAborted);
+      End e = new End(spec.name(), t0, System.nanoTime(), wasAborted, failed);
       ends.compute(id, (k, list) -> { // atomic per id: the upstreams run on different event loops
         List<End> l = list != null ? list : new ArrayList<>(2);
         l.add(e);

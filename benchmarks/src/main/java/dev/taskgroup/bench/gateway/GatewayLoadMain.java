@@ -1,5 +1,6 @@
 package dev.taskgroup.bench.gateway;
 
+import dev.taskgroup.gateway.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -59,14 +60,7 @@ public final class GatewayLoadMain {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> opts = new HashMap<>();
-    for (String a : args) {
-      int eq = a.indexOf('=');
-      if (eq < 0) {
-        throw new IllegalArgumentException("arguments are key=value, got " + a);
-      }
-      opts.put(a.substring(0, eq), a.substring(eq + 1));
-    }
+    Map<String, String> opts = options(args);
     int connections = Integer.parseInt(opts.getOrDefault("connections", "64"));
     Duration duration = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("duration", "15")));
     Duration warmup = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("warmup", "5")));
@@ -88,13 +82,13 @@ public final class GatewayLoadMain {
       for (String g : gateways) {
         switch (g) {
           case "naive": {
-            NaiveGateway naive = new NaiveGateway(ROUTES, urls);
+            NaiveGateway naive = new NaiveGateway(GatewayConfig.parse(gatewayJson(urls, 0)));
             get(gatewayVertx.deployVerticle(naive));
             targets.add(target("naive (Future.all)", naive.actualPort()));
             break;
           }
           case "taskgroup": {
-            targets.add(target("taskgroup gateway", RealGateway.start(gatewayVertx, gatewayJson(urls))));
+            targets.add(target("taskgroup gateway", RealGateway.start(gatewayVertx, gatewayJson(urls, 0))));
             break;
           }
           default:
@@ -180,8 +174,24 @@ public final class GatewayLoadMain {
         failedAnswers, ranOn, ranOnNanos / 1e9, abort, upstreams.inFlight.sum());
   }
 
-  /** The benchmark's routes as the real gateway's {@code gateway.json} (simulator off: ours is used). */
-  static String gatewayJson(Map<String, String> urls) {
+  /** {@return the {@code key=value} arguments as a map} */
+  static Map<String, String> options(String[] args) {
+    Map<String, String> opts = new HashMap<>();
+    for (String a : args) {
+      int eq = a.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("arguments are key=value, got " + a);
+      }
+      opts.put(a.substring(0, eq), a.substring(eq + 1));
+    }
+    return opts;
+  }
+
+  /**
+   * The benchmark's routes as a {@code gateway.json} listening on {@code port} (simulator off: ours
+   * is used), read by both gateways.
+   */
+  static String gatewayJson(Map<String, String> urls, int port) {
     JsonObject ups = new JsonObject();
     Map<String, Long> timeouts = new HashMap<>();
     for (RouteSpec r : ROUTES) {
@@ -203,7 +213,7 @@ public final class GatewayLoadMain {
       routes.add(new JsonObject().put("path", r.path()).put("deadlineMs", r.deadlineMs()).put("maxConcurrency", 8)
           .put("calls", calls));
     }
-    return new JsonObject().put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+    return new JsonObject().put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("upstreams", ups).put("routes", routes).encodePrettily();
   }
 
