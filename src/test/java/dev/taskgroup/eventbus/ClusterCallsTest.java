@@ -10,7 +10,17 @@ import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.TaskGroupOptions;
 import dev.taskgroup.TaskTimeoutException;
+import dev.taskgroup.gateway.GatewayConfig;
+import dev.taskgroup.gateway.GatewayMain;
+import dev.taskgroup.gateway.UpstreamSimulator;
 import dev.taskgroup.http.TestScopes;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -244,6 +254,46 @@ class ClusterCallsTest {
         assertThat(left.callersLost()).isEqualTo(1); // its node's loss, not a cancel signal, stopped it
       });
       service.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Nested
+  class Gateway {
+
+    @Test
+    void aGatewayNodeFansOutToEventBusUpstreamsSimulatedOnAnotherNode() throws Exception {
+      String prefix = address();
+      JsonObject conf = new JsonObject(Files.readString(Path.of("conf/gateway-eventbus.json")));
+      conf.getJsonObject("http").put("port", 0);
+      JsonObject upstreams = conf.getJsonObject("upstreams");
+      for (String name : upstreams.fieldNames()) { // addresses of this test's own
+        upstreams.getJsonObject(name).put("url", "eventbus:" + prefix + "-" + name);
+      }
+      conf.getJsonObject("simulator").put("enabled", false); // not with the gateway: on node B
+      conf.getJsonObject("simulator").getJsonObject("upstreams").forEach(e -> ((JsonObject) e.getValue())
+          .put("failureRate", 0).put("latencyMs", new JsonObject().put("min", 0).put("max", 5)));
+      GatewayConfig config = GatewayConfig.parse(conf);
+      String simulator = b.deployVerticle(new UpstreamSimulator(config)).await(10, TimeUnit.SECONDS);
+      GatewayMain.Started gateway = GatewayMain.start(a, config).await(10, TimeUnit.SECONDS);
+      HttpClient http = a.createHttpClient();
+      try {
+        Context context = a.getOrCreateContext();
+        Promise<JsonObject> body = Promise.promise();
+        context.runOnContext(v -> http.request(HttpMethod.GET, gateway.gateway().actualPort(), "127.0.0.1", "/api/dashboard/7")
+            .compose(req -> req.send())
+            .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()))
+            .map(Buffer::toJsonObject)
+            .onComplete(body));
+        JsonObject answer = body.future().await(10, TimeUnit.SECONDS);
+        assertThat(answer.getJsonObject("orders").getString("path")).isEqualTo("eventbus:" + prefix + "-orders {\"userId\":\"7\"}");
+        assertThat(answer.containsKey("errors")).isFalse();
+      } finally {
+        http.close();
+        for (String id : a.deploymentIDs()) {
+          a.undeploy(id).await(10, TimeUnit.SECONDS);
+        }
+        b.undeploy(simulator).await(10, TimeUnit.SECONDS);
+      }
     }
   }
 
