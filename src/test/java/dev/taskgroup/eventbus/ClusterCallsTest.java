@@ -68,7 +68,11 @@ class ClusterCallsTest {
   @AfterAll
   void stopCluster() throws Exception {
     if (cluster != null) {
-      cluster.close();
+      try {
+        assertThat(cluster.blockedEventLoops()).as("blocked event-loop events").isEmpty();
+      } finally {
+        cluster.close();
+      }
     }
   }
 

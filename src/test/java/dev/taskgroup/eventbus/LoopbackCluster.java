@@ -3,9 +3,9 @@ package dev.taskgroup.eventbus;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import dev.taskgroup.VertxTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
@@ -14,6 +14,7 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -42,6 +43,7 @@ final class LoopbackCluster implements AutoCloseable {
   private final List<Integer> ports = new ArrayList<>();
   private final List<Vertx> nodes = new ArrayList<>();
   private final List<HazelcastClusterManager> managers = new ArrayList<>();
+  private final List<String> blockedThreadEvents = new CopyOnWriteArrayList<>();
 
   /** {@return a cluster of {@code n} nodes, once every one has joined} Blocks: call from a test thread. */
   static LoopbackCluster start(int n) throws Exception {
@@ -77,13 +79,19 @@ final class LoopbackCluster implements AutoCloseable {
       join.getTcpIpConfig().addMember("127.0.0.1:" + port);
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(config);
-    VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
-    Vertx vertx = Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-        .await(60, TimeUnit.SECONDS);
+    Vertx vertx = VertxTest.healthyClusteredVertx(manager, new EventBusOptions().setHost("127.0.0.1").setPort(0),
+        blockedThreadEvents).await(60, TimeUnit.SECONDS);
     nodes.add(vertx);
     managers.add(manager);
     return vertx;
+  }
+
+  /**
+   * {@return the blocked-thread events of the nodes' event loops} Workers are left out: joining
+   * the cluster holds one for seconds, by design.
+   */
+  List<String> blockedEventLoops() {
+    return blockedThreadEvents.stream().filter(e -> e.contains("eventloop")).toList();
   }
 
   /** {@return node {@code i}} */
