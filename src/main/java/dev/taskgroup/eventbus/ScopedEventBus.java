@@ -194,16 +194,16 @@ public final class ScopedEventBus {
     Optional<Duration> remaining = scope.remaining();
     if (remaining.isPresent()) {
       headers.set(DEADLINE_HEADER, DeadlineHeader.format(remaining.get()));
+      long bound = ScopedIo.ioTimeoutMillis(scope);
+      if (bound > 0) {
+        opts.setSendTimeout(ScopedIo.tighter(opts.getSendTimeout(), bound));
+      }
     } else {
       headers.remove(DEADLINE_HEADER);
     }
     String id = ClusterView.nodeId(scope.vertx()) + "/" + SEQUENCE.incrementAndGet();
     headers.set(REQUEST_ID_HEADER, id);
     opts.setHeaders(headers);
-    long bound = ScopedIo.ioTimeoutMillis(scope);
-    if (bound > 0) {
-      opts.setSendTimeout(ScopedIo.tighter(opts.getSendTimeout(), bound));
-    }
     Promise<Message<T>> promise = Promise.promise();
     // The hook fails the future and withdraws the request: the reply handler below is the one
     // place that notices the late reply, so it does the dropping.
