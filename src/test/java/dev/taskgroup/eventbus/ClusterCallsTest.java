@@ -113,9 +113,6 @@ class ClusterCallsTest {
         .map(Message::body);
   }
 
-  static long millisSince(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-  }
 
   @Nested
   class RemoteWorkStops {

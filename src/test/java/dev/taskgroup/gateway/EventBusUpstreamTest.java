@@ -17,6 +17,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,9 +102,6 @@ class EventBusUpstreamTest extends VertxTest {
         .onComplete(reply))));
   }
 
-  private static long millisSince(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-  }
 
   @Nested
   class Calls {
@@ -188,6 +186,25 @@ class EventBusUpstreamTest extends VertxTest {
       assertThat(reply.json().getJsonArray("slow")).isEmpty();
       assertThat(await(slow.started.future())).isLessThanOrEqualTo(Duration.ofMillis(100));
       await(slow.cancelled.future());
+    }
+  }
+
+  @Nested
+  class ClientDisconnect {
+
+    @Test
+    void aClientThatLeavesCancelsTheServicesWork() {
+      Hanging slow = new Hanging();
+      serve("slow", (scope, msg) -> slow.handle(scope));
+      startGateway(new JsonObject().put("slow", upstream("slow", null)), 5000, call("slow", true));
+      NetSocket socket = await(vertx.createNetClient().connect(port, "127.0.0.1"));
+      socket.handler(b -> {});
+      socket.write("GET /api/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await(slow.started.future());
+      long leftAt = System.nanoTime();
+      await(socket.close());
+      assertThat(await(slow.cancelled.future())).isEqualTo(CancelReason.EXPLICIT); // the gateway's cancel signal
+      assertThat(TimeUnit.NANOSECONDS.toMillis(slow.cancelledAt - leftAt)).isLessThan(1000);
     }
   }
 
