@@ -4,6 +4,7 @@ import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupOptions;
 import dev.taskgroup.eventbus.ScopedEventBus;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import java.time.Duration;
@@ -38,6 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       deadline, so the deadline header is written) to the same plain consumer.
  *   <li>{@code scopedServe}: plain requests to {@code ScopedEventBus.serve} (a group per message).
  *   <li>{@code scoped}: both sides scoped.
+ *   <li>{@code plainWithHeaders}: {@code plain} plus the two headers a scoped request carries, set
+ *       by hand: what the headers alone cost (Vert.x copies a message's headers on local delivery).
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -49,7 +52,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class EventBusBenchmark {
   static final TaskGroupOptions DEADLINE = new TaskGroupOptions().setTimeout(Duration.ofSeconds(60));
 
-  @Param({"1", "100"})
+  @Param({"1", "10", "100"})
   public int calls;
 
   EventLoop loop;
@@ -76,6 +79,19 @@ public class EventBusBenchmark {
   @Benchmark
   public Object plain() {
     return plainCalls("plain");
+  }
+
+  @Benchmark
+  public Object plainWithHeaders() {
+    return loop.await(() -> {
+      List<Future<Message<Integer>>> replies = new ArrayList<>(calls);
+      for (int i = 0; i < calls; i++) {
+        replies.add(bus.request("plain", i, new DeliveryOptions()
+            .addHeader(ScopedEventBus.DEADLINE_HEADER, "59999")
+            .addHeader(ScopedEventBus.REQUEST_ID_HEADER, "local/" + i)));
+      }
+      return Future.all(replies);
+    });
   }
 
   @Benchmark
