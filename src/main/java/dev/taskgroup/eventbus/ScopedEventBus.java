@@ -73,7 +73,11 @@ public final class ScopedEventBus {
   /** Failure code of a reply whose work was stopped by its service (closed, verticle undeployed): {@value}. */
   public static final int FAILURE_UNAVAILABLE = 503;
 
-  /** Failure code of a reply whose deadline passed (the caller's, or the local maximum): {@value}. */
+  /**
+   * Failure code of a reply whose deadline passed (the caller's, or the local maximum): {@value}.
+   * When it was the caller's, the reply waits {@link ScopedIo#DEADLINE_GRACE_MS} for the caller's
+   * cancel signal, which replaces it: a scoped caller sees its own timeout.
+   */
   public static final int FAILURE_TIMEOUT = 504;
 
   /**

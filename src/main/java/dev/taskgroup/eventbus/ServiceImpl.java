@@ -1,6 +1,7 @@
 package dev.taskgroup.eventbus;
 
 import dev.taskgroup.CancelReason;
+import dev.taskgroup.ScopedIo;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupException;
@@ -43,6 +44,13 @@ final class ServiceImpl<T, R> implements Service {
     CALLER_GONE,
     /** The service was closed: answered {@code FAILURE_UNAVAILABLE} when the group settles. */
     CLOSED,
+    /**
+     * The caller's own deadline ended the group: its {@code FAILURE_TIMEOUT} waits
+     * {@link ScopedIo#DEADLINE_GRACE_MS}, for the caller's deadline fires at the same moment and
+     * its cancel signal then replaces it (the caller's call ends as its own timeout, not as a
+     * failure reply racing it). The work itself has already stopped.
+     */
+    TIMEOUT_HELD,
     /** Answered: a cancel signal arriving now finds nothing to cancel. */
     ANSWERED
   }
@@ -52,8 +60,10 @@ final class ServiceImpl<T, R> implements Service {
     final Message<?> message;
     final String id; // null when the caller sent none (or a malformed one): then not cancellable by signal
     final String node; // the caller's node; null with id
+    boolean callersDeadline; // the caller's remaining time (not the local maximum) is the group's deadline
     CallState state = CallState.RUNNING;
     TaskGroup group; // set when the body starts
+    long heldTimer = -1; // while TIMEOUT_HELD
 
     Call(Message<?> message, String id, String node) {
       this.message = message;
@@ -179,6 +189,7 @@ final class ServiceImpl<T, R> implements Service {
       return;
     }
     Duration timeout = options.getMaxTimeout();
+    boolean callersDeadline = false;
     Optional<Duration> callerTime = DeadlineHeader.read(message.headers()); // malformed: empty, the maximum applies
     if (callerTime.isPresent()) {
       if (callerTime.get().isZero()) {
@@ -188,6 +199,7 @@ final class ServiceImpl<T, R> implements Service {
       }
       if (callerTime.get().compareTo(timeout) < 0) {
         timeout = callerTime.get();
+        callersDeadline = true;
       }
     }
     String id = message.headers().get(ScopedEventBus.REQUEST_ID_HEADER);
@@ -196,6 +208,7 @@ final class ServiceImpl<T, R> implements Service {
       id = null; // malformed or reused: served, but not cancellable by signal or by the caller's node leaving
     }
     Call call = new Call(message, id, id == null ? null : node);
+    call.callersDeadline = callersDeadline;
     track(call, +1);
     TaskGroupOptions groupOptions = new TaskGroupOptions().setName(address).setTimeout(timeout);
     TaskGroup.run(vertx, groupOptions, group -> {
@@ -258,6 +271,14 @@ final class ServiceImpl<T, R> implements Service {
   private void handleCancel(Message<Object> signal) {
     Object body = signal.body();
     Call call = body instanceof String ? calls.get(body) : null; // a String key is always an id
+    if (call != null && call.state == CallState.TIMEOUT_HELD) { // the caller's deadline, seen from both ends
+      vertx.cancelTimer(call.heldTimer);
+      call.state = CallState.ANSWERED;
+      track(call, -1);
+      droppedResults++;
+      call.message.fail(ScopedEventBus.FAILURE_CANCELLED, "cancelled by the caller");
+      return;
+    }
     if (call == null || call.state != CallState.RUNNING) {
       ignoredCancels++;
       return;
@@ -268,6 +289,18 @@ final class ServiceImpl<T, R> implements Service {
 
   /** The call's group settled: answer, unless the caller is no longer waiting. */
   private void settle(Call call, AsyncResult<R> ar) {
+    if (call.state == CallState.RUNNING && call.callersDeadline && ar.failed()
+        && failureOf(ar.cause()).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
+      call.state = CallState.TIMEOUT_HELD;
+      call.heldTimer = vertx.setTimer(ScopedIo.DEADLINE_GRACE_MS, t -> {
+        if (call.state == CallState.TIMEOUT_HELD) { // no cancel signal came: the caller still waits
+          call.state = CallState.RUNNING;
+          call.callersDeadline = false;
+          settle(call, ar);
+        }
+      });
+      return;
+    }
     track(call, -1);
     CallState state = call.state;
     call.state = CallState.ANSWERED;

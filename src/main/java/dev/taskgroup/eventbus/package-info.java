@@ -25,6 +25,9 @@
  * sending nothing. Otherwise the group's outcome is the reply: its result, or a failure with code
  * {@code 504} (a deadline passed), {@code 503} (the service closed or its verticle was undeployed),
  * the code of a {@code RECIPIENT_FAILURE} the handler failed with, or {@code 500} (any other error).
+ * When the caller's own deadline ended the work, the {@code 504} waits 50 ms: the caller's deadline
+ * passes at the same moment, and its cancel signal (then acknowledged with {@code 499}) replaces it,
+ * so that a scoped caller's call ends as its own timeout rather than as a failure reply racing it.
  *
  * <h2>Why a control address per service, not per node</h2>
  * The caller cannot tell which node the event bus chose for its request (nothing public says, and

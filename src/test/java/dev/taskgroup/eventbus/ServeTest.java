@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /** The serving side on a local bus: replies and failure codes, deadlines, cancel signals, bad input, lifecycle. */
@@ -144,6 +145,22 @@ class ServeTest extends VertxTest {
           new DeliveryOptions().addHeader(ScopedEventBus.DEADLINE_HEADER, "-5"));
       assertThat(await(handler.started.future())).isGreaterThan(Duration.ofMillis(200))
           .isLessThanOrEqualTo(Duration.ofMillis(300));
+    }
+
+    @RepeatedTest(5)
+    void aScopedCallerWhoseDeadlinePassesSeesItsOwnTimeoutNotTheServicesReply() {
+      Waiting handler = new Waiting();
+      Service service = serve("both-deadlines", null, handler);
+      Throwable failure = awaitFailure(TaskGroup.run(vertx, new TaskGroupOptions().setTimeout(Duration.ofMillis(150)),
+          group -> ScopedEventBus.request(group, vertx.eventBus(), "both-deadlines", "x", null)));
+      // The service's deadline is the same instant; its timeout reply is held back for the caller's
+      // cancel signal, so the caller's group fails with its own TaskTimeoutException.
+      assertThat(failure).isInstanceOf(dev.taskgroup.TaskGroupException.class);
+      assertThat(((dev.taskgroup.TaskGroupException) failure).exceptions()).singleElement()
+          .isInstanceOf(dev.taskgroup.TaskTimeoutException.class);
+      assertThat(await(handler.cancelled.future())).isEqualTo(CancelReason.DEADLINE);
+      await(vertx.timer(2 * dev.taskgroup.ScopedIo.DEADLINE_GRACE_MS)); // the held reply's timer, had it been kept
+      assertThat(leftovers(service).tracked()).isZero();
     }
 
     @Test
