@@ -64,6 +64,20 @@ public abstract class VertxTest {
         .buildClustered().map(v -> watched(v, events));
   }
 
+  /**
+   * Netty registers its buffer allocator's JFR event on the first allocation of the JVM, on whichever
+   * event loop allocates first: hundreds of ms on a busy machine, reported as a blocked loop by
+   * whichever test comes first. A test class that may be the first to do network I/O calls this
+   * from its static initializer, so that it happens on the test thread. Idempotent.
+   */
+  public static void warmNettyAllocatorEvents() {
+    try {
+      Class.forName("io.netty.buffer.AllocateChunkEvent", true, VertxTest.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError absent) {
+      // another Netty: nothing to warm
+    }
+  }
+
   private static VertxOptions healthyOptions() {
     return new VertxOptions()
         .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)

@@ -37,6 +37,7 @@ final class LoopbackCluster implements AutoCloseable {
 
   static {
     HAZELCAST_LOG.setLevel(Level.WARNING);
+    VertxTest.warmNettyAllocatorEvents();
   }
 
   private final String name = "taskgroup-test-" + UUID.randomUUID();

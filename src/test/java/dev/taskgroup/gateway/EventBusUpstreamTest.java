@@ -34,14 +34,7 @@ import org.junit.jupiter.api.Test;
  */
 class EventBusUpstreamTest extends VertxTest {
   static {
-    // Netty registers its buffer allocator's JFR event on the first allocation, on whichever event
-    // loop allocates first (hundreds of ms on a busy machine, reported as a blocked loop): here, on
-    // the test thread, instead.
-    try {
-      Class.forName("io.netty.buffer.AllocateChunkEvent", true, EventBusUpstreamTest.class.getClassLoader());
-    } catch (ClassNotFoundException | LinkageError absent) {
-      // another Netty: nothing to warm
-    }
+    warmNettyAllocatorEvents();
   }
 
   private HttpClient client;
