@@ -9,7 +9,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,10 +51,41 @@ public abstract class VertxTest {
    * {@code @BeforeEach}); {@code VertxHealthTest} fails the build if another appears.
    */
   static Vertx healthyVertx(List<String> events) {
-    Vertx v = Vertx.vertx(new VertxOptions()
+    return watched(Vertx.vertx(healthyOptions()), events);
+  }
+
+  /**
+   * {@return a clustered Vert.x with {@code manager} and {@code eventBus}, health-checked like
+   * {@link #healthyVertx}, once it has joined} Its blocked-thread events go to {@code events}:
+   * joining a cluster runs on worker threads for seconds, so callers check the event loops' only.
+   */
+  public static Future<Vertx> healthyClusteredVertx(ClusterManager manager, EventBusOptions eventBus, List<String> events) {
+    return Vertx.builder().with(healthyOptions().setEventBusOptions(eventBus)).withClusterManager(manager)
+        .buildClustered().map(v -> watched(v, events));
+  }
+
+  /**
+   * Netty registers its buffer allocator's JFR event on the first allocation of the JVM, on whichever
+   * event loop allocates first: hundreds of ms on a busy machine, reported as a blocked loop by
+   * whichever test comes first. A test class that may be the first to do network I/O calls this
+   * from its static initializer, so that it happens on the test thread. Idempotent.
+   */
+  public static void warmNettyAllocatorEvents() {
+    try {
+      Class.forName("io.netty.buffer.AllocateChunkEvent", true, VertxTest.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError absent) {
+      // another Netty: nothing to warm
+    }
+  }
+
+  private static VertxOptions healthyOptions() {
+    return new VertxOptions()
         .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setMaxWorkerExecuteTime(MAX_WORKER_MILLIS).setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS)
-        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS));
+        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+  }
+
+  private static Vertx watched(Vertx v, List<String> events) {
     ((VertxInternal) v).blockedThreadChecker().setThreadBlockedHandler(event ->
         events.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms"));
     return v;

@@ -155,6 +155,9 @@ public final class Gateway extends VerticleBase {
   @Override
   public Future<?> start() {
     for (GatewayConfig.Upstream upstream : config.upstreams().values()) {
+      if (upstream.url().eventBusAddress() != null) {
+        continue; // called on the event bus (EventBusUpstream): no HTTP client
+      }
       long connectTimeout = upstream.timeout() == null ? 5_000 : Math.min(5_000, upstream.timeout().toMillis());
       HttpClient client = vertx.createHttpClient(
           new HttpClientOptions().setConnectTimeout((int) Math.max(1, connectTimeout)).setKeepAlive(true),
@@ -615,21 +618,12 @@ public final class Gateway extends VerticleBase {
    */
   private TaskFn<Object> callFn(GatewayConfig.Call call, Map<String, String> params, String requestId, Slot slot) {
     GatewayConfig.Upstream upstream = config.upstreams().get(call.upstream());
-    ScopedHttpClient client = clients.get(call.upstream());
-    RequestOptions request = new RequestOptions()
-        .setMethod(HttpMethod.GET)
-        .setHost(upstream.url().host())
-        .setPort(upstream.url().port())
-        .setURI(upstream.url().expand(params)) // path parameters only: never the client's query
-        .putHeader(HttpHeaders.ACCEPT, JSON)
-        .putHeader(REQUEST_ID, requestId);
     String name = upstream.name();
     java.util.concurrent.atomic.AtomicInteger inFlight = state.upstreamCalls.get(name);
-    // An error that surfaces once the scope is cancelled (the reset reported as "stream reset") is
-    // the cancellation's echo: report the cancellation, so that a timeout reads as a timeout.
-    TaskFn<Object> attempt = scope -> client.send(scope, request)
-        .recover(err -> Future.failedFuture(scope.isCancelled() ? scope.cancellation() : err))
-        .compose(r -> interpret(name, r));
+    TaskFn<Object> attempt = upstream.url().eventBusAddress() != null
+        ? EventBusUpstream.attempt(vertx, name, upstream.url().eventBusAddress(), params, REQUEST_ID, requestId,
+            () -> metrics.aborted(name))
+        : httpAttempt(upstream, params, requestId);
     TaskFn<Object> bounded = resilient(upstream, upstream.timeout() == null ? attempt : attempt.withTimeout(upstream.timeout()));
     return scope -> {
       inFlight.incrementAndGet();
@@ -661,6 +655,24 @@ public final class Gateway extends VerticleBase {
         return Future.succeededFuture(slot.value);
       });
     };
+  }
+
+  /** {@return one HTTP request to {@code upstream}, its answer interpreted} */
+  private TaskFn<Object> httpAttempt(GatewayConfig.Upstream upstream, Map<String, String> params, String requestId) {
+    String name = upstream.name();
+    ScopedHttpClient client = clients.get(name);
+    RequestOptions request = new RequestOptions()
+        .setMethod(HttpMethod.GET)
+        .setHost(upstream.url().host())
+        .setPort(upstream.url().port())
+        .setURI(upstream.url().expand(params)) // path parameters only: never the client's query
+        .putHeader(HttpHeaders.ACCEPT, JSON)
+        .putHeader(REQUEST_ID, requestId);
+    // An error that surfaces once the scope is cancelled (the reset reported as "stream reset") is
+    // the cancellation's echo: report the cancellation, so that a timeout reads as a timeout.
+    return scope -> client.send(scope, request)
+        .recover(err -> Future.failedFuture(scope.isCancelled() ? scope.cancellation() : err))
+        .compose(r -> interpret(name, r));
   }
 
   private void callEnded(String upstream, long startedNanos, String outcome) {

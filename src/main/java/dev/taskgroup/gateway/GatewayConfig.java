@@ -196,10 +196,10 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
    * One simulated upstream.
    *
    * @param name the upstream it stands in for
-   * @param port its port, 0 for any free one
+   * @param port its port, 0 for any free one (0 too for an {@code eventbus:} upstream, which has none)
    * @param minLatencyMs the least latency drawn
    * @param maxLatencyMs the most latency drawn
-   * @param failureRate the share of requests answered 503, in [0, 1]
+   * @param failureRate the share of requests answered 503 (a failure reply with code 503 on the bus), in [0, 1]
    */
   public record SimulatedUpstream(String name, int port, long minLatencyMs, long maxLatencyMs, double failureRate) {}
 
@@ -284,7 +284,7 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
       onlyKeys(u, path, "url", "timeoutMs", "maxConnections", "maxResponseBytes", "hedge", "retry");
       Object rawUrl = u.getValue("url");
       if (rawUrl == null) {
-        throw new ConfigException(path + ".url", "missing: every upstream needs an http:// URL");
+        throw new ConfigException(path + ".url", "missing: every upstream needs an http:// or eventbus: URL");
       }
       if (!(rawUrl instanceof String)) {
         throw new ConfigException(path + ".url", "must be a string, got " + describe(rawUrl));
@@ -442,12 +442,17 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
               + String.join(", ", upstreams.keySet()) + ")");
         }
         JsonObject s = objectValue(list.getValue(name), path);
+        boolean onBus = upstream.url().eventBusAddress() != null;
         onlyKeys(s, path, "port", "latencyMs", "failureRate");
-        if (!s.containsKey("port")) {
+        if (onBus && s.containsKey("port")) {
+          throw new ConfigException(path + ".port", "upstreams." + name + " is served on the event bus ("
+              + upstream.url().url() + "): a simulated event-bus upstream has no port");
+        }
+        if (!onBus && !s.containsKey("port")) {
           throw new ConfigException(path + ".port", "missing: a simulated upstream needs a port");
         }
-        int port = (int) wholeNumber(s, path, "port", 0, 0, 65535);
-        if ((Boolean) enabled && port != 0 && port != upstream.url().port()) {
+        int port = onBus ? 0 : (int) wholeNumber(s, path, "port", 0, 0, 65535);
+        if ((Boolean) enabled && !onBus && port != 0 && port != upstream.url().port()) {
           throw new ConfigException(path + ".port", port + " is not the port of upstreams." + name
               + ".url (" + upstream.url().url() + "), so the gateway would never reach it");
         }

@@ -65,6 +65,9 @@ public final class GatewayMain {
    * everything listens, so {@code /health} answering means the whole setup is up.
    */
   public static Future<Started> start(Vertx vertx, GatewayConfig config) {
+    // Built here, on the caller's thread: it loads the metrics and logging classes (hundreds of ms
+    // on a busy machine), which must not happen on the event loop that completes the simulator's deployment.
+    GatewayState state = new GatewayState(config);
     Future<UpstreamSimulator> simulated;
     if (config.simulator().enabled() && !config.simulator().upstreams().isEmpty()) {
       UpstreamSimulator simulator = new UpstreamSimulator(config);
@@ -73,7 +76,6 @@ public final class GatewayMain {
       simulated = Future.succeededFuture(null);
     }
     return simulated.compose(simulator -> {
-      GatewayState state = new GatewayState(config);
       List<Gateway> instances = new CopyOnWriteArrayList<>();
       return vertx.deployVerticle(() -> {
         Gateway g = new Gateway(config, state);

@@ -1,8 +1,13 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.TaskScope;
+import dev.taskgroup.eventbus.ScopedEventBus;
 import dev.taskgroup.http.DeadlineHeader;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -20,7 +25,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Simulated upstreams for the gateway's demo: one HTTP server per configured upstream that answers
- * any GET with JSON after a latency drawn uniformly in [min, max], or 503 at its failure rate.
+ * any GET with JSON after a latency drawn uniformly in [min, max], or 503 at its failure rate; for
+ * an {@code eventbus:ADDRESS} upstream, a {@link ScopedEventBus#serve service} on that address of
+ * the bus this verticle is deployed on (local, or clustered: then the gateway may run on another
+ * node), answering the same way (503 as a failure reply's code).
  *
  * <pre>{@code
  * vertx.deployVerticle(new UpstreamSimulator(config))   // before the gateway
@@ -54,9 +62,14 @@ public final class UpstreamSimulator extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    List<Future<HttpServer>> listening = new ArrayList<>();
+    List<Future<?>> listening = new ArrayList<>();
     for (GatewayConfig.SimulatedUpstream sim : config.simulator().upstreams().values()) {
       boolean array = answersArray(sim.name());
+      String address = config.upstreams().get(sim.name()).url().eventBusAddress();
+      if (address != null) {
+        listening.add(ScopedEventBus.serve(vertx, address, (scope, msg) -> answer(sim, array, scope, msg)));
+        continue;
+      }
       HttpServer server = vertx.createHttpServer().requestHandler(req -> answer(sim, array, req));
       servers.put(sim.name(), server);
       String host = config.upstreams().get(sim.name()).url().host();
@@ -78,8 +91,7 @@ public final class UpstreamSimulator extends VerticleBase {
 
   private void answer(GatewayConfig.SimulatedUpstream sim, boolean array, HttpServerRequest req) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    long latency = sim.minLatencyMs() + (sim.maxLatencyMs() > sim.minLatencyMs()
-        ? random.nextLong(sim.maxLatencyMs() - sim.minLatencyMs() + 1) : 0);
+    long latency = latency(sim, random);
     boolean fail = random.nextDouble() < sim.failureRate();
     Optional<Duration> deadline = DeadlineHeader.read(req);
     boolean late = deadline.isPresent() && deadline.get().toMillis() < latency;
@@ -104,6 +116,27 @@ public final class UpstreamSimulator extends VerticleBase {
     }
     long timer = vertx.setTimer(wait, id -> reply.run());
     resp.closeHandler(v -> vertx.cancelTimer(timer));
+  }
+
+  /**
+   * The event-bus twin of the HTTP answer: the same latency and failure draw, as a service of this
+   * verticle, so the caller's deadline and cancel end the wait ({@link ScopedEventBus#serve}).
+   */
+  private Future<Object> answer(GatewayConfig.SimulatedUpstream sim, boolean array, TaskScope scope,
+                                Message<Object> msg) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long latency = latency(sim, random);
+    boolean fail = random.nextDouble() < sim.failureRate();
+    String path = "eventbus:" + msg.address() + " " + msg.body();
+    Future<Void> waited = latency > 0 ? scope.sleep(Duration.ofMillis(latency)) : Future.succeededFuture();
+    return waited.compose(v -> fail
+        ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503, "simulated_failure"))
+        : Future.succeededFuture(array ? items(sim.name(), path, latency) : item(sim.name(), path, latency)));
+  }
+
+  private static long latency(GatewayConfig.SimulatedUpstream sim, ThreadLocalRandom random) {
+    return sim.minLatencyMs() + (sim.maxLatencyMs() > sim.minLatencyMs()
+        ? random.nextLong(sim.maxLatencyMs() - sim.minLatencyMs() + 1) : 0);
   }
 
   private static JsonObject item(String upstream, String path, long latency) {

@@ -1,5 +1,6 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.eventbus.ScopedEventBus;
 import io.vertx.uritemplate.UriTemplate;
 import io.vertx.uritemplate.Variables;
 import java.util.Collections;
@@ -12,7 +13,8 @@ import java.util.regex.Pattern;
 /**
  * An upstream URL such as {@code http://127.0.0.1:9101/profile/{userId}}: a fixed host and port
  * and a path whose {@code {name}} placeholders are filled from route parameters, each encoded as
- * one RFC 3986 path segment. Immutable.
+ * one RFC 3986 path segment; or {@code eventbus:ADDRESS}, a service on the event bus that gets the
+ * path parameters as a JSON message ({@link EventBusUpstream}). Immutable.
  *
  * <pre>{@code
  * UrlTemplate t = UrlTemplate.parse("http://127.0.0.1:9101/profile/{userId}");
@@ -33,33 +35,43 @@ import java.util.regex.Pattern;
 public final class UrlTemplate {
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
+  /** The scheme of an upstream served on the event bus: {@value}, followed by the address. */
+  public static final String EVENT_BUS_SCHEME = "eventbus:";
+
   private final String url;
   private final String host;
   private final int port;
   private final UriTemplate pathAndQuery;
   private final Set<String> names;
+  private final String eventBusAddress; // null for an http:// upstream; then host, port, template are set
 
-  private UrlTemplate(String url, String host, int port, UriTemplate pathAndQuery, Set<String> names) {
+  private UrlTemplate(String url, String host, int port, UriTemplate pathAndQuery, Set<String> names,
+                      String eventBusAddress) {
     this.url = url;
     this.host = host;
     this.port = port;
     this.pathAndQuery = pathAndQuery;
     this.names = names;
+    this.eventBusAddress = eventBusAddress;
   }
 
   /**
    * {@return the template of {@code url}}
    *
-   * @throws IllegalArgumentException if it is not {@code http://host[:port][/path]}, has a
-   *     placeholder in its authority, or a brace that is not a well-formed placeholder
+   * @throws IllegalArgumentException if it is neither {@code http://host[:port][/path]} nor
+   *     {@code eventbus:ADDRESS}, has a placeholder in its authority or its address, or a brace
+   *     that is not a well-formed placeholder
    */
   public static UrlTemplate parse(String url) {
+    if (url.startsWith(EVENT_BUS_SCHEME)) {
+      return eventBus(url);
+    }
     String prefix = "http://";
     if (!url.regionMatches(true, 0, prefix, 0, prefix.length())) {
       int colon = url.indexOf("://");
       throw new IllegalArgumentException(colon > 0
-          ? "must be an http:// URL, got scheme '" + url.substring(0, colon) + "' in '" + url + "'"
-          : "must be an http:// URL, got '" + url + "'");
+          ? "must be an http:// URL (or eventbus:ADDRESS), got scheme '" + url.substring(0, colon) + "' in '" + url + "'"
+          : "must be an http:// URL (or eventbus:ADDRESS), got '" + url + "'");
     }
     String rest = url.substring(prefix.length());
     int slash = indexOfAny(rest, "/?#");
@@ -115,7 +127,32 @@ public final class UrlTemplate {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("is not a valid URI template (" + e.getMessage() + "): '" + url + "'");
     }
-    return new UrlTemplate(url, host, port, template, Collections.unmodifiableSet(names));
+    return new UrlTemplate(url, host, port, template, Collections.unmodifiableSet(names), null);
+  }
+
+  /** {@code eventbus:ADDRESS}: the address is fixed (the path parameters travel in the message). */
+  private static UrlTemplate eventBus(String url) {
+    String address = url.substring(EVENT_BUS_SCHEME.length());
+    if (address.isBlank()) {
+      throw new IllegalArgumentException("needs an address after 'eventbus:', got '" + url + "'");
+    }
+    if (!address.strip().equals(address)) {
+      throw new IllegalArgumentException("has spaces around its event-bus address: '" + url + "'");
+    }
+    if (address.indexOf('{') >= 0 || address.indexOf('}') >= 0) {
+      throw new IllegalArgumentException("an event-bus address takes no placeholders (the path parameters are the"
+          + " message): '" + url + "'");
+    }
+    if (address.endsWith(ScopedEventBus.CONTROL_SUFFIX)) {
+      throw new IllegalArgumentException("must not end with " + ScopedEventBus.CONTROL_SUFFIX
+          + " (the suffix of control addresses): '" + url + "'");
+    }
+    return new UrlTemplate(url, null, -1, null, Collections.emptySet(), address);
+  }
+
+  /** {@return the event-bus address of an {@code eventbus:} upstream, or null for an http:// one} */
+  public String eventBusAddress() {
+    return eventBusAddress;
   }
 
   private static void checkLiteral(String literal, String url) {
@@ -138,12 +175,12 @@ public final class UrlTemplate {
     return url;
   }
 
-  /** {@return the upstream's host} */
+  /** {@return the upstream's host (null for an {@code eventbus:} upstream)} */
   public String host() {
     return host;
   }
 
-  /** {@return the upstream's port (80 when the URL names none)} */
+  /** {@return the upstream's port (80 when the URL names none; -1 for an {@code eventbus:} upstream)} */
   public int port() {
     return port;
   }
@@ -158,8 +195,12 @@ public final class UrlTemplate {
    *
    * @throws IllegalArgumentException if a placeholder has no value (configuration validation rules
    *     this out for every route)
+   * @throws IllegalStateException for an {@code eventbus:} upstream, which has no URI
    */
   public String expand(Map<String, String> values) {
+    if (eventBusAddress != null) {
+      throw new IllegalStateException(url + " is an event-bus upstream: it has no URI to expand");
+    }
     Variables variables = Variables.variables();
     for (String name : names) {
       String value = values.get(name);

@@ -53,8 +53,20 @@ public final class DeadlineHeader {
     return parse(request.getHeader(NAME));
   }
 
-  /** {@return the parsed header value, per the rules of {@link #read}} */
-  static Optional<Duration> parse(String value) {
+  /**
+   * {@return the remaining time in {@code headers} (an event-bus message's, say), per the rules of
+   * {@link #read(HttpServerRequest)}} The event-bus helpers ({@code dev.taskgroup.eventbus}) carry
+   * the same header with the same format, so one parser serves both.
+   *
+   * @throws NullPointerException if {@code headers} is null
+   */
+  public static Optional<Duration> read(MultiMap headers) {
+    Objects.requireNonNull(headers, "headers");
+    return parse(headers.get(NAME));
+  }
+
+  /** {@return the parsed header value (null for an absent header), per the rules of {@link #read(HttpServerRequest)}} */
+  public static Optional<Duration> parse(String value) {
     if (value == null) {
       return Optional.empty();
     }
@@ -72,20 +84,30 @@ public final class DeadlineHeader {
   }
 
   /**
-   * Sets the header to {@code remaining}, rounded down to whole milliseconds (an upstream must not
-   * believe it has more time than the caller) and capped at {@link #MAX_MILLIS}, replacing any
-   * value already there. Any non-negative duration works, however long.
+   * Sets the header to {@code remaining} ({@link #format}), replacing any value already there.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code remaining} is negative
    */
   public static void write(MultiMap headers, Duration remaining) {
     Objects.requireNonNull(headers, "headers");
+    headers.set(NAME, format(remaining));
+  }
+
+  /**
+   * {@return the header value for {@code remaining}: whole milliseconds, rounded down (an upstream
+   * must not believe it has more time than the caller) and capped at {@link #MAX_MILLIS}} Any
+   * non-negative duration works, however long.
+   *
+   * @throws NullPointerException if {@code remaining} is null
+   * @throws IllegalArgumentException if {@code remaining} is negative
+   */
+  public static String format(Duration remaining) {
     Objects.requireNonNull(remaining, "remaining");
     if (remaining.isNegative()) {
       throw new IllegalArgumentException("remaining must not be negative, got " + remaining);
     }
     long ms = remaining.compareTo(Duration.ofMillis(MAX_MILLIS)) >= 0 ? MAX_MILLIS : remaining.toMillis();
-    headers.set(NAME, Long.toString(ms));
+    return Long.toString(ms);
   }
 }

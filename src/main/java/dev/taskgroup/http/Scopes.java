@@ -1,84 +1,36 @@
 package dev.taskgroup.http;
 
+import dev.taskgroup.ScopedIo;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskScope;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import java.time.Duration;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.function.Supplier;
 
 /** Small helpers shared by the scope-bound I/O helpers of this package. */
 final class Scopes {
-  /**
-   * Added to the scope's remaining time when it becomes an I/O timeout (idle, connect, send). The
-   * scope's own deadline must fire first, so the task ends with the library's
-   * {@code TaskTimeoutException} rather than Vert.x's {@code TimeoutException}; the I/O timeout is
-   * only the safety net for a hook that was missed.
-   */
-  static final long DEADLINE_GRACE_MS = 50;
+  /** See {@link ScopedIo#DEADLINE_GRACE_MS}. */
+  static final long DEADLINE_GRACE_MS = ScopedIo.DEADLINE_GRACE_MS;
 
   private Scopes() {}
 
-  /**
-   * Runs {@code op} on the scope's context: at once when already there (the usual case, a task
-   * function runs on it), else after a hop. {@code bind} must be called on that context, and
-   * the Vert.x clients dispatch their callbacks to the context that started the operation.
-   */
+  /** {@link ScopedIo#onContext}, under the name this package's helpers use. */
   static <T> Future<T> onScopeContext(TaskScope scope, Supplier<Future<T>> op) {
-    Objects.requireNonNull(scope, "scope");
-    Context context = scope.context();
-    // The core's own check (the context itself, on its thread), so that the two packages agree on
-    // what "on the context" means: not another context of the same event loop, not executeBlocking.
-    if (scope.isOnContext()) {
-      try {
-        return op.get();
-      } catch (RuntimeException e) {
-        return Future.failedFuture(e);
-      }
-    }
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> {
-      Future<T> f;
-      try {
-        f = op.get();
-      } catch (RuntimeException e) {
-        promise.fail(e);
-        return;
-      }
-      f.onComplete(promise);
-    });
-    return promise.future();
+    return ScopedIo.onContext(scope, op);
   }
 
-  /** {@return the scope's remaining time plus the grace, in ms (at least 1), or -1 when no deadline} */
+  /** {@link ScopedIo#ioTimeoutMillis}. */
   static long ioTimeoutMillis(TaskScope scope) {
-    Optional<Duration> remaining = scope.remaining();
-    if (remaining.isEmpty()) {
-      return -1;
-    }
-    long ms;
-    try {
-      ms = remaining.get().toMillis();
-    } catch (ArithmeticException huge) {
-      return -1;
-    }
-    return ms > Long.MAX_VALUE - DEADLINE_GRACE_MS ? -1 : Math.max(1, ms + DEADLINE_GRACE_MS);
+    return ScopedIo.ioTimeoutMillis(scope);
   }
 
-  /** {@return the tighter of two timeouts where a value {@code <= 0} means none} */
+  /** {@link ScopedIo#tighter}. */
   static long tighter(long current, long bound) {
-    if (bound <= 0) {
-      return current;
-    }
-    return current <= 0 ? bound : Math.min(current, bound);
+    return ScopedIo.tighter(current, bound);
   }
 
   /** Runs a user handler; its exception goes to the context's exception handler, never up the I/O path. */
@@ -156,20 +108,8 @@ final class Scopes {
     }
   }
 
-  /**
-   * {@return why an operation must not start in {@code scope}, or null if it may} A cancelled
-   * scope gives its cancellation; a scope whose task has finished gives a
-   * {@link dev.taskgroup.CancelReason#SCOPE_CLOSED} cancellation, worded as the core words it ({@link TaskCancelledException#scopeClosed}), as the core does for a sleep or a nested group
-   * started there. On the scope's context.
-   */
+  /** {@link ScopedIo#refusal}. */
   static TaskCancelledException refusal(TaskScope scope) {
-    TaskCancelledException cancelled = scope.cancellation();
-    if (cancelled != null) {
-      return cancelled;
-    }
-    if (scope.isFinished()) {
-      return TaskCancelledException.scopeClosed(scope);
-    }
-    return null;
+    return ScopedIo.refusal(scope);
   }
 }

@@ -33,10 +33,26 @@ class DeadlineHeaderTest {
       assertThat(DeadlineHeader.parse("1.5")).isEmpty();
       assertThat(DeadlineHeader.parse("99999999999999999999")).isEmpty();
     }
+
+    @Test
+    void anEventBusMessagesHeadersReadByTheSameRulesFirstValueFirst() {
+      MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(DeadlineHeader.NAME, "40").add(DeadlineHeader.NAME, "90");
+      assertThat(DeadlineHeader.read(headers)).contains(Duration.ofMillis(40));
+      assertThat(DeadlineHeader.read(MultiMap.caseInsensitiveMultiMap().add(DeadlineHeader.NAME, "-1"))).isEmpty();
+      assertThat(DeadlineHeader.read(MultiMap.caseInsensitiveMultiMap())).isEmpty();
+    }
   }
 
   @Nested
   class Writing {
+    @Test
+    void formatIsWhatWriteSets() {
+      assertThat(DeadlineHeader.format(Duration.ofNanos(1_999_999))).isEqualTo("1");
+      assertThat(DeadlineHeader.format(Duration.ofDays(100_000))).isEqualTo(Long.toString(DeadlineHeader.MAX_MILLIS));
+      assertThatThrownBy(() -> DeadlineHeader.format(Duration.ofMillis(-1)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("remaining must not be negative, got PT-0.001S");
+    }
+
     @Test
     void remainingTimeIsWrittenRoundedDownToMilliseconds() {
       MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(DeadlineHeader.NAME, "1");

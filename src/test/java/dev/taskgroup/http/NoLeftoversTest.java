@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupOptions;
+import dev.taskgroup.eventbus.ScopedEventBus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -12,11 +12,11 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** Scopes for tests: one that counts its live hooks, one whose deadline never cancels it. */
-final class TestScopes {
+public final class TestScopes {
   private TestScopes() {}
 
   /** {@return a future completed with {@code f}'s outcome on {@code context}} */
-  static <T> Future<T> on(Context context, Future<T> f) {
+  public static <T> Future<T> on(Context context, Future<T> f) {
     Promise<T> p = Promise.promise();
     f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
     return p.future();
@@ -26,13 +26,13 @@ final class TestScopes {
    * Wraps a real scope and counts the hooks registered through it that neither ran nor were
    * removed. Only on the scope's context, like the scope.
    */
-  static final class Counting implements TaskScope {
-    final TaskScope delegate;
-    int live;
-    int maxLive;
-    long registered;
+  public static final class Counting implements TaskScope {
+    public final TaskScope delegate;
+    public int live;
+    public int maxLive;
+    public long registered;
 
-    Counting(TaskScope delegate) {
+    public Counting(TaskScope delegate) {
       this.delegate = delegate;
     }
 
@@ -83,12 +83,12 @@ final class TestScopes {
    * A scope that reports a deadline but is never cancelled: it stands for a hook that was missed,
    * to show that the I/O timeouts alone end the operation.
    */
-  static final class DeadlineOnly implements TaskScope {
+  public static final class DeadlineOnly implements TaskScope {
     final Vertx vertx;
     final Context context;
     final long deadlineNanos;
 
-    DeadlineOnly(Vertx vertx, Context context, Duration remaining) {
+    public DeadlineOnly(Vertx vertx, Context context, Duration remaining) {
       this.vertx = vertx;
       this.context = context;
       this.deadlineNanos = System.nanoTime() + remaining.toNanos();

@@ -1,10 +1,11 @@
-package dev.taskgroup.http;
+package dev.taskgroup.eventbus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.taskgroup.Task;
 import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskGroup;
+import dev.taskgroup.http.TestScopes;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -86,7 +87,7 @@ class ScopedEventBusTest {
             .onComplete(ctx.failing(err -> ctx.verify(() -> {
               assertThat(err).isInstanceOfSatisfying(ReplyException.class,
                   e -> assertThat(e.failureType()).isEqualTo(ReplyFailure.TIMEOUT));
-              assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(150L, 150L + Scopes.DEADLINE_GRACE_MS + 1_000);
+              assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(150L, 150L + dev.taskgroup.ScopedIo.DEADLINE_GRACE_MS + 1_000);
               ctx.completeNow();
             })));
       });

@@ -1,0 +1,346 @@
+package dev.taskgroup.eventbus;
+
+import dev.taskgroup.CancelReason;
+import dev.taskgroup.ScopedIo;
+import dev.taskgroup.TaskCancelledException;
+import dev.taskgroup.TaskGroup;
+import dev.taskgroup.TaskGroupException;
+import dev.taskgroup.TaskGroupOptions;
+import dev.taskgroup.TaskTimeoutException;
+import dev.taskgroup.http.DeadlineHeader;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.spi.cluster.ClusterManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One service: the consumer of its address, the consumer of its control address, and the calls in
+ * flight. Both consumers are registered on the same context, so a caller's request and its cancel
+ * signal, sent in that order, are handled in that order on a local bus (on a clustered one they
+ * travel over the same connection to this node). Every field is written and read on that context
+ * only (the bus hands each message a duplicate of it, which runs on the same thread, one event at a
+ * time), except {@code inFlightSnapshot}, which other threads read.
+ */
+final class ServiceImpl<T, R> implements Service {
+  /** Where a call stands; the first of the ends below wins, the others are no-ops. */
+  enum CallState {
+    RUNNING,
+    /** The caller's cancel signal arrived: acknowledged at once, nothing else sent. */
+    CANCELLED_BY_CALLER,
+    /** The caller's node left the cluster: nothing to send to. */
+    CALLER_GONE,
+    /** The service was closed: answered {@code FAILURE_UNAVAILABLE} when the group settles. */
+    CLOSED,
+    /**
+     * The caller's own deadline ended the group: its {@code FAILURE_TIMEOUT} waits
+     * {@link ScopedIo#DEADLINE_GRACE_MS}, for the caller's deadline fires at the same moment and
+     * its cancel signal then replaces it (the caller's call ends as its own timeout, not as a
+     * failure reply racing it). The work itself has already stopped.
+     */
+    TIMEOUT_HELD,
+    /** Answered: a cancel signal arriving now finds nothing to cancel. */
+    ANSWERED
+  }
+
+  /** One message being worked on. */
+  static final class Call {
+    final Message<?> message;
+    final String id; // null when the caller sent none (or a malformed one): then not cancellable by signal
+    final String node; // the caller's node; null with id
+    boolean callersDeadline; // the caller's remaining time (not the local maximum) is the group's deadline
+    CallState state = CallState.RUNNING;
+    TaskGroup group; // set when the body starts
+    long heldTimer = -1; // while TIMEOUT_HELD
+
+    Call(Message<?> message, String id, String node) {
+      this.message = message;
+      this.id = id;
+      this.node = node;
+    }
+
+    /** {@return the key in the service's map: the id, or the call itself when it has none} */
+    Object key() {
+      return id != null ? id : this;
+    }
+
+    void cancel(CallState why) {
+      if (state != CallState.RUNNING) {
+        return;
+      }
+      state = why;
+      if (group != null) {
+        group.cancel();
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final String address;
+  private final ServeOptions options;
+  private final ServeHandler<T, R> handler;
+  private final String ownNode;
+  private final ClusterManager cluster; // null on a bus that is not clustered
+  // Every call in flight: by id, or by itself when it has none (a cancel signal, a String, finds only the first).
+  private final Map<Object, Call> calls = new HashMap<>();
+  private MessageConsumer<T> consumer;
+  private MessageConsumer<Object> control;
+  private volatile int inFlightSnapshot; // calls.size(), for other threads
+  private int remoteCalls; // calls in {@code calls} whose caller is on another node
+  private long watchTimer = -1; // armed while remoteCalls > 0
+  private boolean closed;
+  /** Cancel signals that named no call in flight (finished already, or not a request id). */
+  long ignoredCancels;
+  /** Results dropped because the caller had cancelled or left. */
+  long droppedResults;
+  /** Calls cancelled because their caller's node left the cluster. */
+  long callersLost;
+
+  private ServiceImpl(Vertx vertx, Context context, String address, ServeOptions options, ServeHandler<T, R> handler) {
+    this.vertx = vertx;
+    this.context = context;
+    this.address = address;
+    this.options = options;
+    this.handler = handler;
+    this.ownNode = ClusterView.nodeId(vertx);
+    this.cluster = ClusterView.manager(vertx);
+  }
+
+  static <T, R> Future<Service> start(Vertx vertx, String address, ServeOptions options, ServeHandler<T, R> handler) {
+    Context current = Vertx.currentContext();
+    Context context = current != null && current.owner() == vertx ? current : vertx.getOrCreateContext();
+    ServiceImpl<T, R> service = new ServiceImpl<>(vertx, context, address, options, handler);
+    if (current == context) {
+      return service.register();
+    }
+    Promise<Service> registered = Promise.promise();
+    context.runOnContext(v -> service.register().onComplete(registered));
+    return registered.future();
+  }
+
+  /** On the context: both consumers registered from here, so they deliver here. */
+  private Future<Service> register() {
+    consumer = vertx.eventBus().consumer(address, this::handle);
+    control = vertx.eventBus().consumer(address + ScopedEventBus.CONTROL_SUFFIX, this::handleCancel);
+    return Future.all(consumer.completion(), control.completion()).map(this);
+  }
+
+  @Override
+  public String address() {
+    return address;
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlightSnapshot;
+  }
+
+  /** {@return the context the service runs on} */
+  Context context() {
+    return context;
+  }
+
+  /** {@return how many calls are tracked (tests)} On the context. */
+  int trackedCalls() {
+    return calls.size();
+  }
+
+  /** {@return how many tracked calls come from other nodes (tests)} On the context. */
+  int remoteCalls() {
+    return remoteCalls;
+  }
+
+  /** {@return whether the node check timer is armed (tests)} On the context. */
+  boolean watching() {
+    return watchTimer >= 0;
+  }
+
+  @Override
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      if (!closed) {
+        closed = true;
+        for (Call c : new ArrayList<>(calls.values())) {
+          c.cancel(CallState.CLOSED); // answered FAILURE_UNAVAILABLE when it settles
+        }
+      }
+      Future.all(consumer.unregister(), control.unregister()).<Void>mapEmpty().onComplete(done);
+    });
+    return done.future();
+  }
+
+  private void handle(Message<T> message) {
+    if (closed) {
+      message.fail(ScopedEventBus.FAILURE_UNAVAILABLE, "service " + address + " is closed");
+      return;
+    }
+    Duration timeout = options.getMaxTimeout();
+    boolean callersDeadline = false;
+    Optional<Duration> callerTime = DeadlineHeader.read(message.headers()); // malformed: empty, the maximum applies
+    if (callerTime.isPresent()) {
+      if (callerTime.get().isZero()) {
+        message.fail(ScopedEventBus.FAILURE_TIMEOUT, "no time left: the caller's " + ScopedEventBus.DEADLINE_HEADER
+            + " was 0");
+        return;
+      }
+      if (callerTime.get().compareTo(timeout) < 0) {
+        timeout = callerTime.get();
+        callersDeadline = true;
+      }
+    }
+    String id = message.headers().get(ScopedEventBus.REQUEST_ID_HEADER);
+    String node = ScopedEventBus.callerNode(id);
+    if (node == null || calls.containsKey(id)) {
+      id = null; // malformed or reused: served, but not cancellable by signal or by the caller's node leaving
+    }
+    Call call = new Call(message, id, id == null ? null : node);
+    call.callersDeadline = callersDeadline;
+    track(call, +1);
+    TaskGroupOptions groupOptions = new TaskGroupOptions().setName(address).setTimeout(timeout);
+    TaskGroup.run(vertx, groupOptions, group -> {
+      call.group = group;
+      if (call.state != CallState.RUNNING) {
+        group.cancel(); // cancelled before the body started (cannot happen today: kept for safety)
+      }
+      return body(group, message);
+    }).onComplete(ar -> settle(call, ar));
+  }
+
+  private Future<R> body(TaskGroup group, Message<T> message) {
+    Future<R> f;
+    try {
+      f = handler.handle(group, message);
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+    return f != null ? f : Future.failedFuture(new IllegalStateException(
+        "the handler of " + address + " returned null instead of a future"));
+  }
+
+  private void track(Call call, int delta) {
+    if (delta > 0) {
+      calls.put(call.key(), call);
+    } else {
+      calls.remove(call.key());
+    }
+    inFlightSnapshot = calls.size();
+    if (cluster != null && call.node != null && !call.node.equals(ownNode)) {
+      remoteCalls += delta;
+      if (remoteCalls > 0 && watchTimer < 0) {
+        long every = options.getNodeCheckInterval().toMillis();
+        watchTimer = vertx.setPeriodic(every, every, t -> checkCallerNodes());
+      } else if (remoteCalls == 0 && watchTimer >= 0) {
+        vertx.cancelTimer(watchTimer);
+        watchTimer = -1;
+      }
+    }
+  }
+
+  /** The node check: work for a caller whose node is no longer a member is cancelled. */
+  private void checkCallerNodes() {
+    Set<String> members = ClusterView.members(cluster);
+    if (members == null) {
+      return; // this node is leaving: its own shutdown ends the work
+    }
+    List<Call> gone = new ArrayList<>();
+    for (Call c : calls.values()) {
+      if (c.node != null && !c.node.equals(ownNode) && !members.contains(c.node)) {
+        gone.add(c);
+      }
+    }
+    for (Call c : gone) { // outside the loop: a cancelled group may settle at once and leave the map
+      callersLost++;
+      c.cancel(CallState.CALLER_GONE);
+    }
+  }
+
+  private void handleCancel(Message<Object> signal) {
+    Object body = signal.body();
+    Call call = body instanceof String ? calls.get(body) : null; // a String key is always an id
+    if (call != null && call.state == CallState.TIMEOUT_HELD) { // the caller's deadline, seen from both ends
+      vertx.cancelTimer(call.heldTimer);
+      call.state = CallState.ANSWERED;
+      track(call, -1);
+      droppedResults++;
+      call.message.fail(ScopedEventBus.FAILURE_CANCELLED, "cancelled by the caller");
+      return;
+    }
+    if (call == null || call.state != CallState.RUNNING) {
+      ignoredCancels++;
+      return;
+    }
+    call.message.fail(ScopedEventBus.FAILURE_CANCELLED, "cancelled by the caller");
+    call.cancel(CallState.CANCELLED_BY_CALLER);
+  }
+
+  /** The call's group settled: answer, unless the caller is no longer waiting. */
+  private void settle(Call call, AsyncResult<R> ar) {
+    if (call.state == CallState.RUNNING && call.callersDeadline && ar.failed()
+        && failureOf(ar.cause()).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
+      call.state = CallState.TIMEOUT_HELD;
+      call.heldTimer = vertx.setTimer(ScopedIo.DEADLINE_GRACE_MS, t -> {
+        if (call.state == CallState.TIMEOUT_HELD) { // no cancel signal came: the caller still waits
+          call.state = CallState.RUNNING;
+          call.callersDeadline = false;
+          settle(call, ar);
+        }
+      });
+      return;
+    }
+    track(call, -1);
+    CallState state = call.state;
+    call.state = CallState.ANSWERED;
+    if (state == CallState.CANCELLED_BY_CALLER || state == CallState.CALLER_GONE) {
+      droppedResults++;
+      return;
+    }
+    if (state == CallState.CLOSED) {
+      call.message.fail(ScopedEventBus.FAILURE_UNAVAILABLE, "service " + address + " was closed");
+    } else if (ar.succeeded()) {
+      call.message.reply(ar.result());
+    } else {
+      ReplyException failure = failureOf(ar.cause());
+      call.message.fail(failure.failureCode(), failure.getMessage());
+    }
+  }
+
+  /** {@return the failure reply for a group's failure} */
+  static ReplyException failureOf(Throwable cause) {
+    List<Throwable> errors = cause instanceof TaskGroupException ? ((TaskGroupException) cause).exceptions() : List.of(cause);
+    for (Throwable e : errors) {
+      if (e instanceof TaskTimeoutException
+          || e instanceof ReplyException && ((ReplyException) e).failureType() == ReplyFailure.TIMEOUT) {
+        return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ScopedEventBus.FAILURE_TIMEOUT, e.getMessage());
+      }
+    }
+    Throwable first = errors.isEmpty() ? cause : errors.get(0);
+    if (first instanceof ReplyException && ((ReplyException) first).failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      return (ReplyException) first;
+    }
+    if (first instanceof TaskCancelledException) {
+      CancelReason reason = ((TaskCancelledException) first).reason();
+      return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ScopedEventBus.FAILURE_UNAVAILABLE,
+          "the service stopped the work (" + reason + ")");
+    }
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ScopedEventBus.FAILURE_ERROR, String.valueOf(first));
+  }
+
+  @Override
+  public String toString() {
+    return "Service{" + address + ", inFlight=" + inFlightSnapshot + (closed ? ", closed" : "") + "}";
+  }
+}
