@@ -38,7 +38,7 @@ import java.util.function.Function;
  * losing branch of {@code Uni.combine()} or {@code Uni.join()}) cancels the group as
  * {@link TaskGroup#cancel()} does: every task's scope is cancelled (reason {@code EXPLICIT} for
  * {@code run}; for the patterns, whose group is nested in the one the subscription owns,
- * {@code PARENT_CANCELLED} with the explicit cancellation as its cause), so sleeps end and
+ * {@code PARENT_CANCELLED}, its message naming the explicit cancel), so sleeps end and
  * HTTP requests made through the scope are reset. The {@code Uni} emits nothing after a cancel,
  * neither the group's result nor its failure. In the other direction, a task made with
  * {@link #task} has its {@code Uni}'s subscription cancelled when its scope is.

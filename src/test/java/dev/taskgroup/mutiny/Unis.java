@@ -15,6 +15,21 @@ import java.util.function.Supplier;
 final class Unis {
   private Unis() {}
 
+  /**
+   * Runs, on the calling test thread, the one-time initialisation that Netty's first pooled buffer
+   * triggers: its {@code AllocateChunkEvent} registers a JFR event, and JFR's metadata repository
+   * then initialises, which took over 400 ms on a loaded 2-core machine, long enough for the
+   * health-checked event loop to be reported blocked when it happened there (a test run alone,
+   * before any other test has sent an HTTP request). Harmless when already done or absent.
+   */
+  static void warmNettyBuffers() {
+    try {
+      Class.forName("io.netty.buffer.AllocateChunkEvent", true, Unis.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      // another Netty: nothing to warm
+    }
+  }
+
   /** {@return the future of {@code uni}'s outcome} Subscribes on the calling thread. */
   static <T> Future<T> subscribed(Uni<T> uni) {
     Promise<T> p = Promise.promise();
@@ -68,6 +83,7 @@ final class Unis {
             cancelled.incrementAndGet();
             cancelledOn.add(Vertx.currentContext());
             firstCancel.tryComplete();
+            checkCancelled();
           }
         });
         firstSubscription.tryComplete();
@@ -79,6 +95,25 @@ final class Unis {
       UniEmitter<? super T> em = emitters.get(i);
       completed.add(em);
       em.complete(item);
+    }
+
+    /** {@return a future that completes once {@code n} subscriptions have been cancelled} One waiter at a time. */
+    Future<Void> whenCancelled(int n) {
+      Promise<Void> p = Promise.promise();
+      cancelTarget = n;
+      cancelWaiter = p;
+      checkCancelled();
+      return p.future();
+    }
+
+    private volatile int cancelTarget;
+    private volatile Promise<Void> cancelWaiter;
+
+    private void checkCancelled() {
+      Promise<Void> p = cancelWaiter;
+      if (p != null && cancelled.get() >= cancelTarget) {
+        p.tryComplete();
+      }
     }
 
     Future<Void> firstCancel() {
