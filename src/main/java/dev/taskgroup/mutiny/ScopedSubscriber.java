@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One subscription to a {@code Uni} bound to a {@link TaskScope}: the Uni's item or failure
- * completes {@link #future()}; the scope's cancellation (or its close) cancels the subscription and
+ * completes the future {@link #subscribe} returns; the scope's cancellation (or its close) cancels the subscription and
  * fails the future with the scope's {@link TaskCancelledException} at once, since a cancelled Mutiny
  * subscription never signals again and there is nothing left to wait for.
  *
