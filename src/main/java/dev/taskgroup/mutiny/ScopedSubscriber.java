@@ -7,6 +7,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniSubscriber;
 import io.smallrye.mutiny.subscription.UniSubscription;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * for good once the scope aborted, so that a subscription arriving after the abort is cancelled
  * at once.
  */
-final class ScopedSubscriber<T> extends AtomicReference<UniSubscription> implements UniSubscriber<T> {
+final class ScopedSubscriber<T> extends AtomicReference<UniSubscription>
+    implements UniSubscriber<T>, Handler<TaskCancelledException> {
   private static final long serialVersionUID = 1L;
 
   /** Stands for "aborted": whatever subscription arrives after it is cancelled on arrival. */
@@ -46,7 +48,7 @@ final class ScopedSubscriber<T> extends AtomicReference<UniSubscription> impleme
    */
   static <T> Future<T> subscribe(TaskScope scope, Uni<T> uni) {
     ScopedSubscriber<T> s = new ScopedSubscriber<>();
-    s.binding = scope.bind(s::abort);
+    s.binding = scope.bind(s); // itself the abort handler: no method reference per task
     if (!s.promise.future().isComplete()) { // bind runs the abort at once in a cancelled or finished scope
       uni.subscribe().withSubscriber(s);
     }
@@ -75,7 +77,8 @@ final class ScopedSubscriber<T> extends AtomicReference<UniSubscription> impleme
   }
 
   /** The scope is cancelled or closed (on its context): cancel the subscription, end with the cause. */
-  private void abort(TaskCancelledException cause) {
+  @Override
+  public void handle(TaskCancelledException cause) {
     UniSubscription upstream = getAndSet(CANCELLED);
     if (upstream != null && upstream != CANCELLED) {
       upstream.cancel();

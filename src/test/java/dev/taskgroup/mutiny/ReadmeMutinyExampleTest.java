@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The README's "With Mutiny" example, run as written against a loopback server. */
-class ReadmeMutinyExampleTest extends VertxTest {
+class ReadmeMutinyExampleTest extends MutinyTest {
   private static final String SOURCE = "src/test/java/dev/taskgroup/mutiny/ReadmeMutinyExampleTest.java";
 
   private ScopedHttpClient http;
@@ -27,7 +27,6 @@ class ReadmeMutinyExampleTest extends VertxTest {
 
   @BeforeEach
   void startServer() {
-    Unis.warmNettyBuffers();
     HttpServer server = await(vertx.createHttpServer()
         .requestHandler(req -> req.response().putHeader("content-type", "application/json")
             .end(new JsonObject().put("path", req.path()).encode()))

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * table name these tests. Arguments are checked when the {@code Uni} is built; what only a run can
  * tell fails the {@code Uni} (or the task) when it is subscribed.
  */
-class UniBadInputTest extends VertxTest {
+class UniBadInputTest extends MutinyTest {
   private static final TaskFn<String> OK = UniTaskGroup.task(scope -> Uni.createFrom().item("ok"));
 
   @Test

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * <p>Duplicated contexts are made with {@code ContextInternal.duplicate()}, Vert.x internal API:
  * Vert.x makes them for each HTTP request, and a test needs one without a server.
  */
-class UniContextTest extends VertxTest {
+class UniContextTest extends MutinyTest {
   private final ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "plain-pool"));
 
   @AfterEach

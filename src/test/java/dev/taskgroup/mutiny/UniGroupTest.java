@@ -35,7 +35,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Issue 16, item 2: a group as a {@code Uni}, lazy and cold, whose cancellation cancels the group. */
-class UniGroupTest extends VertxTest {
+class UniGroupTest extends MutinyTest {
   private static final IOException BOOM = new IOException("boom");
 
   /** Each pattern's Uni over the same tasks, for the tests every pattern must pass. */

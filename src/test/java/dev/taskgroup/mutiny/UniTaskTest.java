@@ -4,6 +4,7 @@ import static dev.taskgroup.mutiny.Unis.on;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.taskgroup.CancelReason;
+import dev.taskgroup.HedgeOptions;
 import dev.taskgroup.RetryOptions;
 import dev.taskgroup.Task;
 import dev.taskgroup.TaskCancelledException;
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /** Issue 16, item 1: a {@code Uni} as a task ({@link UniTaskGroup#task}). */
-class UniTaskTest extends VertxTest {
+class UniTaskTest extends MutinyTest {
   private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
   @AfterEach
@@ -124,6 +125,19 @@ class UniTaskTest extends VertxTest {
           .setMaxDelay(Duration.ofMillis(1)));
       assertThat(await(TaskGroup.all(vertx, List.of(retried)))).containsExactly(3);
       assertThat(attempts).hasValue(3);
+    }
+  }
+
+  @Nested
+  class ResiliencePatterns {
+    @Test
+    void aHedgedUniTaskCancelsTheLosingAttemptsSubscription() {
+      Unis.Probe<String> first = new Unis.Probe<>();
+      TaskFn<String> read = UniTaskGroup.task(scope -> scope.attempt() == 1 ? first.hanging() : Unis.later("attempt 2"));
+      TaskFn<String> hedged = read.hedged(new HedgeOptions().setMaxAttempts(2).setDelay(Duration.ofMillis(5)));
+      assertThat(await(TaskGroup.all(vertx, List.of(hedged)))).containsExactly("attempt 2");
+      assertThat(first.cancelled).hasValue(1);
+      assertThat(first.live).hasValue(0);
     }
   }
 

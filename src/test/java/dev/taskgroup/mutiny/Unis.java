@@ -16,17 +16,21 @@ final class Unis {
   private Unis() {}
 
   /**
-   * Runs, on the calling test thread, the one-time initialisation that Netty's first pooled buffer
-   * triggers: its {@code AllocateChunkEvent} registers a JFR event, and JFR's metadata repository
-   * then initialises, which took over 400 ms on a loaded 2-core machine, long enough for the
-   * health-checked event loop to be reported blocked when it happened there (a test run alone,
-   * before any other test has sent an HTTP request). Harmless when already done or absent.
+   * Runs, on the calling test thread, the one-time initialisation that Netty's pooled buffers
+   * trigger: each of its buffer events ({@code AllocateChunkEvent}, {@code AllocateBufferEvent},
+   * ...) registers with JFR as its class initialises, and the first one initialises JFR's metadata
+   * repository. That took over 400 ms on an event loop of a loaded 2-core machine, which the
+   * health check reports as a blocked loop (a test run alone, before any other test has sent an
+   * HTTP request). Harmless when done already, or with a Netty without these classes.
    */
   static void warmNettyBuffers() {
-    try {
-      Class.forName("io.netty.buffer.AllocateChunkEvent", true, Unis.class.getClassLoader());
-    } catch (ClassNotFoundException | LinkageError e) {
-      // another Netty: nothing to warm
+    for (String event : List.of("AllocateChunkEvent", "AllocateBufferEvent", "FreeBufferEvent", "FreeChunkEvent",
+        "ReallocateBufferEvent", "ReturnChunkEvent")) {
+      try {
+        Class.forName("io.netty.buffer." + event, true, Unis.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        // another Netty: nothing to warm
+      }
     }
   }
 
