@@ -87,6 +87,18 @@ class UniContextTest extends MutinyTest {
   }
 
   @Test
+  void subscribedInBlockingCodeOfAContextTheGroupRunsOnThatContextWithoutBlockingItsLoop() {
+    Context context = vertx.getOrCreateContext();
+    AtomicReference<Thread> subscribedOn = new AtomicReference<>();
+    await(on(context, () -> context.executeBlocking(() -> {
+      subscribedOn.set(Thread.currentThread()); // a worker thread, with the context current
+      return UniTaskGroup.all(vertx, List.of(recording)).await().atMost(java.time.Duration.ofSeconds(10));
+    })));
+    assertThat(subscribedOn.get().getName()).contains("worker");
+    assertThat(taskRanOn).containsExactly(context);
+  }
+
+  @Test
   void emitOnMovesOnlyWhereTheItemIsDelivered() {
     Context context = vertx.getOrCreateContext();
     AtomicReference<Thread> deliveredOn = new AtomicReference<>();
