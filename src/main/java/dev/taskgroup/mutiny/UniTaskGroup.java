@@ -54,8 +54,8 @@ import java.util.function.Function;
  * the Vert.x context current where the {@code Uni} is <em>subscribed</em> — an event-loop, worker
  * or virtual-thread context, a duplicated context included (Quarkus runs its Mutiny pipelines on
  * duplicated contexts: context-locals and tracing stay the caller's) — and, subscribed off any
- * Vert.x thread, on a context {@code vertx.getOrCreateContext()} gives (a new event-loop context,
- * the same one on later calls from that thread). The {@code TaskScope} forms run on the scope's
+ * Vert.x thread, on the event-loop context {@code vertx.getOrCreateContext()} makes there, as
+ * {@link TaskGroup#run(Vertx, Function)} does. The {@code TaskScope} forms run on the scope's
  * context wherever they are subscribed. The item or failure is emitted on the group's context;
  * the subscription may be cancelled from any thread (the cancel hops to the group's context).
  *
