@@ -32,6 +32,8 @@ ORDER = [
     ("completableFutureAllOf", "`CompletableFuture.allOf`"),
     ("mutinyJoinAll", "Mutiny `Uni.join().all().andFailFast()`"),
     ("mutinyJoinAllTimeouts", "Mutiny + per-task `ifNoItem().after(d).fail()`"),
+    ("uniTaskGroupAll", "`UniTaskGroup.all` of `Uni` tasks (the group as a `Uni`)"),
+    ("taskGroupAllOfUniTasks", "`TaskGroup.all` of the same `Uni` tasks"),
     ("kotlinAwaitAll", "Kotlin `coroutineScope { async { coAwait() } }.awaitAll()`"),
     ("kotlinAwaitAllTimeouts", "Kotlin + per-task `withTimeout`"),
     ("structuredTaskScope", "JDK 25 `StructuredTaskScope` (virtual threads, `CompletableFuture.join`)"),

@@ -3,6 +3,7 @@ package dev.taskgroup.bench;
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupOptions;
+import dev.taskgroup.mutiny.UniTaskGroup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Future;
@@ -43,7 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * for the Vert.x, CompletableFuture, Kotlin and Mutiny combinators, a list of functions for TaskGroup.
  *
  * <p>Peers: Kotlin coroutines on the Vert.x dispatcher of the same loop ({@code KotlinPeers.kt}),
- * Mutiny {@code Uni.join().all().andFailFast()}, and (JDK 25 profile) virtual threads in a
+ * Mutiny {@code Uni.join().all().andFailFast()} (and, issue 16, the library's own
+ * {@code UniTaskGroup.all} over the same Unis), and (JDK 25 profile) virtual threads in a
  * {@code StructuredTaskScope}. Mutiny's per-task {@code ifNoItem().after(d).fail()} arms a timer on
  * Mutiny's default scheduler, a {@link ScheduledThreadPoolExecutor} that keeps a cancelled timer
  * queued until it would have fired: {@link #purgeMutinyTimers()} empties that queue after each
@@ -264,18 +266,53 @@ public class FanOutBenchmark {
     });
   }
 
+  /** The Uni twin of {@link EventLoop#task}: emits {@code k} on a later turn of the loop. */
+  private Uni<Integer> uniTask(int k) {
+    return Uni.createFrom().emitter(em -> loop.context.runOnContext(v -> em.complete(k)));
+  }
+
   @Benchmark
   public Object mutinyJoinAll() {
     return loop.await(reps, () -> {
       List<Uni<Integer>> unis = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        int k = i;
-        unis.add(Uni.createFrom().emitter(em -> loop.context.runOnContext(v -> em.complete(k))));
+        unis.add(uniTask(i));
       }
       Promise<List<Integer>> p = Promise.promise();
       Uni.join().all(unis).andFailFast().subscribe().with(p::complete, p::fail);
       return p.future();
     });
+  }
+
+  /**
+   * Issue 16: the group as a {@code Uni} ({@link UniTaskGroup#all}) over the same {@code Uni}s as
+   * {@link #mutinyJoinAll}, each made a task by {@link UniTaskGroup#task}, subscribed on the loop.
+   */
+  @Benchmark
+  public Object uniTaskGroupAll() {
+    return loop.await(reps, () -> {
+      Promise<List<Integer>> p = Promise.promise();
+      UniTaskGroup.all(vertx, uniTasks()).subscribe().with(p::complete, p::fail);
+      return p.future();
+    });
+  }
+
+  /**
+   * The same {@code Uni} tasks in the core {@code TaskGroup.all}: the cost of the Uni adapter of
+   * each task without that of the group as a {@code Uni} (one more group, owned by the subscription).
+   */
+  @Benchmark
+  public Object taskGroupAllOfUniTasks() {
+    return loop.await(reps, () -> TaskGroup.all(vertx, uniTasks()));
+  }
+
+  private List<TaskFn<Integer>> uniTasks() {
+    List<TaskFn<Integer>> fns = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      fns.add(UniTaskGroup.task(scope -> uniTask(k)));
+    }
+    return fns;
   }
 
   /** Mutiny with a per-task {@code ifNoItem().after(d).fail()}: a timer per task on Mutiny's default scheduler (another thread), cancelled when the item arrives. */
