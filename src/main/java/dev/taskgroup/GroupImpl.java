@@ -258,6 +258,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
+        : fn instanceof RetryFn ? new RetriedTaskImpl<>(this, taskName, (RetryFn<T>) fn, spawned++)
         : new TaskImpl<>(this, taskName, fn, spawned++);
     if (startNow) {
       startTask(t, true);

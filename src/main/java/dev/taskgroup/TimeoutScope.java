@@ -12,8 +12,7 @@ import java.util.concurrent.CancellationException;
  * Group's context only.
  */
 final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
-  private final ScopeImpl parent;
-  private final String name; // the parent's, taken once: asking up a deep chain would recurse
+  final ScopeImpl parent;
   private final TimeoutFn<T> spec;
   private final Deadline deadline = new Deadline();
   private final Promise<T> promise;
@@ -24,14 +23,13 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private TimeoutScope(ScopeImpl parent, TimeoutFn<T> spec) {
     this.group = parent.group;
     this.parent = parent;
-    this.name = parent.scopeName();
     this.spec = spec;
     this.promise = VertxContexts.promise(group.context);
   }
 
   @Override
   String scopeName() {
-    return name;
+    return ChildScope.ownerName(parent); // a loop up the nested timeouts and attempts, asked for messages only
   }
 
   @Override
