@@ -24,6 +24,8 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
   }
 
   final ScopeImpl parent;
+  /** The task or group this scope belongs to, taken once (asking up a deep chain would recurse); named only in messages. */
+  final ScopeImpl owner;
   /** The attempt's number, from 1; 0 for a shielded or movable-deadline step, which is no attempt. */
   final int attempt;
   private final boolean shielded;
@@ -39,6 +41,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
   private ChildScope(ScopeImpl parent, int attempt, Duration timeout, boolean shielded, Listener<T> listener) {
     this.group = parent.group;
     this.parent = parent;
+    this.owner = ownerOf(parent);
     this.attempt = attempt;
     this.shielded = shielded;
     this.timeout = timeout;
@@ -47,20 +50,12 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
   }
 
   /**
-   * {@return the name of the task or group that {@code s} belongs to} Found by a loop over the
-   * attempts, steps and timeouts in between (they may nest to any depth), never a recursion; asked
-   * for messages only, so a scope spends no field or string on it while it runs.
+   * {@return the task or group that {@code s} belongs to} O(1): each attempt, step and timeout
+   * scope keeps its owner, so a chain of them to any depth is never walked. The owner is kept
+   * rather than its name, which a task without one would build as a string per scope.
    */
-  static String ownerName(ScopeImpl s) {
-    while (true) {
-      if (s instanceof ChildScope) {
-        s = ((ChildScope<?>) s).parent;
-      } else if (s instanceof TimeoutScope) {
-        s = ((TimeoutScope<?>) s).parent;
-      } else {
-        return s.scopeName();
-      }
-    }
+  static ScopeImpl ownerOf(ScopeImpl s) {
+    return s instanceof ChildScope ? ((ChildScope<?>) s).owner : s instanceof TimeoutScope ? ((TimeoutScope<?>) s).owner : s;
   }
 
   /**
@@ -120,7 +115,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
 
   @Override
   String scopeName() {
-    return ownerName(parent);
+    return owner.scopeName();
   }
 
   /** The parent was cancelled (this is the hook the parent runs): so is this scope. */

@@ -12,7 +12,9 @@ import java.util.concurrent.CancellationException;
  * Group's context only.
  */
 final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
-  final ScopeImpl parent;
+  private final ScopeImpl parent;
+  /** The task or group this scope belongs to, taken once (asking up a deep chain would recurse); named only in messages. */
+  final ScopeImpl owner;
   private final TimeoutFn<T> spec;
   private final Deadline deadline = new Deadline();
   private final Promise<T> promise;
@@ -23,13 +25,14 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private TimeoutScope(ScopeImpl parent, TimeoutFn<T> spec) {
     this.group = parent.group;
     this.parent = parent;
+    this.owner = ChildScope.ownerOf(parent);
     this.spec = spec;
     this.promise = VertxContexts.promise(group.context);
   }
 
   @Override
   String scopeName() {
-    return ChildScope.ownerName(parent); // a loop up the nested timeouts and attempts, asked for messages only
+    return owner.scopeName();
   }
 
   @Override

@@ -54,8 +54,8 @@ class HedgeDelayTest extends OnManualClock {
 
   @Test
   void aHundredThousandHedgesWonByTheirFirstAttemptLeaveNoDeadlineNodeOrHookBehind() {
-    int chunks = 100;
-    int perChunk = 1_000;
+    int chunks = 400;
+    int perChunk = 250;
     Promise<Void> fed = Promise.promise();
     AtomicReference<TaskGroup> group = new AtomicReference<>();
     TaskFn<Integer> fn = scope -> scope.sleep(ms(1)).map(scope.attempt());

@@ -179,8 +179,8 @@ class RetriedTaskTest extends OnManualClock {
   class Memory {
     @Test
     void aHundredThousandRetriedTasksLeaveNoDeadlineNodeOrHookBehind() {
-      int chunks = 100;
-      int perChunk = 1_000;
+      int chunks = 400;
+      int perChunk = 250;
       AtomicReference<TaskGroup> group = new AtomicReference<>();
       io.vertx.core.Promise<Void> fed = io.vertx.core.Promise.promise();
       TaskFn<Integer> fn = scope -> {
