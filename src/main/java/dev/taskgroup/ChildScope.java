@@ -24,7 +24,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
   }
 
   final ScopeImpl parent;
-  /** The task or group this scope belongs to, taken once (asking up a deep chain would recurse); named only in messages. */
+  /** The scope this one goes by in messages ({@link #ownerOf}), taken once: asking up a deep chain would recurse. */
   final ScopeImpl owner;
   /** The attempt's number, from 1; 0 for a shielded or movable-deadline step, which is no attempt. */
   final int attempt;
@@ -50,12 +50,13 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
   }
 
   /**
-   * {@return the task or group that {@code s} belongs to} O(1): each attempt, step and timeout
-   * scope keeps its owner, so a chain of them to any depth is never walked. The owner is kept
-   * rather than its name, which a task without one would build as a string per scope.
+   * {@return the scope whose name {@code s} goes by: the task or group it belongs to, or the
+   * timeout scope in between (which keeps its name)} O(1): each child scope keeps its owner, so a
+   * chain of them to any depth is never walked. The owner is kept rather than its name, which a
+   * task without one would build as a string per attempt.
    */
   static ScopeImpl ownerOf(ScopeImpl s) {
-    return s instanceof ChildScope ? ((ChildScope<?>) s).owner : s instanceof TimeoutScope ? ((TimeoutScope<?>) s).owner : s;
+    return s instanceof ChildScope ? ((ChildScope<?>) s).owner : s;
   }
 
   /**

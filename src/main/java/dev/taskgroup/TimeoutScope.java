@@ -13,8 +13,7 @@ import java.util.concurrent.CancellationException;
  */
 final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private final ScopeImpl parent;
-  /** The task or group this scope belongs to, taken once (asking up a deep chain would recurse); named only in messages. */
-  final ScopeImpl owner;
+  private final String name; // the parent's, taken once: asking up a deep chain would recurse
   private final TimeoutFn<T> spec;
   private final Deadline deadline = new Deadline();
   private final Promise<T> promise;
@@ -25,14 +24,14 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   private TimeoutScope(ScopeImpl parent, TimeoutFn<T> spec) {
     this.group = parent.group;
     this.parent = parent;
-    this.owner = ChildScope.ownerOf(parent);
+    this.name = parent.scopeName();
     this.spec = spec;
     this.promise = VertxContexts.promise(group.context);
   }
 
   @Override
   String scopeName() {
-    return owner.scopeName();
+    return name;
   }
 
   @Override
