@@ -2,6 +2,7 @@ package dev.taskgroup;
 
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 
@@ -16,22 +17,23 @@ import java.util.concurrent.CancellationException;
  * no enclosing cancellation or deadline reaches it, only its own timeout; the group still waits
  * for it. Every field is written and read on the group's context only.
  */
-final class ChildScope<T> extends ScopeImpl implements Completable<T> {
+final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<TaskCancelledException> {
   /** Hears a child's outcome; called once, on the group's context. */
   interface Listener<T> {
     void childSettled(ChildScope<T> child, T value, Throwable error);
   }
 
-  private final ScopeImpl parent;
-  private final String name; // the parent's, taken once: asking up a deep chain would recurse
+  final ScopeImpl parent;
+  /** The scope this one goes by in messages ({@link #ownerOf}), taken once: asking up a deep chain would recurse. */
+  final ScopeImpl owner;
   /** The attempt's number, from 1; 0 for a shielded or movable-deadline step, which is no attempt. */
   final int attempt;
   private final boolean shielded;
   private Duration timeout; // the own bound (a shield's, or a movable deadline's as last set); null for an attempt
   private final Listener<T> listener;
   private final Deadline deadline;
-  /** When it was opened, on the group's clock. */
-  final long startedNanos;
+  /** When it was started, on the group's clock, if its opener asked for it (a hedge's adaptive delay); else 0. */
+  long startedNanos;
   private Registration parentHook;
   private boolean timedOut; // the own timeout fired and its cancellation was the first
   private boolean done;
@@ -39,13 +41,22 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   private ChildScope(ScopeImpl parent, int attempt, Duration timeout, boolean shielded, Listener<T> listener) {
     this.group = parent.group;
     this.parent = parent;
-    this.name = parent.scopeName();
+    this.owner = ownerOf(parent);
     this.attempt = attempt;
     this.shielded = shielded;
     this.timeout = timeout;
     this.listener = listener;
     this.deadline = timeout != null ? new Deadline() : null;
-    this.startedNanos = group.timers.nanoTime();
+  }
+
+  /**
+   * {@return the scope whose name {@code s} goes by: the task or group it belongs to, or the
+   * timeout scope in between (which keeps its name)} O(1): each child scope keeps its owner, so a
+   * chain of them to any depth is never walked. The owner is kept rather than its name, which a
+   * task without one would build as a string per attempt.
+   */
+  static ScopeImpl ownerOf(ScopeImpl s) {
+    return s instanceof ChildScope ? ((ChildScope<?>) s).owner : s;
   }
 
   /**
@@ -66,7 +77,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
    */
   static <T> ChildScope<T> attempt(ScopeImpl parent, int number, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, number, null, false, listener);
-    c.parentHook = parent.attachChild(c::cancel);
+    c.parentHook = parent.attachChild(c);
     return c;
   }
 
@@ -81,7 +92,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   /** {@return a step in {@code parent} under a deadline {@code timeout} from now, which it may move; not yet started} */
   static <T> ChildScope<T> movable(ScopeImpl parent, Duration timeout, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, 0, timeout, false, listener);
-    c.parentHook = parent.attachChild(c::cancel);
+    c.parentHook = parent.attachChild(c);
     c.group.deadlines.add(c.deadline, Durations.toNanos(timeout));
     return c;
   }
@@ -105,7 +116,13 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
 
   @Override
   String scopeName() {
-    return name;
+    return owner.scopeName();
+  }
+
+  /** The parent was cancelled (this is the hook the parent runs): so is this scope. */
+  @Override
+  public void handle(TaskCancelledException cause) {
+    cancel(cause);
   }
 
   @Override
@@ -142,6 +159,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   private String describe() {
+    String name = scopeName();
     return shielded ? "a shielded step in '" + name + "'"
         : attempt > 0 ? "attempt " + attempt + " of '" + name + "'" : "a step under a movable deadline in '" + name + "'";
   }
@@ -168,7 +186,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
     parentHook.remove();
     close();
     if (timedOut && error instanceof CancellationException) {
-      error = new TaskTimeoutException(shielded ? "shielded step of" : "task", name, timeout);
+      error = new TaskTimeoutException(shielded ? "shielded step of" : "task", scopeName(), timeout);
     }
     try {
       listener.childSettled(this, value, error);

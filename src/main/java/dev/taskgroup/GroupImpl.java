@@ -268,6 +268,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
+        : fn instanceof RetryFn ? new RetriedTaskImpl<>(this, taskName, (RetryFn<T>) fn, spawned++)
         : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
     if (startNow) {
       startTask(t, true);

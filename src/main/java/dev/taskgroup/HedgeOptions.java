@@ -27,6 +27,12 @@ public final class HedgeOptions {
   private Duration maxDelay;
   private Predicate<? super Throwable> handledOn = RetryOptions.EXCEPTIONS;
   private RetryBudget budget;
+  /**
+   * The options as {@code hedged} reads them, made once for all the functions hedged with these
+   * options; every setter drops it. Written and read by whichever thread makes hedged functions: a
+   * racy read sees null or a complete policy (its fields are final).
+   */
+  private HedgeFn.Policy policy;
 
   /** Defaults: 2 attempts, a fixed delay of 100 ms, every exception but a cancellation handled, no budget. */
   public HedgeOptions() {}
@@ -57,6 +63,7 @@ public final class HedgeOptions {
       throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
     }
     this.maxAttempts = maxAttempts;
+    policy = null;
     return this;
   }
 
@@ -77,6 +84,7 @@ public final class HedgeOptions {
     this.percentile = 0;
     this.minDelay = null;
     this.maxDelay = null;
+    policy = null;
     return this;
   }
 
@@ -118,6 +126,7 @@ public final class HedgeOptions {
     this.percentile = percentile;
     this.minDelay = min;
     this.maxDelay = max;
+    policy = null;
     return this;
   }
 
@@ -135,6 +144,7 @@ public final class HedgeOptions {
    */
   public HedgeOptions setHandledOn(Predicate<? super Throwable> handledOn) {
     this.handledOn = Objects.requireNonNull(handledOn, "handledOn");
+    policy = null;
     return this;
   }
 
@@ -146,7 +156,18 @@ public final class HedgeOptions {
   /** Shares a budget: every call fills it, every extra attempt takes a token, none starts when it is empty. Null removes it. */
   public HedgeOptions setBudget(RetryBudget budget) {
     this.budget = budget;
+    policy = null;
     return this;
+  }
+
+  /** {@return the policy {@code hedged} uses: made on first use after a change, then shared} */
+  HedgeFn.Policy policy() {
+    HedgeFn.Policy p = policy;
+    if (p == null) {
+      p = new HedgeFn.Policy(this);
+      policy = p;
+    }
+    return p;
   }
 
   @Override

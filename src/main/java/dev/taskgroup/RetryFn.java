@@ -15,35 +15,51 @@ import java.util.function.Predicate;
 
 /**
  * A retried function (see {@link TaskFn#retried}): each attempt in its own {@link ChildScope} of
- * the calling scope, the backoff a sleep of that scope. Immutable (the options are copied);
+ * the calling scope, the backoff a sleep of that scope. Immutable (the options are copied, once
+ * per change of the options, into a {@link Policy} that every function retried with them shares);
  * reusable across tasks and threads.
  */
 final class RetryFn<T> implements TaskFn<T> {
   private final TaskFn<T> inner;
-  private final int maxAttempts;
-  private final long initialNanos;
-  private final long maxNanos;
-  private final double multiplier;
-  private final Predicate<? super Throwable> retryOn;
-  private final long minRemainingNanos;
-  private final RetryBudget budget;
-  private final Random random;
+  private final Policy policy;
 
   RetryFn(TaskFn<T> inner, RetryOptions options) {
     this.inner = Objects.requireNonNull(inner, "inner");
-    Objects.requireNonNull(options, "options");
-    if (options.getMaxDelay().compareTo(options.getInitialDelay()) < 0) {
-      throw new IllegalArgumentException("maxDelay (" + Durations.millis(options.getMaxDelay())
-          + ") must not be shorter than initialDelay (" + Durations.millis(options.getInitialDelay()) + ")");
+    this.policy = Objects.requireNonNull(options, "options").policy();
+  }
+
+  /** What a retry reads of its options, immutable: shared by all functions retried with the same unchanged options. */
+  static final class Policy {
+    final int maxAttempts;
+    final long initialNanos;
+    final long maxNanos;
+    final double multiplier;
+    final Predicate<? super Throwable> retryOn;
+    final long minRemainingNanos;
+    final RetryBudget budget;
+    final Random random;
+
+    Policy(RetryOptions options) {
+      if (options.getMaxDelay().compareTo(options.getInitialDelay()) < 0) {
+        throw new IllegalArgumentException("maxDelay (" + Durations.millis(options.getMaxDelay())
+            + ") must not be shorter than initialDelay (" + Durations.millis(options.getInitialDelay()) + ")");
+      }
+      this.maxAttempts = options.getMaxAttempts();
+      this.initialNanos = Durations.toNanos(options.getInitialDelay());
+      this.maxNanos = Durations.toNanos(options.getMaxDelay());
+      this.multiplier = options.getMultiplier();
+      this.retryOn = options.getRetryOn();
+      this.minRemainingNanos = Durations.toNanos(options.getMinRemaining());
+      this.budget = options.getBudget();
+      this.random = options.getRandom();
     }
-    this.maxAttempts = options.getMaxAttempts();
-    this.initialNanos = Durations.toNanos(options.getInitialDelay());
-    this.maxNanos = Durations.toNanos(options.getMaxDelay());
-    this.multiplier = options.getMultiplier();
-    this.retryOn = options.getRetryOn();
-    this.minRemainingNanos = Durations.toNanos(options.getMinRemaining());
-    this.budget = options.getBudget();
-    this.random = options.getRandom();
+
+    /** {@return the backoff before the retry that follows {@code failed} failed attempts, in whole ms} */
+    long backoffMillis(int failed) {
+      double bound = Math.min((double) maxNanos, initialNanos * Math.pow(multiplier, failed - 1));
+      Random r = random != null ? random : ThreadLocalRandom.current();
+      return (long) (bound * r.nextDouble() / 1_000_000);
+    }
   }
 
   @Override
@@ -53,66 +69,118 @@ final class RetryFn<T> implements TaskFn<T> {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    if (budget != null) {
-      budget.deposit();
+    if (policy.budget != null) {
+      policy.budget.deposit();
     }
-    Retry<T> retry = new Retry<>(this, parent);
+    Retry<T> retry = new Retry<>(this, parent, null);
     retry.next();
     return retry.promise.future();
   }
 
-  /** {@return the backoff before the retry that follows {@code failed} failed attempts, in whole ms} */
-  long backoffMillis(int failed) {
-    double bound = Math.min((double) maxNanos, initialNanos * Math.pow(multiplier, failed - 1));
-    Random r = random != null ? random : ThreadLocalRandom.current();
-    return (long) (bound * r.nextDouble() / 1_000_000);
+  /**
+   * Runs attempt 1 of the retry that is {@code task}'s whole function (see {@link RetriedTaskImpl})
+   * in the task's own scope; the budget counts the call. {@return attempt 1's work} (a null
+   * becomes a failure that says so)
+   */
+  Future<T> runFirstInTask(RetriedTaskImpl<T> task) throws Exception {
+    if (policy.budget != null) {
+      policy.budget.deposit();
+    }
+    Future<T> work = inner.run(task);
+    return work != null ? work : Future.failedFuture(new NullPointerException(
+        "the function of attempt 1 of '" + task.name() + "' returned null instead of a Future"));
+  }
+
+  /**
+   * {@return the retry of {@code task}, whose attempt 1 (run in the task's own scope) failed}
+   * Made only then: a retry that never fires costs a task no more than this function's reference.
+   * Hand it attempt 1's outcome through {@link Retry#firstFailed}; it ends the task through
+   * {@link RetriedTaskImpl#finish}.
+   */
+  Retry<T> afterFirstInTask(RetriedTaskImpl<T> task) {
+    Retry<T> retry = new Retry<>(this, task, task);
+    retry.attempts = 1;
+    return retry;
   }
 
   @Override
   public String toString() {
-    return "RetryFn[maxAttempts=" + maxAttempts + ", " + inner + "]";
+    return "RetryFn[maxAttempts=" + policy.maxAttempts + ", " + inner + "]";
   }
 
-  /** One call of a retried function. Group's context only. */
-  private static final class Retry<T> implements ChildScope.Listener<T>, Handler<AsyncResult<Void>> {
-    private final RetryFn<T> spec;
+  /**
+   * One call of a retried function. Group's context only. Either every attempt runs in its own
+   * {@link ChildScope} of {@code parent} and the outcome completes {@code promise}; or the retry is
+   * the whole function of {@code task} ({@code parent} then): attempt 1 runs in the task's own
+   * scope, so a retry that never fires costs no scope, hook, promise or even this object (it is
+   * made when attempt 1 fails), only later attempts get child scopes, and the outcome settles the
+   * task. Before a retry follows attempt 1, what attempt
+   * 1 left bound to the task's scope is cancelled and its hooks dropped ({@link ScopeImpl#close}),
+   * just as closing its own scope would: the task's scope held nothing else, since the retry is all
+   * the task runs.
+   */
+  static final class Retry<T> implements ChildScope.Listener<T>, Handler<AsyncResult<Void>> {
+    private final TaskFn<T> inner;
+    private final Policy spec;
     private final ScopeImpl parent;
-    final Promise<T> promise;
-    private final List<Throwable> errors = new ArrayList<>(2);
-    private int attempts;
+    final Promise<T> promise; // null when the retry is a task's function
+    private final RetriedTaskImpl<T> task; // the task whose function this retry is, or null
+    private List<Throwable> errors; // made by the first failure: a retry that never fires needs none
+    int attempts;
 
-    Retry(RetryFn<T> spec, ScopeImpl parent) {
-      this.spec = spec;
+    Retry(RetryFn<T> fn, ScopeImpl parent, RetriedTaskImpl<T> task) {
+      this.inner = fn.inner;
+      this.spec = fn.policy;
       this.parent = parent;
-      this.promise = VertxContexts.promise(parent.group.context);
+      this.task = task;
+      this.promise = task == null ? VertxContexts.promise(parent.group.context) : null;
+    }
+
+    /** Attempt 1, run in the task's scope, failed with {@code error} (or the task was cancelled before it ran). */
+    void firstFailed(Throwable error) {
+      if (parent.cancelCause == null) {
+        parent.close(); // attempt 1 is over: what it left bound to the scope is cancelled (see the class doc)
+      }
+      childSettled(null, null, error);
     }
 
     void next() {
       attempts++;
-      ChildScope.attempt(parent, attempts, this).start(spec.inner);
+      ChildScope.attempt(parent, attempts, this).start(inner);
     }
 
+    private void end(T value, Throwable error) {
+      if (task != null) {
+        task.finish(value, error);
+      } else if (error == null) {
+        promise.complete(value);
+      } else {
+        promise.fail(error);
+      }
+    }
+
+    /** An attempt settled: {@code attempt} is its scope, or null for attempt 1 run in the task's own scope. */
     @Override
     public void childSettled(ChildScope<T> attempt, T value, Throwable error) {
       if (error == null) {
-        promise.complete(value);
+        end(value, null);
         return;
       }
       if (parent.cancelCause != null || parent.closed()) { // the caller's cancellation ends the retry
         if (error instanceof CancellationException) {
-          promise.fail(error);
+          end(null, error);
         } else {
-          errors.add(error); // a real error wins over the cancellation, as a result would
+          record(error); // a real error wins over the cancellation, as a result would
           giveUp("was cancelled after attempt " + attempts + " failed");
         }
         return;
       }
-      errors.add(error);
+      record(error);
       boolean retryable;
       try {
         retryable = spec.retryOn.test(error);
       } catch (Throwable e) {
-        errors.add(e);
+        record(e);
         giveUp("its retryOn predicate threw");
         return;
       }
@@ -148,15 +216,22 @@ final class RetryFn<T> implements TaskFn<T> {
     @Override
     public void handle(AsyncResult<Void> slept) {
       if (slept.failed()) {
-        promise.fail(slept.cause());
+        end(null, slept.cause());
       } else {
         next();
       }
     }
 
+    private void record(Throwable error) {
+      if (errors == null) {
+        errors = new ArrayList<>(2);
+      }
+      errors.add(error);
+    }
+
     private void giveUp(String why) {
       String n = attempts == 1 ? "1 attempt" : attempts + " attempts";
-      promise.fail(new TaskGroupException("'" + parent.scopeName() + "' gave up after " + n + ": " + why, errors));
+      end(null, new TaskGroupException("'" + parent.scopeName() + "' gave up after " + n + ": " + why, errors));
     }
   }
 }

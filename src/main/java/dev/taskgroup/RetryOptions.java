@@ -37,6 +37,13 @@ public final class RetryOptions {
   private Duration minRemaining = Duration.ZERO;
   private RetryBudget budget;
   private Random random; // null: ThreadLocalRandom
+  /**
+   * The options as {@code retried} reads them, made once for all the functions retried with these
+   * options (a function retried per call then costs two references, not a copy of every field);
+   * every setter drops it. Written and read by whichever thread makes retried functions: a racy
+   * read sees null or a complete policy (its fields are final).
+   */
+  private RetryFn.Policy policy;
 
   /**
    * Defaults: 3 attempts, 100 ms initial delay doubling up to 10 s, retry on every exception but a
@@ -71,6 +78,7 @@ public final class RetryOptions {
       throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
     }
     this.maxAttempts = maxAttempts;
+    policy = null;
     return this;
   }
 
@@ -87,6 +95,7 @@ public final class RetryOptions {
    */
   public RetryOptions setInitialDelay(Duration initialDelay) {
     this.initialDelay = Durations.requireNotNegative(initialDelay, "initialDelay");
+    policy = null;
     return this;
   }
 
@@ -104,6 +113,7 @@ public final class RetryOptions {
    */
   public RetryOptions setMaxDelay(Duration maxDelay) {
     this.maxDelay = Durations.requireNotNegative(maxDelay, "maxDelay");
+    policy = null;
     return this;
   }
 
@@ -122,6 +132,7 @@ public final class RetryOptions {
       throw new IllegalArgumentException("multiplier must be a finite number of at least 1, got " + multiplier);
     }
     this.multiplier = multiplier;
+    policy = null;
     return this;
   }
 
@@ -138,6 +149,7 @@ public final class RetryOptions {
    */
   public RetryOptions setRetryOn(Predicate<? super Throwable> retryOn) {
     this.retryOn = Objects.requireNonNull(retryOn, "retryOn");
+    policy = null;
     return this;
   }
 
@@ -157,6 +169,7 @@ public final class RetryOptions {
    */
   public RetryOptions setMinRemaining(Duration minRemaining) {
     this.minRemaining = Durations.requireNotNegative(minRemaining, "minRemaining");
+    policy = null;
     return this;
   }
 
@@ -168,6 +181,7 @@ public final class RetryOptions {
   /** Shares a budget: every call fills it, every retry takes a token, none runs when it is empty. Null removes it. */
   public RetryOptions setBudget(RetryBudget budget) {
     this.budget = budget;
+    policy = null;
     return this;
   }
 
@@ -183,7 +197,18 @@ public final class RetryOptions {
    */
   public RetryOptions setRandom(Random random) {
     this.random = random;
+    policy = null;
     return this;
+  }
+
+  /** {@return the policy {@code retried} uses: made on first use after a change, then shared} */
+  RetryFn.Policy policy() {
+    RetryFn.Policy p = policy;
+    if (p == null) {
+      p = new RetryFn.Policy(this); // throws, and keeps nothing, for inconsistent options
+      policy = p;
+    }
+    return p;
   }
 
   @Override

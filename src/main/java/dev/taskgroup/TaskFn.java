@@ -69,6 +69,12 @@ public interface TaskFn<T> {
    * {@link RetryOptions#setMinRemaining minRemaining} (and more than nothing) is left before the
    * scope's nearest deadline.
    *
+   * <p>A retried function spawned as a task's whole function ({@code group.spawn(fn.retried(o))})
+   * runs attempt 1 in the task's own scope instead, so that a retry that never fires costs about
+   * what the bare task does: what attempt 1 bound to the scope is cancelled before a retry follows,
+   * as closing its own scope would do, but code of attempt 1 still running after its future failed
+   * finds the scope open, and what it binds then is cancelled when the task ends.
+   *
    * <pre>{@code
    * TaskFn<Buffer> call = scope -> http.get(scope, "/quote");
    * TaskFn<Buffer> robust = call.withTimeout(Duration.ofMillis(200))   // each attempt: 200 ms
