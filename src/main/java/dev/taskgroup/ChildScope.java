@@ -2,6 +2,7 @@ package dev.taskgroup;
 
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 
@@ -16,7 +17,7 @@ import java.util.concurrent.CancellationException;
  * no enclosing cancellation or deadline reaches it, only its own timeout; the group still waits
  * for it. Every field is written and read on the group's context only.
  */
-final class ChildScope<T> extends ScopeImpl implements Completable<T> {
+final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<TaskCancelledException> {
   /** Hears a child's outcome; called once, on the group's context. */
   interface Listener<T> {
     void childSettled(ChildScope<T> child, T value, Throwable error);
@@ -66,7 +67,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
    */
   static <T> ChildScope<T> attempt(ScopeImpl parent, int number, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, number, null, false, listener);
-    c.parentHook = parent.attachChild(c::cancel);
+    c.parentHook = parent.attachChild(c); // the scope itself: TaskTree finds it among the parent's hooks
     return c;
   }
 
@@ -81,7 +82,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
   /** {@return a step in {@code parent} under a deadline {@code timeout} from now, which it may move; not yet started} */
   static <T> ChildScope<T> movable(ScopeImpl parent, Duration timeout, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, 0, timeout, false, listener);
-    c.parentHook = parent.attachChild(c::cancel);
+    c.parentHook = parent.attachChild(c);
     c.group.deadlines.add(c.deadline, Durations.toNanos(timeout));
     return c;
   }
@@ -141,7 +142,13 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
     }
   }
 
-  private String describe() {
+  /** The enclosing scope was cancelled. */
+  @Override
+  public void handle(TaskCancelledException cause) {
+    cancel(cause);
+  }
+
+  String describe() {
     return shielded ? "a shielded step in '" + name + "'"
         : attempt > 0 ? "attempt " + attempt + " of '" + name + "'" : "a step under a movable deadline in '" + name + "'";
   }
@@ -190,6 +197,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T> {
             describe() + " passed its timeout of " + Durations.millis(timeout));
         if (markCancelled(c)) { // mark first, as TimedTaskImpl does
           timedOut = true; // before the hooks: they may settle the work synchronously
+          Observation.timeoutFired(group);
           cancelled(c);
         }
       }

@@ -143,6 +143,9 @@ final class HedgeFn<T> implements TaskFn<T> {
 
     private void launch() {
       started++;
+      if (started > 1) {
+        Observation.hedged(parent.group);
+      }
       ChildScope<T> attempt = ChildScope.attempt(parent, started, this);
       running.add(attempt); // before it runs: it may settle before start returns
       attempt.start(spec.inner);
