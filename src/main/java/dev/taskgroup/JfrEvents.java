@@ -33,6 +33,15 @@ final class JfrEvents {
     return AVAILABLE;
   }
 
+  /**
+   * Registers the event types: the first use of JFR in a JVM takes hundreds of milliseconds (it
+   * sets up its repository and registers the types), so it happens on the thread that switches the
+   * events on, never on an event loop when a group opens.
+   */
+  static void register() {
+    Types.TASK.isEnabled();
+  }
+
   static boolean tasksEnabled() {
     return Types.TASK.isEnabled();
   }

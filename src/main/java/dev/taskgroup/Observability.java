@@ -65,13 +65,18 @@ public final class Observability {
    * and {@code dev.taskgroup.GroupCancellation} (one per cancelled group: reason, tasks running
    * when cancelled, time from the cancellation until the group completed). A recording still
    * chooses whether to record them, as for any JFR event (both are enabled in a recording's
-   * default settings once this switch is on).
+   * default settings once this switch is on). Switching on registers the event types with JFR,
+   * which may take hundreds of milliseconds the first time in a JVM: call it at startup, or on a
+   * worker, never on an event loop.
    *
    * @throws IllegalStateException if {@code on} is true and this JVM has no {@code jdk.jfr} module
    */
   public static void enableJfrEvents(boolean on) {
     if (on && !JfrEvents.available()) {
       throw new IllegalStateException("JFR events cannot be enabled: this JVM has no jdk.jfr module");
+    }
+    if (on) {
+      JfrEvents.register(); // here, not on an event loop as the next group opens: it may take a while
     }
     synchronized (Observation.class) {
       jfr = on;

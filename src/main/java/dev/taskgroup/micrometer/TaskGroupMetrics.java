@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -68,6 +69,7 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
   private final Vertx vertx; // null: every Vert.x instance
   private final int maxGroupNames;
   private final Map<String, Meters> byName = new ConcurrentHashMap<>();
+  private final AtomicInteger named = new AtomicInteger(); // names with a series of their own, UNNAMED and OTHER not counted
   private volatile MeterRegistry registry;
   private Registration installed; // guarded by this
 
@@ -127,7 +129,7 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
     if (byName.containsKey(name)) {
       return name;
     }
-    return byName.size() < maxGroupNames ? name : OTHER;
+    return named.get() < maxGroupNames ? name : OTHER;
   }
 
   private TaskGroupObserver.GroupObserver opened(Vertx v, String name, boolean nested) {
@@ -137,8 +139,13 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
     String tag = tagFor(name);
     Meters m = byName.get(tag);
     if (m == null) {
-      // Two contexts may race past the size check: the limit may be passed by the few in the race, never more.
-      m = byName.computeIfAbsent(tag, t -> new Meters(registry, t));
+      // Two contexts may race past the check in tagFor: the limit may be passed by the few in the race, never more.
+      m = byName.computeIfAbsent(tag, t -> {
+        if (!t.equals(UNNAMED) && !t.equals(OTHER)) {
+          named.incrementAndGet();
+        }
+        return new Meters(registry, t);
+      });
     }
     return m;
   }
