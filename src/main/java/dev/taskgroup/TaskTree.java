@@ -165,7 +165,7 @@ public record TaskTree(Instant takenAt, List<Node> groups) {
 
   /**
    * {@return the open groups of {@code vertx}, waiting {@link #DEFAULT_TIMEOUT} for each context}
-   * From any thread; the future completes on no particular thread.
+   * From any thread; the future's listeners run on the caller's context if it had one.
    *
    * @throws IllegalArgumentException if {@code vertx} is null
    */
@@ -175,7 +175,8 @@ public record TaskTree(Instant takenAt, List<Node> groups) {
 
   /**
    * {@return the open groups of {@code vertx}, waiting at most {@code timeout} for each context}
-   * From any thread; the future completes on no particular thread, and never fails.
+   * From any thread; the future never fails, and its listeners run on the caller's context if it
+   * had one (else on no particular thread).
    *
    * @throws IllegalArgumentException if {@code vertx} or {@code timeout} is null, or
    *     {@code timeout} is not positive

@@ -22,6 +22,7 @@ final class TreeWalk {
 
   static Future<TaskTree> snapshot(Vertx vertx, GroupImpl<?> only, Duration timeout) {
     Instant takenAt = Instant.now();
+    io.vertx.core.Context caller = Vertx.currentContext();
     List<GroupImpl<?>> groups = new ArrayList<>();
     if (only != null) {
       groups.add(only);
@@ -36,6 +37,7 @@ final class TreeWalk {
     if (groups.isEmpty()) {
       return Future.succeededFuture(new TaskTree(takenAt, List.of()));
     }
+
     List<Promise<TaskTree.Node>> answers = new ArrayList<>(groups.size());
     List<Future<TaskTree.Node>> futures = new ArrayList<>(groups.size());
     for (int i = 0; i < groups.size(); i++) {
@@ -61,7 +63,10 @@ final class TreeWalk {
         p.tryComplete(n);
       });
     }
-    return Future.join(futures).transform(ar -> {
+    // The answer is heard on the caller's context when it has one (a request handler writes its
+    // response there), else on whichever thread answered last.
+    Promise<TaskTree> result = caller != null ? VertxContexts.promise(caller) : Promise.promise();
+    Future.join(futures).onComplete(ar -> {
       vertx.cancelTimer(timer);
       List<TaskTree.Node> nodes = new ArrayList<>(groups.size());
       for (Future<TaskTree.Node> f : futures) {
@@ -69,8 +74,9 @@ final class TreeWalk {
           nodes.add(f.result());
         }
       }
-      return Future.succeededFuture(new TaskTree(takenAt, nodes));
+      result.complete(new TaskTree(takenAt, nodes));
     });
+    return result.future();
   }
 
   /** A group whose context did not answer: what is fixed since it opened (final fields), nothing else. */

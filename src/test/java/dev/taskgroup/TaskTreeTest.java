@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@link TaskTree}: what a snapshot lists, how it reads each group, and its limits. */
 class TaskTreeTest extends VertxTest {
+  @org.junit.jupiter.api.BeforeEach
   @AfterEach
   void switchesOff() {
     Observability.trackTaskAges(false);

@@ -49,10 +49,17 @@ public abstract class VertxTest {
    * {@code @BeforeEach}); {@code VertxHealthTest} fails the build if another appears.
    */
   static Vertx healthyVertx(List<String> events) {
-    Vertx v = Vertx.vertx(new VertxOptions()
+    return healthyVertx(events, null);
+  }
+
+  /** {@link #healthyVertx(List)} with {@code tracer} installed (Vert.x's tracing SPI), when not null. */
+  static Vertx healthyVertx(List<String> events, io.vertx.core.spi.VertxTracerFactory tracer) {
+    VertxOptions options = new VertxOptions()
         .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setMaxWorkerExecuteTime(MAX_WORKER_MILLIS).setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS)
-        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS));
+        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+    Vertx v = tracer == null ? Vertx.vertx(options)
+        : Vertx.builder().with(options.setTracingOptions(new io.vertx.core.tracing.TracingOptions())).withTracer(tracer).build();
     ((VertxInternal) v).blockedThreadChecker().setThreadBlockedHandler(event ->
         events.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms"));
     return v;
