@@ -24,9 +24,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@code /admin/tasks}: a stuck request's group and task, read from the endpoint, and who may read them. */
+/** What the gateway shows of what runs: {@code /admin/tasks} (a stuck request's group and task, and who may read them) and the library's meters on {@code /metrics}. */
 @ExtendWith(VertxExtension.class)
-class AdminTasksTest {
+class GatewayObservabilityTest {
   private static final String ROUTE = "/api/dashboard/:userId";
 
   private Vertx vertx;
@@ -137,6 +137,17 @@ class AdminTasksTest {
     assumeThat(own).as("a non-loopback IPv4 address on this machine").isPresent();
     startGateway(new JsonObject().put("tasks", true).put("allowRemote", true), "0.0.0.0");
     assertThat(Await.result(request(own.get(), "/admin/tasks")).status()).isEqualTo(200);
+  }
+
+  @Test
+  void theLibrarysTaskGroupMetersAreScrapedTaggedWithTheRoute() {
+    startGateway(null, "127.0.0.1");
+    stuck.answersJson(200, new JsonObject().put("from", "orders"));
+    assertThat(get("/api/dashboard/7").status()).isEqualTo(200);
+    String scrape = get("/metrics").body();
+    assertThat(scrape).contains("taskgroup_tasks_started_total{group=\"/api/dashboard/:userId\"} 2.0")
+        .contains("taskgroup_tasks_settled_total{group=\"/api/dashboard/:userId\",state=\"succeeded\"} 2.0")
+        .contains("taskgroup_group_duration_seconds_count{group=\"/api/dashboard/:userId\",outcome=\"succeeded\"} 1");
   }
 
   @Test
