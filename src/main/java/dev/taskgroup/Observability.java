@@ -24,10 +24,10 @@ public final class Observability {
   private Observability() {}
 
   /**
-   * Installs {@code observer} for every group of the JVM that opens from now on. {@return the
-   * registration that uninstalls it} (groups already observed keep their observer until they
-   * complete).
+   * Installs {@code observer} for every group of the JVM that opens from now on; groups already
+   * observed keep their observers until they complete.
    *
+   * @return the registration whose {@code remove()} uninstalls it
    * @throws IllegalArgumentException if {@code observer} is null
    */
   public static Registration addObserver(TaskGroupObserver observer) {

@@ -24,9 +24,9 @@ import io.vertx.core.Vertx;
 @FunctionalInterface
 public interface TaskGroupObserver {
   /**
-   * A group is opening (its body is about to run). {@return the observer of this group's events,
-   * or null to ignore the group} Keep this cheap: it runs once per group.
+   * A group is opening (its body is about to run). Keep this cheap: it runs once per group.
    *
+   * @return the observer of this group's events, or null to ignore the group
    * @param vertx the group's Vert.x instance (an observer may count only its own)
    * @param name the group's name ({@link TaskGroupOptions#DEFAULT_NAME} when none was set); an
    *     observer that makes tags of names should bound how many it keeps

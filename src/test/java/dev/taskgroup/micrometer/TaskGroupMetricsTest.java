@@ -1,7 +1,6 @@
 package dev.taskgroup.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.taskgroup.HedgeOptions;
 import dev.taskgroup.RetryOptions;
@@ -151,18 +150,5 @@ class TaskGroupMetricsTest {
     bind(vertx, 10).close();
     await(TaskGroup.run(vertx, new TaskGroupOptions().setName("after-close"), g -> g.spawn(later("x")).future()));
     assertThat(registry.find("taskgroup.tasks.started").tag("group", "after-close").counter()).isNull();
-  }
-
-  @Test
-  void badInputIsRefusedWithAMessageNamingIt(Vertx vertx) {
-    assertThatThrownBy(() -> new TaskGroupMetrics(vertx, 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("maxGroupNames must be at least 1, got 0");
-    TaskGroupMetrics m = new TaskGroupMetrics();
-    assertThatThrownBy(() -> m.bindTo(null)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("the registry passed to TaskGroupMetrics.bindTo is null");
-    metrics = m;
-    m.bindTo(registry);
-    assertThatThrownBy(() -> m.bindTo(new SimpleMeterRegistry())).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("already bound");
   }
 }
