@@ -36,8 +36,10 @@ import java.util.Objects;
  *
  * <h2>Finding groups</h2>
  * Each top-level group enters a JVM-wide registry as its body is about to run and leaves it as it
- * completes, so a finished group is never listed and never kept alive by the registry. Nested
- * groups are found through the scope that opened them. A shielded step
+ * completes, so a finished group is never listed and never kept alive by the registry. A group
+ * that never completes (a body future nothing completes, a task that ignores its cancellation)
+ * stays listed: that hang is what this view is for. Nested groups are found through the scope that
+ * opened them. A shielded step
  * ({@link TaskFn#shielded}) is nobody's child and is not listed; its work is, in its group's
  * tasks.
  *

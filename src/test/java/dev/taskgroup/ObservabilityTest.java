@@ -234,6 +234,26 @@ class ObservabilityTest extends VertxTest {
     }
 
     @Test
+    void aRecordingWithJfrsDefaultSettingsHasTheEventsOnceTheSwitchIsOn() throws IOException {
+      Observability.enableJfrEvents(true);
+      Path file = Files.createTempFile("taskgroup", ".jfr");
+      try (Recording recording = new Recording(jdk.jfr.Configuration.getConfiguration("default"))) {
+        recording.start();
+        await(TaskGroup.run(vertx, new TaskGroupOptions().setName("defaults"), g -> g.spawn("t", later("x")).future()));
+        recording.stop();
+        recording.dump(file);
+        assertThat(RecordingFile.readAllEvents(file)).anySatisfy(e -> {
+          assertThat(e.getEventType().getName()).isEqualTo("dev.taskgroup.Task");
+          assertThat(e.getString("group")).isEqualTo("defaults");
+        });
+      } catch (java.text.ParseException e) {
+        throw new AssertionError(e);
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    }
+
+    @Test
     void noEventIsRecordedUnlessTheLibrarysSwitchIsOn() throws IOException {
       List<RecordedEvent> recorded = recordWhile(() -> await(TaskGroup.run(vertx, g -> {
         g.spawn(later("a"));
