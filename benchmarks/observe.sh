@@ -51,10 +51,16 @@ mkdir -p "$TMP/bench"
 cp -r "$BENCH_DIR/pom.xml" "$BENCH_DIR/src" "$TMP/bench/"
 (cd "$TMP/bench" && mvn -B -ntp -q -Dstyle.color=never package -DskipTests -Dtaskgroup.version="$VERSION")
 
-# JMH runs one at a time per machine (/tmp/jmh.lock): wait for another run to finish rather than fail
-until python3 -c 'import fcntl, sys; f = open("/tmp/jmh.lock", "a"); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)' 2>/dev/null; do
-  echo "waiting for another JMH run to finish (load $(cut -d' ' -f1-3 /proc/loadavg))"; sleep 15
+# JMH runs one at a time per machine (/tmp/jmh.lock), and someone else's series of runs must not
+# meet our lock between two of its runs: wait until no JMH has run for QUIET seconds (or WAIT_MAX).
+QUIET=${QUIET:-45}
+WAIT_MAX=${WAIT_MAX:-1800}
+waited=0; quiet=0
+while ((quiet < QUIET && waited < WAIT_MAX)); do
+  if pgrep -f 'org.openjdk.jmh' > /dev/null; then quiet=0; else quiet=$((quiet + 5)); fi
+  sleep 5; waited=$((waited + 5))
 done
+echo "waited ${waited} s for other JMH runs"
 echo "load average before JMH: $(cat /proc/loadavg)" | tee -a "$OUT/machine.txt"
 # shellcheck disable=SC2086
 java -jar "$TMP/bench/target/benchmarks.jar" 'ObservationBenchmark' -f "$FORKS" $JMH_OPTS -prof gc -foe true \
