@@ -1,7 +1,5 @@
 package dev.taskgroup;
 
-import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,7 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * groups only; a nested group is found through its enclosing scope's hooks), and reads
  * {@link #config} once as it opens; then {@link GroupImpl#obs} stays null, and the per-task hooks
  * in {@code GroupImpl} are one read of that field. Rejected: a start time in every task (8 bytes
- * per task for a view nobody may ask for); task ages are kept aside, here, only when switched on.
+ * per task for a view nobody may ask for); task ages are kept aside ({@link TaskStarts}), only when switched on.
  *
  * <p>An instance is one group's observation: created as the group opens when anything observes,
  * then written and read only on the group's context.
@@ -55,7 +53,7 @@ final class Observation {
   private final boolean jfrTasks;
   private final boolean jfrCancel;
   /** Start times (and JFR events) of the running tasks, when ages or JFR task events are on; else null. */
-  private final Map<TaskImpl<?>, Track> tracks;
+  private final TaskStarts tracks;
   private long cancelledNanos; // when the group was cancelled; 0 while it is not
   private CancelReason cancelReason;
   private int runningAtCancel;
@@ -66,18 +64,7 @@ final class Observation {
     this.observers = observers;
     this.jfrTasks = jfrTasks;
     this.jfrCancel = jfrCancel;
-    this.tracks = ages || jfrTasks ? new IdentityHashMap<>() : null;
-  }
-
-  /** One task's start, and its JFR event while one is being timed. */
-  static final class Track {
-    final long startNanos;
-    final Object jfrEvent; // a JfrEvents.TaskEvent; typed Object so that jdk.jfr loads only when used
-
-    Track(long startNanos, Object jfrEvent) {
-      this.startNanos = startNanos;
-      this.jfrEvent = jfrEvent;
-    }
+    this.tracks = ages || jfrTasks ? new TaskStarts() : null;
   }
 
   /** Recomputes {@link #config} after a switch changed. */
@@ -133,7 +120,8 @@ final class Observation {
 
   void taskStarted(TaskImpl<?> t) {
     if (tracks != null) {
-      tracks.put(t, new Track(group.timers.nanoTime(), jfrTasks ? JfrEvents.taskBegun() : null));
+      // the event is typed Object there, so that jdk.jfr loads only when JFR events are on
+      tracks.add(t.seq, group.timers.nanoTime(), jfrTasks ? JfrEvents.taskBegun() : null);
     }
     for (TaskGroupObserver.GroupObserver o : observers) {
       try {
@@ -153,9 +141,9 @@ final class Observation {
   /** A started task settled: its state is final. */
   void taskSettled(TaskImpl<?> t) {
     if (tracks != null) {
-      Track track = tracks.remove(t);
-      if (track != null && track.jfrEvent != null) {
-        JfrEvents.taskEnded(track.jfrEvent, group.name, t.name(), t.state);
+      Object event = tracks.remove(t.seq);
+      if (event != null) {
+        JfrEvents.taskEnded(event, group.name, t.name(), t.state);
       }
     }
     for (TaskGroupObserver.GroupObserver o : observers) {
@@ -216,8 +204,7 @@ final class Observation {
     if (tracks == null) {
       return -1;
     }
-    Track track = tracks.get(t);
-    return track == null ? -1 : track.startNanos;
+    return tracks.startOf(t.seq);
   }
 
   // ---- hooks called by timeouts and the resilience patterns (group's context) ----------------------
