@@ -36,6 +36,24 @@ class GatewayObservabilityTest {
   private TestUpstream stuck;
   private int port;
 
+  /**
+   * The first HTTP exchange of a JVM loads Vert.x's and Netty's HTTP classes on an event loop,
+   * which on a loaded machine the blocked-thread check takes for a block: done once here, on a
+   * throwaway Vert.x whose events nobody checks, so that the tests' own Vert.x sees warm classes.
+   */
+  @org.junit.jupiter.api.BeforeAll
+  static void warmUp() {
+    Vertx warm = new dev.taskgroup.HealthyVertxProvider().newInstance(null, null);
+    try {
+      io.vertx.core.http.HttpServer server = Await.result(warm.createHttpServer()
+          .requestHandler(req -> req.response().end("warm")).listen(0, "127.0.0.1"));
+      Await.result(warm.createHttpClient().request(HttpMethod.GET, server.actualPort(), "127.0.0.1", "/")
+          .compose(HttpClientRequest::send).compose(resp -> resp.body()));
+    } finally {
+      Await.result(warm.close());
+    }
+  }
+
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
