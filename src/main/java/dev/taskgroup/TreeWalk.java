@@ -45,11 +45,19 @@ final class TreeWalk {
       answers.add(p);
       futures.add(p.future());
     }
-    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+    Runnable giveUp = () -> {
       for (int i = 0; i < groups.size(); i++) {
         answers.get(i).tryComplete(unresponsive(groups.get(i)));
       }
-    });
+    };
+    long timer;
+    try {
+      timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> giveUp.run());
+    } catch (RuntimeException closed) { // Vert.x is closing: no timer, so no context is waited for
+      timer = -1;
+      giveUp.run();
+    }
+    long armed = timer;
     for (int i = 0; i < groups.size(); i++) {
       GroupImpl<?> g = groups.get(i);
       Promise<TaskTree.Node> p = answers.get(i);
@@ -67,7 +75,9 @@ final class TreeWalk {
     // response there), else on whichever thread answered last.
     Promise<TaskTree> result = caller != null ? VertxContexts.promise(caller) : Promise.promise();
     Future.join(futures).onComplete(ar -> {
-      vertx.cancelTimer(timer);
+      if (armed >= 0) {
+        vertx.cancelTimer(armed);
+      }
       List<TaskTree.Node> nodes = new ArrayList<>(groups.size());
       for (Future<TaskTree.Node> f : futures) {
         if (f.result() != null) { // null: the group completed before its context answered
