@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Micrometer meters for task groups, with a bounded number of series: group names become the
@@ -162,7 +161,6 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
     private final Counter timeouts;
     private final Counter retries;
     private final Counter hedges;
-    private final AtomicLong active = new AtomicLong();
     private final Map<GroupOutcome, Timer> durations = new EnumMap<>(GroupOutcome.class);
     private final Map<CancelReason, Timer> settling = new ConcurrentHashMap<>();
 
@@ -177,7 +175,8 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
       timeouts = counter("taskgroup.timeouts", "deadlines that fired: a group's, a task's or an inner timeout's");
       retries = counter("taskgroup.retries", "attempts started after a retried function's first");
       hedges = counter("taskgroup.hedges", "attempts started after a hedged function's first");
-      Gauge.builder("taskgroup.tasks.active", active, AtomicLong::get).description("tasks running now")
+      // Derived from the counters rather than kept in an AtomicLong: two atomic updates fewer per task.
+      Gauge.builder("taskgroup.tasks.active", this, Meters::active).description("tasks running now")
           .tag("group", group).register(registry);
       for (GroupOutcome o : GroupOutcome.values()) {
         durations.put(o, Timer.builder("taskgroup.group.duration").description("from a group's opening until it completed")
@@ -198,10 +197,13 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
       return s.toLowerCase(java.util.Locale.ROOT);
     }
 
+    private double active() {
+      return started.count() - succeeded.count() - failed.count() - cancelled.count();
+    }
+
     @Override
     public void taskStarted() {
       started.increment();
-      active.incrementAndGet();
     }
 
     @Override
@@ -211,7 +213,6 @@ public final class TaskGroupMetrics implements MeterBinder, AutoCloseable {
 
     @Override
     public void taskSettled(TaskState state) {
-      active.decrementAndGet();
       (state == TaskState.SUCCEEDED ? succeeded : state == TaskState.FAILED ? failed : cancelled).increment();
     }
 
