@@ -77,7 +77,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
    */
   static <T> ChildScope<T> attempt(ScopeImpl parent, int number, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, number, null, false, listener);
-    c.parentHook = parent.attachChild(c);
+    c.parentHook = parent.attachChild(c); // the scope itself: TaskTree finds it among the parent's hooks
     return c;
   }
 
@@ -158,7 +158,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
     }
   }
 
-  private String describe() {
+  String describe() {
     String name = scopeName();
     return shielded ? "a shielded step in '" + name + "'"
         : attempt > 0 ? "attempt " + attempt + " of '" + name + "'" : "a step under a movable deadline in '" + name + "'";
@@ -208,6 +208,7 @@ final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<T
             describe() + " passed its timeout of " + Durations.millis(timeout));
         if (markCancelled(c)) { // mark first, as TimedTaskImpl does
           timedOut = true; // before the hooks: they may settle the work synchronously
+          Observation.timeoutFired(group);
           cancelled(c);
         }
       }

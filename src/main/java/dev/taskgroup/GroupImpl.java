@@ -80,6 +80,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private boolean parentNotified; // the enclosing group was told this one completed: exactly once
   GroupImpl<?> prevOpen;
   GroupImpl<?> nextOpen;
+  /** When the group was made, on its clock: its age in a {@link TaskTree}. */
+  final long openedNanos;
+  /** What observes this group (see {@link Observation}); null, the common case, when nothing does. Group's context only. */
+  Observation obs;
 
   GroupImpl(Vertx vertx, Context context, TaskGroupOptions options, ScopeImpl parent, ResultSink sink) {
     this.group = this;
@@ -99,6 +103,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.promise = VertxContexts.promise(context);
     this.virtual = VertxContexts.isVirtual(context);
     this.eventLoop = context.isEventLoopContext();
+    this.openedNanos = timers.nanoTime();
   }
 
   /** {@return the current thread's trampoline} Kept for an event-loop context: a field read per frame, not a thread-local lookup. */
@@ -145,11 +150,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         promise.fail(cause);
         return;
       }
-      // Names the root cancellation, not the chain: 100,000 levels would make messages grow quadratically.
-      parentHook = parent.attachChild(c -> cancel(new TaskCancelledException(CancelReason.PARENT_CANCELLED,
-          "task group '" + name + "' was cancelled by its enclosing scope '" + parent.scopeName() + "'", c)));
+      parentHook = parent.attachChild(new EnclosingCancel()); // a named class: TaskTree finds nested groups by it
       parent.group.attach(); // the enclosing group completes only after this one
     }
+    obs = Observation.opened(this, parent != null);
     if (timeout != null) {
       deadline = new GroupDeadline();
       deadlines.add(deadline, Durations.toNanos(timeout));
@@ -290,6 +294,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private void startTask(TaskImpl<?> t, boolean fresh) {
     running++;
+    if (obs != null) {
+      obs.taskStarted(t);
+    }
     t.prev = liveTail; // register before running user code: a task that completes
     if (liveTail == null) { // synchronously cannot finish the group early
       liveHead = t;
@@ -326,6 +333,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     queueTail = t;
     queued++;
+    if (obs != null) {
+      obs.taskQueued();
+    }
   }
 
   /** Takes {@code t} out of the queue: a cancelled queued task holds no memory while the group lives. */
@@ -447,6 +457,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** A settled task leaves the group (after its own future's listeners ran): its slot frees. */
   void taskLeft(TaskImpl<?> t) {
+    if (obs != null) {
+      obs.taskSettled(t);
+    }
     unlinkLive(t);
     running--;
     if (queued > 0 && state != State.COMPLETED) {
@@ -626,6 +639,9 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     state = State.ABORTING;
     cancelling = true;
+    if (obs != null) {
+      obs.cancelled(cause);
+    }
     cancelled(cause);
     return true;
   }
@@ -693,6 +709,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     promise.tryFail(failure != null ? failure : e);
     try {
+      Observation.completed(this, failure != null ? failure : e);
       TaskImpl<?> q;
       while ((q = queueHead) != null) { // queued tasks never start; a future asked of one completes
         unlinkQueued(q);
@@ -723,6 +740,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   private void deadlinePassed() {
     if (state == State.OPEN) {
+      Observation.timeoutFired(this);
       recordError(new TaskTimeoutException("task group", name, timeout));
       cancel(new TaskCancelledException(CancelReason.DEADLINE,
           "task group '" + name + "' passed its deadline of " + Durations.millis(timeout)));
@@ -745,6 +763,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     }
     deadlines.closeAll(closedCause()); // sleeps nobody awaited end now; idle timers are cancelled
     Throwable failure = outcome();
+    Observation.completed(this, failure);
     // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).
     boolean unawaited = parent != null && failure != null && !(failure instanceof CancellationException)
         && parent.ownerFinished();
@@ -802,6 +821,11 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     return running;
   }
 
+  /** {@return the oldest running task, linked to the others through {@code next}} For {@link TaskTree}. */
+  TaskImpl<?> liveHead() {
+    return liveHead;
+  }
+
   int queued() {
     return queued;
   }
@@ -819,6 +843,22 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     TaskCancelledException cause = cancelCause;
     return "TaskGroup[" + name + ", " + state + ", running=" + running + ", queued=" + queued
         + (attached > 0 ? ", nested=" + attached : "") + ", errors=" + errorCount() + (cause != null ? ", cancelled (" + cause.reason() + ")" : "") + "]";
+  }
+
+  /**
+   * The enclosing scope's cancellation reaches this nested group. Names the root cancellation, not
+   * the chain: 100,000 levels would make messages grow quadratically.
+   */
+  final class EnclosingCancel implements Handler<TaskCancelledException> {
+    @Override
+    public void handle(TaskCancelledException c) {
+      cancel(new TaskCancelledException(CancelReason.PARENT_CANCELLED,
+          "task group '" + name + "' was cancelled by its enclosing scope '" + parent.scopeName() + "'", c));
+    }
+
+    GroupImpl<?> nested() {
+      return GroupImpl.this;
+    }
   }
 
   private final class GroupDeadline extends Deadlines.Node {

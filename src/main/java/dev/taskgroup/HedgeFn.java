@@ -158,6 +158,9 @@ final class HedgeFn<T> implements TaskFn<T> {
 
     private void launch() {
       started++;
+      if (started > 1) {
+        Observation.hedged(parent.group);
+      }
       ChildScope<T> attempt = ChildScope.attempt(parent, started, this);
       if (fn.latencies != null) {
         attempt.startedNanos = parent.group.timers.nanoTime(); // only an adaptive delay reads the clock for it

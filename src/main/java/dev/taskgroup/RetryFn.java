@@ -146,6 +146,9 @@ final class RetryFn<T> implements TaskFn<T> {
 
     void next() {
       attempts++;
+      if (attempts > 1) {
+        Observation.retried(parent.group);
+      }
       ChildScope.attempt(parent, attempts, this).start(inner);
     }
 

@@ -271,6 +271,11 @@ abstract class ScopeImpl implements TaskScope {
     h.next = null;
   }
 
+  /** {@return the oldest pending hook, or null} For {@link TaskTree}, which follows {@code next} round the circle. */
+  Hook firstHook() {
+    return hooks;
+  }
+
   /** {@return how many hooks are registered (for tests and toString)} */
   int hookCount() {
     Hook first = hooks;

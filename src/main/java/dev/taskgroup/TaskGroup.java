@@ -63,6 +63,17 @@ import java.util.function.Function;
  * any thread. Memory grows with the tasks running, not the tasks spawned: a finished task, and a
  * queued task that is cancelled, is dropped at once.
  *
+ * <h2>Context-locals and tracing</h2>
+ * Since every task runs on the group's context, a task sees that context's locals
+ * ({@code Context.getLocal}, {@code ContextLocal}), and with them the current span of a Vert.x
+ * tracer: a group opened in an HTTP request handler runs on the request's (duplicated) context, so
+ * a client request made in any of its tasks, directly, after a timer or in a nested group, is a
+ * child of the incoming request's span. The library makes no span of its own per task.
+ *
+ * <h2>Seeing what runs</h2>
+ * {@link TaskTree#snapshot(io.vertx.core.Vertx)} lists the open groups and their running tasks;
+ * {@link Observability} switches on metrics, task ages and JFR events.
+ *
  * <h2>When a task starts</h2>
  * {@code spawn} runs the task's function before it returns (when a slot is free). Two exceptions
  * keep that rule from ever hanging a group: when the library is already 32 frames deep on this

@@ -31,6 +31,11 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
     return spec.inner.run(this);
   }
 
+  /** {@return the timeout's length} For {@link TaskTree}: the task started that long before its deadline. */
+  long timeoutNanos() {
+    return spec.nanos;
+  }
+
   @Override
   long ownDeadlineNanos() {
     return deadline.deadlineNanos();
@@ -58,6 +63,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
       // then its cancellation, not this deadline, is what the work ends with (CrossThreadStressTest).
       if (!closed() && markCancelled(c)) {
         timedOut = true; // before the hooks: they may settle the work synchronously
+        Observation.timeoutFired(group);
         cancelled(c);
       }
     }

@@ -2,6 +2,7 @@ package dev.taskgroup;
 
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import java.util.concurrent.CancellationException;
 
@@ -11,7 +12,7 @@ import java.util.concurrent.CancellationException;
  * ({@code fn.withTimeout(a).withTimeout(b)}, to any depth) are opened by a loop, never a recursion.
  * Group's context only.
  */
-final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
+final class TimeoutScope<T> extends ScopeImpl implements Completable<T>, Handler<TaskCancelledException> {
   private final ScopeImpl parent;
   private final String name; // the parent's, taken once: asking up a deep chain would recurse
   private final TimeoutFn<T> spec;
@@ -78,9 +79,20 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
   }
 
   private void attach() {
-    parentHook = parent.attachChild(this::cancel);
+    parentHook = parent.attachChild(this); // the scope itself: TaskTree finds it among the parent's hooks
     group.attach(); // the group completes only after this work settles, awaited or not
     group.deadlines.add(deadline, spec.nanos);
+  }
+
+  /** The enclosing scope was cancelled. */
+  @Override
+  public void handle(TaskCancelledException cause) {
+    cancel(cause);
+  }
+
+  /** {@return the timeout's length} For {@link TaskTree}: the scope opened that long before its deadline. */
+  long timeoutNanos() {
+    return spec.nanos;
   }
 
   private void runInner() {
@@ -133,6 +145,7 @@ final class TimeoutScope<T> extends ScopeImpl implements Completable<T> {
       TaskCancelledException c = spec.deadlineCancellation(scopeName());
       if (!closed() && markCancelled(c)) { // mark first, as TimedTaskImpl does
         timedOut = true; // before the hooks: they may settle the work synchronously
+        Observation.timeoutFired(group);
         cancelled(c);
       }
     }

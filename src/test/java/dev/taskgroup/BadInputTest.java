@@ -864,4 +864,58 @@ class BadInputTest extends VertxTest {
       }
     }
   }
+
+  @Nested
+  class Observing {
+    @Test
+    void aSnapshotOfANullVertxOrGroupOrWithoutAPositiveTimeoutThrowsNamingIt() {
+      assertThatThrownBy(() -> TaskTree.snapshot((io.vertx.core.Vertx) null)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the vertx passed to TaskTree.snapshot is null");
+      assertThatThrownBy(() -> TaskTree.snapshot((TaskGroup) null)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the group passed to TaskTree.snapshot is null");
+      assertThatThrownBy(() -> TaskTree.snapshot(vertx, null)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the timeout passed to TaskTree.snapshot is null");
+      assertThatThrownBy(() -> TaskTree.snapshot(vertx, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the timeout passed to TaskTree.snapshot must be positive, got 0 ms (PT0S)");
+      assertThatThrownBy(() -> TaskTree.snapshot(vertx, Duration.ofMillis(-5))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the timeout passed to TaskTree.snapshot must be positive, got -5 ms (PT-0.005S)");
+    }
+
+    @Test
+    void aNullObserverThrowsIllegalArgumentException() {
+      assertThatThrownBy(() -> Observability.addObserver(null)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the observer passed to Observability.addObserver is null");
+    }
+
+    @Test
+    void aMetricsBinderWithoutANameBudgetOrARegistryOrBoundTwiceThrowsNamingIt() {
+      assertThatThrownBy(() -> new dev.taskgroup.micrometer.TaskGroupMetrics(vertx, 0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxGroupNames must be at least 1, got 0");
+      dev.taskgroup.micrometer.TaskGroupMetrics m = new dev.taskgroup.micrometer.TaskGroupMetrics();
+      assertThatThrownBy(() -> m.bindTo(null)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the registry passed to TaskGroupMetrics.bindTo is null");
+      try {
+        m.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        assertThatThrownBy(() -> m.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessage("this TaskGroupMetrics is already bound to a registry; close it first, or make another");
+      } finally {
+        m.close();
+      }
+    }
+
+    @Test
+    void aSnapshotOfACompletedGroupListsItCompletedWithNothingBelow() {
+      TaskGroup[] kept = new TaskGroup[1];
+      await(TaskGroup.run(vertx, new TaskGroupOptions().setName("over"), g -> {
+        kept[0] = g;
+        return Future.succeededFuture();
+      }));
+      TaskTree tree = await(TaskTree.snapshot(kept[0]));
+      assertThat(tree.groups()).singleElement().satisfies(n -> {
+        assertThat(n.state()).isEqualTo("COMPLETED");
+        assertThat(n.children()).isEmpty();
+      });
+    }
+  }
 }

@@ -51,7 +51,14 @@ public abstract class VertxTest {
    * {@code @BeforeEach}); {@code VertxHealthTest} fails the build if another appears.
    */
   static Vertx healthyVertx(List<String> events) {
-    return watched(Vertx.vertx(healthyOptions()), events);
+    return healthyVertx(events, null);
+  }
+
+  /** {@link #healthyVertx(List)} with {@code tracer} installed (Vert.x's tracing SPI), when not null. */
+  static Vertx healthyVertx(List<String> events, io.vertx.core.spi.VertxTracerFactory tracer) {
+    Vertx v = tracer == null ? Vertx.vertx(healthyOptions())
+        : Vertx.builder().with(healthyOptions().setTracingOptions(new io.vertx.core.tracing.TracingOptions())).withTracer(tracer).build();
+    return watched(v, events);
   }
 
   /**

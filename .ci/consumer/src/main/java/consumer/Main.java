@@ -3,6 +3,7 @@ package consumer;
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskScope;
+import dev.taskgroup.TaskTree;
 import dev.taskgroup.http.ScopedHttpClient;
 import dev.taskgroup.http.ScopedResponse;
 import io.vertx.core.Future;
@@ -34,11 +35,13 @@ public final class Main {
       TaskFn<String> b = scope -> get(http, scope, server.actualPort(), "/b");
       List<String> bodies = TaskGroup.all(vertx, List.of(a.withTimeout(Duration.ofSeconds(5)), b.withTimeout(Duration.ofSeconds(5))))
           .await(10, TimeUnit.SECONDS);
-      if (bodies.equals(List.of("hello /a", "hello /b"))) {
+      // the live task tree needs nothing beyond vertx-core either
+      int groups = TaskTree.snapshot(vertx).await(10, TimeUnit.SECONDS).groups().size();
+      if (bodies.equals(List.of("hello /a", "hello /b")) && groups == 0) {
         System.out.println("consumer: ok " + bodies);
         status = 0;
       } else {
-        System.out.println("consumer: unexpected " + bodies);
+        System.out.println("consumer: unexpected " + bodies + ", " + groups + " groups open");
       }
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);

@@ -134,6 +134,7 @@ public final class Gateway extends VerticleBase {
   private final Map<String, LatencyWindow> latencies = new java.util.HashMap<>();
   private final List<HttpClient> rawClients = new ArrayList<>();
   private HttpServer server; // written once in start()
+  private AdminTasks admin; // written once in start()
 
   /** A gateway for {@code config}; deploy it to start listening on {@code config.http()}. */
   public Gateway(GatewayConfig config) {
@@ -154,6 +155,8 @@ public final class Gateway extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    admin = new AdminTasks(vertx, config.admin());
+    state.observe(vertx, config.admin().tasks());
     for (GatewayConfig.Upstream upstream : config.upstreams().values()) {
       if (upstream.url().eventBusAddress() != null) {
         continue; // called on the event bus (EventBusUpstream): no HTTP client
@@ -306,6 +309,7 @@ public final class Gateway extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    state.unobserve();
     List<Future<Void>> closing = new ArrayList<>();
     if (server != null) {
       closing.add(server.close());
@@ -424,6 +428,16 @@ public final class Gateway extends VerticleBase {
     if (path.equals("/health") || path.equals("/health/ready") || path.equals("/health/live")) {
       if (allowed(req, path)) {
         health(req, path);
+      }
+      return;
+    }
+    if (path.equals(AdminTasks.PATH) && admin.enabled()) {
+      if (allowed(req, AdminTasks.PATH)) {
+        admin.answer(req).onSuccess(a -> {
+          finished(req, AdminTasks.PATH, a.status());
+          req.response().setStatusCode(a.status());
+          send(req, a.contentType(), a.body());
+        });
       }
       return;
     }

@@ -29,19 +29,37 @@ import java.util.Set;
  * {@code timeoutMs} (none: the route's deadline bounds it), {@code maxConnections} (64) and
  * {@code maxResponseBytes} (1 MiB), a route's {@code deadlineMs} ({@code http.defaultDeadlineMs}, 10 s) and
  * {@code maxConcurrency} (unlimited), a call's {@code required} (true) and {@code fallback} (null),
- * {@code simulator} (disabled).
+ * {@code simulator} (disabled), {@code admin} (disabled).
  *
  * @param http where the gateway listens
  * @param upstreams the upstreams by name, in file order
  * @param routes the routes, in file order
  * @param simulator the simulated upstreams started in the same process, when enabled
+ * @param admin the admin endpoints ({@code /admin/tasks}), when enabled
  */
-public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Route> routes, Simulator simulator) {
+public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Route> routes, Simulator simulator, Admin admin) {
   /** Connections per upstream pool unless {@code maxConnections} says otherwise. */
   public static final int DEFAULT_MAX_CONNECTIONS = 64;
 
   /** Paths the gateway serves itself; a route may not take them. */
-  static final Set<String> RESERVED_PATHS = Set.of("/health", "/health/live", "/health/ready", "/metrics");
+  static final Set<String> RESERVED_PATHS = Set.of("/health", "/health/live", "/health/ready", "/metrics", AdminTasks.PATH);
+
+  /** A configuration without admin endpoints. */
+  public GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Route> routes, Simulator simulator) {
+    this(http, upstreams, routes, simulator, Admin.DISABLED);
+  }
+
+  /**
+   * The admin endpoints: {@code /admin/tasks} serves a {@link dev.taskgroup.TaskTree} of the
+   * gateway's running groups (JSON, or text with {@code ?format=text}).
+   *
+   * @param tasks whether {@code /admin/tasks} is served (else it is an unknown path, 404)
+   * @param allowRemote whether clients other than loopback ones are answered (else they get 403)
+   */
+  public record Admin(boolean tasks, boolean allowRemote) {
+    /** No admin endpoint. */
+    public static final Admin DISABLED = new Admin(false, false);
+  }
 
   public GatewayConfig {
     upstreams = Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
@@ -224,12 +242,28 @@ public record GatewayConfig(Http http, Map<String, Upstream> upstreams, List<Rou
    * @throws ConfigException if it breaks a rule; the message names the field
    */
   public static GatewayConfig parse(JsonObject root) {
-    onlyKeys(root, "", "http", "upstreams", "routes", "simulator");
+    onlyKeys(root, "", "http", "upstreams", "routes", "simulator", "admin");
     Http http = parseHttp(optionalObject(root, "", "http"));
     Map<String, Upstream> upstreams = parseUpstreams(requiredObject(root, "", "upstreams"));
     List<Route> routes = parseRoutes(requiredArray(root, "", "routes"), upstreams, http);
     Simulator simulator = parseSimulator(optionalObject(root, "", "simulator"), upstreams);
-    return new GatewayConfig(http, upstreams, routes, simulator);
+    return new GatewayConfig(http, upstreams, routes, simulator, parseAdmin(optionalObject(root, "", "admin")));
+  }
+
+  private static Admin parseAdmin(JsonObject o) {
+    if (o == null) {
+      return Admin.DISABLED;
+    }
+    onlyKeys(o, "admin", "tasks", "allowRemote");
+    return new Admin(flag(o, "admin", "tasks"), flag(o, "admin", "allowRemote"));
+  }
+
+  private static boolean flag(JsonObject o, String path, String key) {
+    Object value = o.getValue(key, Boolean.FALSE);
+    if (!(value instanceof Boolean)) {
+      throw new ConfigException(child(path, key), "must be true or false, got " + describe(value));
+    }
+    return (Boolean) value;
   }
 
   private static Http parseHttp(JsonObject o) {

@@ -127,7 +127,7 @@ public final class GatewayMain {
     GatewayConfig.Http h = config.http();
     return new GatewayConfig(new GatewayConfig.Http(h.host(), h.port(), h.maxConnections(), h.headerTimeout(),
         h.bodyTimeout(), h.idleTimeout(), h.defaultDeadline(), h.maxRequestsInFlight(), h.shutdownGrace(),
-        instances, h.accessLog(), h.h2c()), config.upstreams(), config.routes(), config.simulator());
+        instances, h.accessLog(), h.h2c()), config.upstreams(), config.routes(), config.simulator(), config.admin());
   }
 
   private static GatewayConfig readConfig(String conf) {

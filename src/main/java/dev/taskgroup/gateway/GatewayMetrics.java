@@ -98,6 +98,11 @@ final class GatewayMetrics {
     Gauge.builder(name, value).description(description).tags(tags).register(registry);
   }
 
+  /** {@return the registry, for the library's own meters} */
+  io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
   /** {@return the Prometheus text exposition of every counter} */
   String scrape() {
     return registry.scrape();

@@ -41,6 +41,39 @@ final class GatewayState {
     warmUpLogging();
   }
 
+  private int observing; // instances started and not stopped; guarded by this
+  private dev.taskgroup.micrometer.TaskGroupMetrics taskGroupMetrics; // bound while observing > 0; guarded by this
+  private boolean agesSwitchedOn; // guarded by this
+
+  /**
+   * An instance starts: the first one binds the library's task-group meters (the {@code group}
+   * tag is the route pattern, so the series are bounded by the config) to the gateway's registry,
+   * and, when {@code /admin/tasks} is served, switches task ages on (JVM-wide; a gateway process
+   * serves one gateway).
+   */
+  synchronized void observe(io.vertx.core.Vertx vertx, boolean ages) {
+    if (observing++ == 0) {
+      taskGroupMetrics = new dev.taskgroup.micrometer.TaskGroupMetrics(vertx, dev.taskgroup.micrometer.TaskGroupMetrics.DEFAULT_MAX_GROUP_NAMES);
+      taskGroupMetrics.bindTo(metrics.registry());
+      if (ages && !dev.taskgroup.Observability.tracksTaskAges()) {
+        dev.taskgroup.Observability.trackTaskAges(true);
+        agesSwitchedOn = true;
+      }
+    }
+  }
+
+  /** An instance stopped: the last one unbinds the meters (and switches task ages off if it switched them on). */
+  synchronized void unobserve() {
+    if (observing > 0 && --observing == 0) {
+      taskGroupMetrics.close();
+      taskGroupMetrics = null;
+      if (agesSwitchedOn) {
+        dev.taskgroup.Observability.trackTaskAges(false);
+        agesSwitchedOn = false;
+      }
+    }
+  }
+
   /**
    * {@return {@code configured}, lowered so that every client connection the gateway may hold (the
    * cap and the refusal margin above it, see {@link #ceiling}) and {@code reserved} fit in {@code fdLimit}}

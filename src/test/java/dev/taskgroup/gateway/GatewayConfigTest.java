@@ -106,6 +106,13 @@ class GatewayConfigTest {
     }
 
     @Test
+    void theShippedDefaultServesTheTaskTreeToLoopbackOnlyAndAnOmittedAdminServesNothing() throws Exception {
+      GatewayConfig shipped = GatewayConfig.parse(Files.readString(Path.of(GatewayMain.DEFAULT_CONF)));
+      assertThat(shipped.admin()).isEqualTo(new GatewayConfig.Admin(true, false));
+      assertThat(GatewayConfig.parse(valid()).admin()).isEqualTo(GatewayConfig.Admin.DISABLED);
+    }
+
+    @Test
     void anOmittedSimulatorIsDisabled() {
       assertThat(GatewayConfig.parse(valid()).simulator().enabled()).isFalse();
     }
@@ -235,6 +242,12 @@ class GatewayConfigTest {
     @Test
     void anUnknownField() {
       assertRefused(with(c -> upstream(c, "recs").put("timeoutMS", 150)), "upstreams.recs.timeoutMS", "unknown field");
+    }
+
+    @Test
+    void anAdminFlagThatIsNotABoolean() {
+      assertRefused(with(c -> c.put("admin", new JsonObject().put("tasks", "yes"))), "admin.tasks", "must be true or false, got");
+      assertRefused(with(c -> c.put("admin", new JsonObject().put("task", true))), "admin.task", "unknown field");
     }
 
     @Test
