@@ -110,7 +110,9 @@ final class Observation {
 
   /** The group completed (or crashed): it leaves the registry at once; observers hear its end. */
   static void completed(GroupImpl<?> g, Throwable failure) {
-    LIVE.remove(g);
+    if (g.enclosing() == null) { // only top-level groups were added: a nested one costs the set nothing
+      LIVE.remove(g);
+    }
     Observation o = g.obs;
     if (o != null) {
       g.obs = null; // once, even if a crash follows a completion

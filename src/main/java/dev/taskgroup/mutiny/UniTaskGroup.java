@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -190,10 +191,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #all(Vertx, List)}, with options. */
   public static <T> Uni<List<T>> all(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(vertx);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.all(g, o, t));
+    return Site.of(vertx).pattern(options, tasks, TaskGroup::all);
   }
 
   /**
@@ -208,10 +206,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #all(TaskScope, List)}, with options. */
   public static <T> Uni<List<T>> all(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(scope);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.all(g, o, t));
+    return Site.of(scope).pattern(options, tasks, TaskGroup::all);
   }
 
   /**
@@ -226,10 +221,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #gather(Vertx, List)}, with options. */
   public static <T> Uni<List<Outcome<T>>> gather(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(vertx);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.gather(g, o, t));
+    return Site.of(vertx).pattern(options, tasks, TaskGroup::gather);
   }
 
   /**
@@ -243,10 +235,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #gather(TaskScope, List)}, with options. */
   public static <T> Uni<List<Outcome<T>>> gather(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(scope);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.gather(g, o, t));
+    return Site.of(scope).pattern(options, tasks, TaskGroup::gather);
   }
 
   /**
@@ -261,10 +250,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #settle(Vertx, List)}, with options. */
   public static <T> Uni<Settled<T>> settle(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(vertx);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.settle(g, o, t));
+    return Site.of(vertx).pattern(options, tasks, TaskGroup::settle);
   }
 
   /**
@@ -278,10 +264,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #settle(TaskScope, List)}, with options. */
   public static <T> Uni<Settled<T>> settle(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(scope);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.settle(g, o, t));
+    return Site.of(scope).pattern(options, tasks, TaskGroup::settle);
   }
 
   /**
@@ -297,10 +280,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #race(Vertx, List)}, with options. */
   public static <T> Uni<T> race(Vertx vertx, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(vertx);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.race(g, o, t));
+    return Site.of(vertx).pattern(options, tasks, TaskGroup::race);
   }
 
   /**
@@ -314,10 +294,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #race(TaskScope, List)}, with options. */
   public static <T> Uni<T> race(TaskScope scope, TaskGroupOptions options, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(scope);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    return site.uni(g -> TaskGroup.race(g, o, t));
+    return Site.of(scope).pattern(options, tasks, TaskGroup::race);
   }
 
   /**
@@ -335,11 +312,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #quorum(Vertx, int, List)}, with options. */
   public static <T> Uni<List<T>> quorum(Vertx vertx, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(vertx);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    requireQuorum(k, t.size());
-    return site.uni(g -> TaskGroup.quorum(g, o, k, t));
+    return Site.of(vertx).pattern(options, tasks, t -> requireQuorum(k, t.size()), (g, o, t) -> TaskGroup.quorum(g, o, k, t));
   }
 
   /**
@@ -354,11 +327,7 @@ public final class UniTaskGroup {
 
   /** Like {@link #quorum(TaskScope, int, List)}, with options. */
   public static <T> Uni<List<T>> quorum(TaskScope scope, TaskGroupOptions options, int k, List<? extends TaskFn<T>> tasks) {
-    Site site = Site.of(scope);
-    TaskGroupOptions o = copy(options);
-    List<TaskFn<T>> t = copyOf(tasks);
-    requireQuorum(k, t.size());
-    return site.uni(g -> TaskGroup.quorum(g, o, k, t));
+    return Site.of(scope).pattern(options, tasks, t -> requireQuorum(k, t.size()), (g, o, t) -> TaskGroup.quorum(g, o, k, t));
   }
 
   /** At the call, as the core quorum checks: a Uni that cannot ever succeed is a programming error. */
@@ -373,6 +342,12 @@ public final class UniTaskGroup {
    * runs as the body of a group this subscription owns (with default options: the pattern's own
    * group carries the caller's). Made first, so that a null Vert.x or scope is reported first.
    */
+  /** One of the core's scope-form patterns, as {@code TaskGroup::all}. */
+  @FunctionalInterface
+  private interface Pattern<T, R> {
+    Future<R> run(TaskScope scope, TaskGroupOptions options, List<TaskFn<T>> tasks);
+  }
+
   private record Site(Vertx vertx, TaskScope scope) {
     static Site of(Vertx vertx) {
       return new Site(Objects.requireNonNull(vertx, "vertx"), null);
@@ -380,6 +355,20 @@ public final class UniTaskGroup {
 
     static Site of(TaskScope scope) {
       return new Site(null, Objects.requireNonNull(scope, "scope"));
+    }
+
+    /** A pattern's {@code Uni}: options and tasks copied and checked now, the pattern run per subscription. */
+    <T, R> Uni<R> pattern(TaskGroupOptions options, List<? extends TaskFn<T>> tasks, Pattern<T, R> pattern) {
+      return pattern(options, tasks, t -> { }, pattern);
+    }
+
+    /** Likewise, with a check of the copied tasks at build time ({@code quorum}'s k). */
+    <T, R> Uni<R> pattern(TaskGroupOptions options, List<? extends TaskFn<T>> tasks,
+        Consumer<List<TaskFn<T>>> check, Pattern<T, R> pattern) {
+      TaskGroupOptions o = copy(options);
+      List<TaskFn<T>> t = copyOf(tasks);
+      check.accept(t);
+      return uni(g -> pattern.run(g, o, t));
     }
 
     <R> Uni<R> uni(Function<TaskGroup, Future<R>> pattern) {

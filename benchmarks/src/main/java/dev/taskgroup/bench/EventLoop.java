@@ -1,11 +1,14 @@
 package dev.taskgroup.bench;
 
+import dev.taskgroup.TaskFn;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +54,20 @@ public final class EventLoop implements AutoCloseable {
     Promise<Integer> p = Promise.promise();
     context.runOnContext(v -> p.complete(i));
     return p.future();
+  }
+
+  /**
+   * {@return {@code n} task functions, the i-th returning {@link #task(int) task(i)}} The fan-out's
+   * task shape, built inside the measured operation by every benchmark that uses it (the caller's
+   * lambda is part of what a user of the library pays).
+   */
+  public List<TaskFn<Integer>> taskFns(int n) {
+    List<TaskFn<Integer>> fns = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      fns.add(scope -> task(k));
+    }
+    return fns;
   }
 
   /** Runs {@code op} on the event loop and {@return the value its future completed with} (rethrows a failure). */

@@ -6,7 +6,6 @@ import dev.taskgroup.TaskGroup;
 import dev.taskgroup.micrometer.TaskGroupMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.Recording;
@@ -96,11 +95,7 @@ public class ObservationBenchmark {
   @Benchmark
   public Object taskGroupAll() {
     return loop.await(reps, () -> {
-      List<TaskFn<Integer>> fns = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        fns.add(scope -> loop.task(k));
-      }
+      List<TaskFn<Integer>> fns = loop.taskFns(n);
       return TaskGroup.all(loop.vertx, fns);
     });
   }

@@ -62,11 +62,7 @@ public class ResilienceBenchmark {
   @Benchmark
   public Object taskGroupAll() {
     return loop.await(reps, () -> {
-      List<TaskFn<Integer>> fns = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        fns.add(scope -> loop.task(k));
-      }
+      List<TaskFn<Integer>> fns = loop.taskFns(n);
       return TaskGroup.all(vertx, fns);
     });
   }

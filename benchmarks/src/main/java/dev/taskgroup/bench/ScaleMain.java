@@ -6,7 +6,6 @@ import dev.taskgroup.TaskGroupOptions;
 import io.vertx.core.Future;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -99,11 +98,7 @@ public final class ScaleMain {
   private double all(int n) {
     long t0 = System.nanoTime();
     List<Integer> r = loop.await(() -> {
-      List<TaskFn<Integer>> fns = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        fns.add(scope -> loop.task(k));
-      }
+      List<TaskFn<Integer>> fns = loop.taskFns(n);
       return TaskGroup.all(loop.vertx, fns);
     });
     long t1 = System.nanoTime();
