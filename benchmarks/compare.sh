@@ -98,21 +98,7 @@ for side in base head; do
   echo "building $side ($sha) as dev.taskgroup:vertx-taskgroup:$version"
   mkdir -p "$TMP/$side"
   git -C "$REPO" archive "$sha" | tar -x -C "$TMP/$side"
-  python3 - "$TMP/$side/pom.xml" "$version" <<'EOF'
-import re, sys
-path, version = sys.argv[1], sys.argv[2]
-pom = open(path).read()
-new, count = re.subn(r"(<artifactId>vertx-taskgroup</artifactId>\s*<version>)[^<]*(</version>)",
-                     lambda m: m.group(1) + version + m.group(2), pom, count=1)
-if count != 1:
-    sys.exit(f"{path}: no <version> after <artifactId>vertx-taskgroup</artifactId>")
-open(path, "w").write(new)
-EOF
-  (cd "$TMP/$side" && mvn -B -ntp -q -Dstyle.color=never install -DskipTests)
-  mkdir -p "$TMP/bench-$side"
-  cp -r "$BENCH_SRC/pom.xml" "$BENCH_SRC/src" "$TMP/bench-$side/"
-  (cd "$TMP/bench-$side" && mvn -B -ntp -q -Dstyle.color=never package -DskipTests -Dtaskgroup.version="$version")
-  cp "$TMP/bench-$side/target/benchmarks.jar" "$TMP/$side.jar"
+  bash "$BENCH_DIR/build-versioned.sh" "$TMP/$side" "$version" "$BENCH_SRC" "$TMP/$side.jar"
 done
 
 # ---- run: ABAB rounds, the order alternating per round ----

@@ -36,20 +36,8 @@ cat "$OUT/machine.txt"
 
 mkdir -p "$TMP/lib"
 (cd "$REPO" && tar --exclude=./target --exclude=./benchmarks -cf - .) | tar -x -C "$TMP/lib"
-python3 - "$TMP/lib/pom.xml" "$VERSION" <<'PY'
-import re, sys
-path, version = sys.argv[1], sys.argv[2]
-pom = open(path).read()
-new, count = re.subn(r"(<artifactId>vertx-taskgroup</artifactId>\s*<version>)[^<]*(</version>)",
-                     lambda m: m.group(1) + version + m.group(2), pom, count=1)
-if count != 1:
-    sys.exit(f"{path}: no <version> after <artifactId>vertx-taskgroup</artifactId>")
-open(path, "w").write(new)
-PY
-(cd "$TMP/lib" && mvn -B -ntp -q -Dstyle.color=never install -DskipTests)
-mkdir -p "$TMP/bench"
-cp -r "$BENCH_DIR/pom.xml" "$BENCH_DIR/src" "$TMP/bench/"
-(cd "$TMP/bench" && mvn -B -ntp -q -Dstyle.color=never package -DskipTests -Dtaskgroup.version="$VERSION")
+mkdir -p "$TMP/bench/target"
+bash "$BENCH_DIR/build-versioned.sh" "$TMP/lib" "$VERSION" "$BENCH_DIR" "$TMP/bench/target/benchmarks.jar"
 
 # JMH runs one at a time per machine (/tmp/jmh.lock), and someone else's series of runs must not
 # meet our lock between two of its runs: wait until no JMH has run for QUIET seconds (or WAIT_MAX).
