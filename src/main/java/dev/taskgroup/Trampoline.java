@@ -142,6 +142,13 @@ final class Trampoline {
       }
     } finally {
       depth = 0;
+      if (head != null) {
+        // Only when a frame threw past its own guard (an Error while failing its group): the
+        // throw goes on to the caller, and the frames behind it still run, later. Left queued, they
+        // would wait for a drain that never comes: enter() refuses while frames wait, so every
+        // later frame of this thread would queue behind them.
+        yieldRest();
+      }
     }
   }
 

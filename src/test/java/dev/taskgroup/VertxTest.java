@@ -30,12 +30,33 @@ import org.junit.jupiter.api.BeforeEach;
  * these events otherwise, and a test needs to count them.
  */
 public abstract class VertxTest {
-  /** Longer than any single event-loop turn a test makes, short enough to catch real blocking. */
+  /**
+   * Longer than any single event-loop turn a test makes, short enough to catch real blocking; on a
+   * machine busier than its cores, times {@link #loadFactor()}.
+   */
   static final long MAX_EVENT_LOOP_MILLIS = 400;
   /** Worker tasks in tests are short too: a stuck worker is a bug, not a slow test. */
   static final long MAX_WORKER_MILLIS = 2_000;
-  /** How long a test waits for a future before it fails. */
+  /** How long a test waits for a future before it fails (times {@link #loadFactor()}, see there). */
   static final Duration PATIENCE = Duration.ofSeconds(10);
+
+  /**
+   * {@return how many runnable threads the machine has per core right now, at least 1} The health
+   * limits above are wall-clock times: on a machine running other builds (a load average of 16 on
+   * 2 cores was seen), a thread gets a fraction of a core, and a 10 ms turn or a garbage
+   * collection stretches past 400 ms without the library blocking anything. Scaling the limits by
+   * this factor keeps them exact on an idle machine (CI) and fair on a busy one; a real block, or a
+   * real hang, still fails (it lasts whatever the limit).
+   */
+  static double loadFactor() {
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return Math.max(1, load / Runtime.getRuntime().availableProcessors());
+  }
+
+  /** {@return {@code limit} scaled by the current {@link #loadFactor()}} */
+  static long scaled(long limit) {
+    return (long) (limit * loadFactor());
+  }
 
   protected Vertx vertx;
   protected final List<String> blockedThreadEvents = new CopyOnWriteArrayList<>();
@@ -87,8 +108,8 @@ public abstract class VertxTest {
 
   private static VertxOptions healthyOptions() {
     return new VertxOptions()
-        .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
-        .setMaxWorkerExecuteTime(MAX_WORKER_MILLIS).setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setMaxEventLoopExecuteTime(scaled(MAX_EVENT_LOOP_MILLIS)).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setMaxWorkerExecuteTime(scaled(MAX_WORKER_MILLIS)).setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
   }
 
@@ -119,13 +140,52 @@ public abstract class VertxTest {
       // TimeoutException (a TaskTimeoutException is one) must not read as "did not complete"
       return future.<AsyncResult<T>>transform(Future::succeededFuture).await(patience.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw new AssertionError("future did not complete within " + patience.toMillis() + " ms: " + future, e);
+      throw new AssertionError("future did not complete within " + patience.toMillis() + " ms: " + future
+          + "; " + diagnoseLate(future), e);
     }
   }
 
-  /** {@link #completion(Future, Duration)} with the suite's patience, 10 s. */
+  /** How much longer a test waits, after its patience ran out, to tell a slow future from a hung one. */
+  static final Duration GRACE = Duration.ofSeconds(20);
+
+  /**
+   * Dumps every thread (stacks, held locks) to stderr, then waits up to {@link #GRACE} more. {@return
+   * whether the future completed late, and after how long} A test that times out fails either way;
+   * this only makes a rare CI timeout diagnosable: a hang (nothing moves) and starvation (it
+   * completes late on a loaded machine) read differently, with the threads as they were.
+   */
+  static String diagnoseLate(Future<?> future) {
+    StringBuilder dump = new StringBuilder("==== threads when a future did not complete in time ====\n");
+    for (java.lang.management.ThreadInfo t
+        : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+      dump.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+      if (t.getLockName() != null) {
+        dump.append(" on ").append(t.getLockName());
+      }
+      if (t.getLockOwnerName() != null) {
+        dump.append(" owned by \"").append(t.getLockOwnerName()).append('"');
+      }
+      dump.append('\n');
+      for (StackTraceElement frame : t.getStackTrace()) {
+        dump.append("\tat ").append(frame).append('\n');
+      }
+      for (java.lang.management.MonitorInfo m : t.getLockedMonitors()) {
+        dump.append("\t- locked ").append(m).append('\n');
+      }
+    }
+    System.err.print(dump);
+    long start = System.nanoTime();
+    try {
+      future.transform(ar -> Future.succeededFuture()).await(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      return "it completed " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms later (slow, not hung); threads on stderr";
+    } catch (TimeoutException again) {
+      return "still not complete " + GRACE.toMillis() + " ms later (hung); threads on stderr";
+    }
+  }
+
+  /** {@link #completion(Future, Duration)} with the suite's patience, 10 s (scaled by the load). */
   protected static <T> AsyncResult<T> completion(Future<T> future) {
-    return completion(future, PATIENCE);
+    return completion(future, Duration.ofMillis(scaled(PATIENCE.toMillis())));
   }
 
   /** Waits on the test thread (never on an event loop) for a success. */
