@@ -1,10 +1,24 @@
 package dev.taskgroup.gateway;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.SimpleFormatter;
@@ -39,6 +53,7 @@ final class GatewayState {
     upstreamCalls.forEach((name, calls) ->
         metrics.gauge("gateway.upstream.calls.in.flight", "upstream calls in flight", calls::get, "upstream", name));
     warmUpLogging();
+    preloadOwnClasses();
   }
 
   private int observing; // instances started and not stopped; guarded by this
@@ -109,5 +124,73 @@ final class GatewayState {
    */
   private static void warmUpLogging() {
     new SimpleFormatter().format(new LogRecord(Level.WARNING, "warm-up"));
+  }
+
+  private static final AtomicBoolean PRELOADED = new AtomicBoolean();
+
+  /**
+   * Loads every class of the gateway and the library ({@code dev.taskgroup.*}) now, while
+   * descriptors are plenty; once per process. Run from a directory of classes (an IDE, the tests),
+   * each class is a file the JVM opens on first use. A class first used during descriptor
+   * exhaustion (the connection class, by the first connection of a flood) then fails to load, the
+   * JVM keeps that failed resolution for good, and every later connection dies of the same
+   * {@code NoClassDefFoundError}: the gateway accepts and never answers again (seen under load, in
+   * {@code GatewayProcessTest}). From a jar nothing is opened after start-up, and this is a few
+   * hundred cheap class loads. A class whose optional dependency is absent is skipped.
+   */
+  private static void preloadOwnClasses() {
+    if (!PRELOADED.compareAndSet(false, true)) {
+      return;
+    }
+    ClassLoader loader = GatewayState.class.getClassLoader();
+    Set<Path> roots = new LinkedHashSet<>();
+    for (Class<?> anchor : List.of(GatewayState.class, dev.taskgroup.TaskGroup.class)) {
+      CodeSource source = anchor.getProtectionDomain().getCodeSource();
+      if (source != null && "file".equals(source.getLocation().getProtocol())) {
+        try {
+          roots.add(Path.of(source.getLocation().toURI()));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+          // not a plain path: nothing to preload from it
+        }
+      }
+    }
+    for (Path root : roots) {
+      for (String name : classNames(root)) {
+        try {
+          Class.forName(name, false, loader);
+        } catch (ClassNotFoundException | LinkageError absentDependency) {
+          // e.g. dev.taskgroup.mutiny without Mutiny on the classpath: never used, never needed
+        }
+      }
+    }
+  }
+
+  /** {@return the names of the {@code dev.taskgroup} classes in a directory or jar of classes} Best effort: none on an I/O error. */
+  private static List<String> classNames(Path root) {
+    List<String> entries = new ArrayList<>();
+    try {
+      if (Files.isDirectory(root)) {
+        Path base = root.resolve("dev").resolve("taskgroup");
+        if (Files.isDirectory(base)) {
+          try (Stream<Path> files = Files.walk(base)) {
+            files.map(f -> root.relativize(f).toString().replace(java.io.File.separatorChar, '/')).forEach(entries::add);
+          }
+        }
+      } else if (Files.isRegularFile(root)) {
+        try (JarFile jar = new JarFile(root.toFile())) {
+          jar.stream().map(JarEntry::getName).forEach(entries::add);
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (String entry : entries) {
+      if (entry.startsWith("dev/taskgroup/") && entry.endsWith(".class") && !entry.endsWith("module-info.class")
+          && !entry.endsWith("package-info.class")) {
+        names.add(entry.substring(0, entry.length() - ".class".length()).replace('/', '.'));
+      }
+    }
+    return names;
   }
 }

@@ -110,6 +110,20 @@ class GatewayProcessTest {
     return Files.readAllLines(log, StandardCharsets.UTF_8);
   }
 
+  /** {@return the child's thread dump ({@code jcmd PID Thread.print}), for a failure's message} */
+  private String childThreads() {
+    try {
+      Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+      Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+          .redirectErrorStream(true).start();
+      String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      dump.waitFor(10, TimeUnit.SECONDS);
+      return text;
+    } catch (IOException | InterruptedException e) {
+      return "(no dump: " + e + ")";
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
@@ -206,9 +220,13 @@ class GatewayProcessTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     Integer answer = null;
     while ((answer == null || answer != 200) && System.nanoTime() < deadline) {
-      answer = VertxTest.completion(get("/api/dashboard/42"), Await.PATIENCE).result();
+      // bounded: a request the gateway never answers is retried, and reported below with its threads
+      answer = VertxTest.completion(get("/api/dashboard/42").timeout(2, TimeUnit.SECONDS), Await.PATIENCE).result();
     }
-    assertThat(answer).as("served again once the connections closed; output: %s", output()).isEqualTo(200);
+    if (answer == null || answer != 200) {
+      throw new AssertionError("not served again once the connections closed (last answer " + answer
+          + "); output: " + output() + "\n==== the gateway's threads ====\n" + childThreads());
+    }
     assertThat(output()).noneMatch(line -> line.contains("Error:") || line.contains("NoClassDefFoundError"));
     process.destroy();
     assertThat(exitStatus()).isZero();
