@@ -158,7 +158,9 @@ class ServeTest extends VertxTest {
       assertThat(failure).isInstanceOf(dev.taskgroup.TaskGroupException.class);
       assertThat(((dev.taskgroup.TaskGroupException) failure).exceptions()).singleElement()
           .isInstanceOf(dev.taskgroup.TaskTimeoutException.class);
-      assertThat(await(handler.cancelled.future())).isEqualTo(CancelReason.DEADLINE);
+      // Both deadlines are the same instant: the service's own timer or the caller's cancel signal,
+      // whichever comes first on a busy machine, ends the work.
+      assertThat(await(handler.cancelled.future())).isIn(CancelReason.DEADLINE, CancelReason.EXPLICIT);
       await(vertx.timer(2 * dev.taskgroup.ScopedIo.DEADLINE_GRACE_MS)); // the held reply's timer, had it been kept
       assertThat(leftovers(service).tracked()).isZero();
     }
