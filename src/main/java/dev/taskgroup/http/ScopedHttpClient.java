@@ -42,9 +42,11 @@ import java.util.concurrent.atomic.LongAdder;
  *       reset at once, because Vert.x 5.0.7 would otherwise leak the stream's pool slot (see
  *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing; nor does the scope
  *       of a task that has finished (the call fails with reason {@code SCOPE_CLOSED}).</li>
- *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), it bounds the request's
- *       connect (pool wait) and idle timeouts, plus a small grace so that the scope's own deadline
- *       wins the race; nothing outlives the scope even if a hook were missed.</li>
+ *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), the request ends by then:
+ *       the library's own scopes are cancelled at their deadline, which resets it as above; a scope
+ *       of another {@link TaskScope} implementation ({@link dev.taskgroup.ScopedIo#abortsAtDeadline}
+ *       false) bounds the request's connect (pool wait) and idle timeouts instead, plus a small
+ *       grace so that the scope's own deadline wins the race.</li>
  *   <li>Any status code is a response: a 404 or a 503 succeeds and the caller decides.</li>
  *   <li>The cancel hook is removed when the call ends, so a task that makes any number of calls
  *       holds hooks only for the calls in flight.</li>
