@@ -233,7 +233,13 @@ public final class ScopedHttpClient {
           countAbort();
         }
       });
-      resp.end().onComplete(ar -> {
+      Future<Void> end;
+      try {
+        end = resp.end();
+      } catch (IllegalStateException alreadyRead) { // ended in this very turn: nothing left to drain
+        end = Future.succeededFuture();
+      }
+      end.onComplete(ar -> {
         over[0] = true; // ended (back to the pool) or failed (the connection is gone anyway)
         scope.vertx().cancelTimer(timer);
       });
