@@ -115,8 +115,11 @@ public final class ScopedIo {
    * operation; a helper that aborts through {@code bind} may leave it out. For any other
    * implementation of {@link TaskScope} it is false: there the I/O timeout is the one guarantee
    * that nothing outlives the deadline. Any thread.
+   *
+   * @throws NullPointerException if {@code scope} is null
    */
   public static boolean abortsAtDeadline(TaskScope scope) {
+    java.util.Objects.requireNonNull(scope, "scope");
     return scope instanceof ScopeImpl || scope instanceof TaskGroup;
   }
 
