@@ -6,8 +6,8 @@
 # usage: JFR=0 ROOT=/path/to/checkout ab.sh OUTDIR "10 100 1000" 10; then python3 an.py OUTDIR
 set -euo pipefail
 OUT=$1; C=${2:-1000}; SECS=${3:-15}; WARM=${WARM:-30}
-ROOT=${ROOT:-/work/wt-gw}
-B=/work/wt-gw/benchmarks; CP="$ROOT/target/classes:$B/target/benchmarks.jar"
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
+B=$(cd "$(dirname "$0")/../.." && pwd); CP="$ROOT/target/classes:$B/target/benchmarks.jar"
 BP=19400; GP=19410; NP=19412
 mkdir -p $OUT; PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done' EXIT
