@@ -14,11 +14,13 @@
 # accepted). Output: benchmarks/results/wrk-<UTC time>/ (raw wrk output, *.cpu.json, *.report.json,
 # *.sim-before.json / *.sim-after.json, summary.md). Every process started here is stopped at exit, on failure and on Ctrl-C too.
 #
-#   benchmarks/wrk.sh               # about 8.5 minutes (plus the build)
+#   benchmarks/wrk.sh               # about 11 minutes (plus the build; up to 21 if the JIT is slow to settle)
 #   QUICK=1 benchmarks/wrk.sh       # a smoke run of under 2 minutes (plus the build)
 #
 # Environment: SKIP_BUILD=1 when the library and benchmarks.jar are built (run.sh does so);
-# DURATION / WARMUP (seconds), ROUNDS, CONNECTIONS ("10 100 1000"), BASE_PORT (19100: the simulator
+# DURATION / WARMUP (seconds), WARMUP_MAX (seconds; the warm-up goes on past WARMUP, in 5 s chunks
+# cycling over the connection counts, until the target's JIT compiler threads use under JIT_QUIET %
+# of a core in a chunk, or WARMUP_MAX has passed), ROUNDS, CONNECTIONS ("10 100 1000"), BASE_PORT (19100: the simulator
 # takes BASE_PORT..+5, the gateways +10..+13), THREADS (wrk threads, 2), JAVA_OPTS (every JVM alike),
 # SIM_LOOPS (the simulator's event loops, 2).
 set -euo pipefail
@@ -26,10 +28,11 @@ cd "$(dirname "$0")"
 BENCH_DIR=$(pwd)
 ROOT=$(cd .. && pwd)
 if [[ "${QUICK:-0}" == 1 ]]; then
-  DURATION=${DURATION:-2}; WARMUP=${WARMUP:-2}; ROUNDS=${ROUNDS:-1}
+  DURATION=${DURATION:-2}; WARMUP=${WARMUP:-2}; WARMUP_MAX=${WARMUP_MAX:-$WARMUP}; ROUNDS=${ROUNDS:-1}
 else
-  DURATION=${DURATION:-5}; WARMUP=${WARMUP:-10}; ROUNDS=${ROUNDS:-3}
+  DURATION=${DURATION:-5}; WARMUP=${WARMUP:-30}; WARMUP_MAX=${WARMUP_MAX:-120}; ROUNDS=${ROUNDS:-3}
 fi
+JIT_QUIET=${JIT_QUIET:-3} # % of one core: below it in a warm-up chunk, the target's JIT is done
 CONNECTIONS=${CONNECTIONS:-10 100 1000}
 BASE_PORT=${BASE_PORT:-19100}
 THREADS=${THREADS:-2}
@@ -44,7 +47,7 @@ SIM_PORT=$BASE_PORT
 n_conn=$(wc -w <<< "$CONNECTIONS"); n_ok=$(wc -w <<< "$OK_TARGETS"); n_fail=$(wc -w <<< "$FAIL_TARGETS")
 estimate=$(( (n_ok + n_fail) * WARMUP + n_conn * ROUNDS * (n_ok * (DURATION + 1) + n_fail * (DURATION + 2)) + 20 ))
 echo "wrk benchmark: about $((estimate / 60)) min $((estimate % 60)) s of measuring" \
-  "(${DURATION} s runs, ${WARMUP} s warm-up, $ROUNDS round(s), connections: $CONNECTIONS)"
+  "(${DURATION} s runs, ${WARMUP}-${WARMUP_MAX} s warm-up, $ROUNDS round(s), connections: $CONNECTIONS)"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian)"
@@ -141,13 +144,32 @@ run_wrk() { # route target connections seconds out-prefix
   python3 "$BENCH_DIR/wrkbench.py" run "$prefix" "$target=$(pid_of "$target"),upstreams=$(pid_of upstreams)" -- "${args[@]}"
 }
 
+# Warms target $2 up on route $1: chunks of up to 5 s cycling over the connection counts (each
+# count's code paths get compiled: the pool queue at 1,000, say), at least WARMUP s in all, then on
+# until a chunk's JIT compiler threads use under JIT_QUIET % of a core, or WARMUP_MAX s.
+warm_up() {
+  local route=$1 t=$2 spent=0 n=0 chunk jit c
+  local counts=($CONNECTIONS)
+  while :; do
+    c=${counts[$((n % ${#counts[@]}))]}
+    chunk=$(( WARMUP_MAX - spent < 5 ? WARMUP_MAX - spent : 5 ))
+    run_wrk "$route" "$t" "$c" "$chunk" "$OUT/warmup/$route-$t-$n"
+    spent=$((spent + chunk)); n=$((n + 1))
+    jit=$(python3 "$BENCH_DIR/wrkbench.py" jit "$OUT/warmup/$route-$t-$((n - 1))" "$t")
+    if (( spent >= WARMUP_MAX )) || { (( spent >= WARMUP )) && python3 -c "import sys; sys.exit(0 if $jit < $JIT_QUIET else 1)"; }; then
+      break
+    fi
+  done
+  echo "warm-up: $route, $t: $spent s, JIT compiler at the end $jit% of a core"
+  echo "$route $t ${spent}s jit-last-chunk=${jit}%" >> "$OUT/warmup/done.txt"
+}
+
 began=$(date +%s)
 mkdir -p "$OUT/warmup"
 for route in ok fail; do
   targets=$OK_TARGETS; [[ $route == fail ]] && targets=$FAIL_TARGETS
   for t in $targets; do
-    echo "warm-up: $route, $t"
-    run_wrk "$route" "$t" 100 "$WARMUP" "$OUT/warmup/$route-$t"
+    warm_up "$route" "$t"
   done
   for c in $CONNECTIONS; do
     for r in $(seq "$ROUNDS"); do

@@ -7,6 +7,9 @@ test, the Java names of those threads, and the summary of a whole run directory.
       the CPU ticks each thread used during the run (from /proc/PID/task/*/stat), and wrk's own CPU
   wrkbench.py names PID OUT.json
       the Java thread name of each native thread id (jcmd PID Thread.print), for the summary
+  wrkbench.py jit OUT_PREFIX NAME
+      the % of one core that NAME's JIT compiler threads used during the run of OUT_PREFIX.cpu.json
+      (wrk.sh warms a target up until this is below its threshold)
   wrkbench.py summarize DIR
       the Markdown summary of DIR (printed): throughput and latency per route, connection count and
       target with ratios against the naive gateway of the same round, the failure route's upstream
@@ -71,6 +74,14 @@ def cmd_run(prefix, pids_arg, wrk_args):
     if code != 0:
         sys.stderr.write(f"wrk exited {code}; see {prefix}.txt\n")
         sys.exit(code)
+
+
+def cmd_jit(prefix, name):
+    with open(prefix + ".cpu.json") as f:
+        cpu = json.load(f)
+    threads = cpu["processes"][name]["threads"].values()
+    used = sum(t["cpu_s"] for t in threads if thread_group(t["comm"]) == "JIT compiler")
+    print(f"{100 * used / cpu['wall_s']:.1f}")
 
 
 def cmd_names(pid, out_path):
@@ -283,6 +294,8 @@ def main(argv):
         cmd_run(argv[2], argv[3], argv[i + 1:])
     elif len(argv) == 4 and argv[1] == "names":
         cmd_names(argv[2], argv[3])
+    elif len(argv) == 4 and argv[1] == "jit":
+        cmd_jit(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "summarize":
         cmd_summarize(argv[2])
     else:

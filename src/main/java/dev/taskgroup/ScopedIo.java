@@ -107,6 +107,22 @@ public final class ScopedIo {
     return ms > Long.MAX_VALUE - DEADLINE_GRACE_MS ? -1 : Math.max(1, ms + DEADLINE_GRACE_MS);
   }
 
+  /**
+   * {@return whether {@code scope} is one of the library's own (a task's scope, a group, a nested
+   * or timed scope), which is cancelled when its deadline passes, so that whatever was bound to it
+   * with {@link TaskScope#bind} is aborted then} For such a scope an I/O timeout derived from the
+   * deadline ({@link #ioTimeoutMillis}) would only repeat that abort, at the cost of a timer per
+   * operation; a helper that aborts through {@code bind} may leave it out. For any other
+   * implementation of {@link TaskScope} it is false: there the I/O timeout is the one guarantee
+   * that nothing outlives the deadline. Any thread.
+   *
+   * @throws NullPointerException if {@code scope} is null
+   */
+  public static boolean abortsAtDeadline(TaskScope scope) {
+    java.util.Objects.requireNonNull(scope, "scope");
+    return scope instanceof ScopeImpl || scope instanceof TaskGroup;
+  }
+
   /** {@return the tighter of two timeouts in ms, where a value {@code <= 0} means none} Any thread. */
   public static long tighter(long current, long bound) {
     if (bound <= 0) {

@@ -464,6 +464,13 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aNullScopeForScopedIoThrowsNullPointerExceptionNamingIt() {
+      assertThatThrownBy(() -> ScopedIo.abortsAtDeadline(null)).isInstanceOf(NullPointerException.class).hasMessage("scope");
+      assertThatThrownBy(() -> ScopedIo.onContext(null, Future::succeededFuture))
+          .isInstanceOf(NullPointerException.class).hasMessage("scope");
+    }
+
+    @Test
     void aNegativeSleepThrowsIllegalArgumentExceptionWithTheValue() {
       await(TaskGroup.run(vertx, g -> {
         assertThatThrownBy(() -> g.sleep(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)

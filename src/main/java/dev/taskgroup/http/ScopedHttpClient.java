@@ -9,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
@@ -32,14 +33,20 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>When the scope is cancelled, the returned future fails at once with the scope's
  *       {@link TaskCancelledException} ({@link TaskScope#cancellation()}), and the request is
  *       reset: while the request is sent, while the response head is awaited, and while the body
- *       downloads. A request still waiting for a pooled connection is reset the moment the
+ *       downloads. One exception, on HTTP/1.x only: once the response head has arrived with a
+ *       {@code Content-Length} of at most {@link #DRAIN_MAX_BYTES}, the upstream has answered, so
+ *       the rest of the body is read and discarded and the connection goes back to the pool (a
+ *       reset there would close it); if the rest takes longer than {@link #DRAIN_MAX_MS}, the
+ *       request is reset after all. A request still waiting for a pooled connection is reset the moment the
  *       connection arrives: on HTTP/1.1 it is never written; on HTTP/2 its head is written and
  *       reset at once, because Vert.x 5.0.7 would otherwise leak the stream's pool slot (see
  *       {@code Scopes.resetUnsent}). A scope already cancelled sends nothing; nor does the scope
  *       of a task that has finished (the call fails with reason {@code SCOPE_CLOSED}).</li>
- *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), it bounds the request's
- *       connect (pool wait) and idle timeouts, plus a small grace so that the scope's own deadline
- *       wins the race; nothing outlives the scope even if a hook were missed.</li>
+ *   <li>When the scope has a deadline ({@link TaskScope#remaining()}), the request ends by then:
+ *       the library's own scopes are cancelled at their deadline, which resets it as above; a scope
+ *       of another {@link TaskScope} implementation ({@link dev.taskgroup.ScopedIo#abortsAtDeadline}
+ *       false) bounds the request's connect (pool wait) and idle timeouts instead, plus a small
+ *       grace so that the scope's own deadline wins the race.</li>
  *   <li>Any status code is a response: a 404 or a 503 succeeds and the caller decides.</li>
  *   <li>The cancel hook is removed when the call ends, so a task that makes any number of calls
  *       holds hooks only for the calls in flight.</li>
@@ -51,6 +58,16 @@ import java.util.concurrent.atomic.LongAdder;
  * future completes there.
  */
 public final class ScopedHttpClient {
+  /**
+   * The largest declared body ({@code Content-Length}) that a cancelled HTTP/1.x call whose
+   * response head has arrived drains rather than resets: {@value} bytes.
+   */
+  public static final int DRAIN_MAX_BYTES = 64 * 1024;
+  /**
+   * How long such a drain may take before the request is reset after all: {@value} ms, well
+   * inside the 200 ms in which an abort must reach the upstream.
+   */
+  public static final long DRAIN_MAX_MS = 100;
   private final HttpClient client;
   /** Written by the setter from any thread, read when a call starts. */
   private volatile boolean propagateDeadline;
@@ -89,7 +106,8 @@ public final class ScopedHttpClient {
   /**
    * Sets the handler called, on the scope's context, each time a request is reset because its
    * scope was cancelled: a request in flight, or one that arrived from the pool after its scope was
-   * cancelled. A call that had not obtained its request yet calls it when the request arrives (and
+   * cancelled (not a response drained after its head arrived, see the class comment, unless the
+   * drain took too long and the request was reset after all). A call that had not obtained its request yet calls it when the request arrives (and
    * is reset); one that never obtains a connection does not call it. Null removes it. An
    * exception it throws goes to the context's exception handler.
    *
@@ -174,6 +192,8 @@ public final class ScopedHttpClient {
     final Buffer body;
     /** The request once the pool handed it over; null before. */
     HttpClientRequest request;
+    /** The response once its head arrived; null before. */
+    HttpClientResponse response;
 
     Call(TaskScope scope, Buffer body) {
       super(scope);
@@ -182,15 +202,47 @@ public final class ScopedHttpClient {
 
     @Override
     void abort(TaskCancelledException cause) {
-      if (request != null) {
-        request.reset(0, cause);
-        countAbort();
+      if (request == null) {
+        return; // still queued for a connection: reset unsent when it arrives (connected)
       }
+      if (response != null && drainable(response)) {
+        drain(request, response, cause);
+        return;
+      }
+      request.reset(0, cause);
+      countAbort();
     }
 
     @Override
     void ended() {
       request = null;
+      response = null;
+    }
+
+    /**
+     * Reads and discards the rest of a response whose head has arrived, so that its HTTP/1.1
+     * connection goes back to the pool instead of being closed; resets the request if the rest
+     * has not arrived within {@link #DRAIN_MAX_MS}. The caller's future has already failed.
+     */
+    private void drain(HttpClientRequest req, HttpClientResponse resp, TaskCancelledException cause) {
+      boolean[] over = {false}; // on the scope's context only
+      long timer = scope.vertx().setTimer(DRAIN_MAX_MS, t -> {
+        if (!over[0]) {
+          over[0] = true;
+          req.reset(0, cause);
+          countAbort();
+        }
+      });
+      Future<Void> end;
+      try {
+        end = resp.end();
+      } catch (IllegalStateException alreadyRead) { // ended in this very turn: nothing left to drain
+        end = Future.succeededFuture();
+      }
+      end.onComplete(ar -> {
+        over[0] = true; // ended (back to the pool) or failed (the connection is gone anyway)
+        scope.vertx().cancelTimer(timer);
+      });
     }
 
     void connected(AsyncResult<HttpClientRequest> ar) {
@@ -208,9 +260,10 @@ public final class ScopedHttpClient {
       Future<HttpClientResponse> sent = body == null ? req.send() : req.send(body);
       int limit = maxResponseBytes;
       if (limit == 0) {
-        sent.compose(resp -> resp.body().map(b ->
-                new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b)))
-            .onComplete(r -> finish(r.cause(), r.result()));
+        sent.compose(resp -> {
+          response = resp;
+          return resp.body().map(b -> new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), b));
+        }).onComplete(r -> finish(r.cause(), r.result()));
       } else {
         sent.onComplete(r -> {
           if (r.failed()) {
@@ -224,6 +277,7 @@ public final class ScopedHttpClient {
 
     /** Reads the body, resetting the request the moment it crosses {@code limit}. */
     private void readBounded(HttpClientRequest req, HttpClientResponse resp, int limit) {
+      response = resp;
       long declared = contentLength(resp);
       if (declared > limit) {
         tooLarge(req, new ResponseTooLargeException(limit, declared));
@@ -248,6 +302,21 @@ public final class ScopedHttpClient {
     private void tooLarge(HttpClientRequest req, ResponseTooLargeException cause) {
       finish(cause, null); // first: the reset's echo (a closed connection) then finds the call done
       req.reset(0, cause);
+    }
+
+    /**
+     * {@return whether a cancelled call whose response head has arrived may drain the rest rather
+     * than reset} Only on HTTP/1.x, where a reset of a request already written closes the
+     * connection (on HTTP/2 a reset ends the stream alone, and stops the transfer), and only for a
+     * body of declared length no larger than {@link #DRAIN_MAX_BYTES}: the upstream has answered
+     * and committed to a small rest, so nothing of its work is left running.
+     */
+    private boolean drainable(HttpClientResponse resp) {
+      if (resp.version() == HttpVersion.HTTP_2) {
+        return false;
+      }
+      long declared = contentLength(resp);
+      return declared >= 0 && declared <= DRAIN_MAX_BYTES;
     }
 
     private long contentLength(HttpClientResponse resp) {

@@ -31,8 +31,10 @@ import java.util.function.Function;
  *
  * <p>The contract of every {@code send*} method matches {@link ScopedHttpClient#send}: on cancel
  * the future fails at once with the scope's {@link TaskCancelledException} and the request is
- * reset; the scope's deadline bounds the request's connect and idle timeouts; the cancel hook is
- * removed when the request ends. Unlike {@code ScopedHttpClient}, statuses and body decoding
+ * reset; the request ends by the scope's deadline (see {@code ScopedHttpClient}); the cancel hook is
+ * removed when the request ends. Unlike {@code ScopedHttpClient}, a call is reset on cancel even
+ * once its response head has arrived (no drain: the interceptor cannot tell that moment apart),
+ * and statuses and body decoding
  * follow the request's own settings ({@code expect(...)}, {@code as(BodyCodec)}). The request must
  * come from the installed client or one derived from it ({@code WebClientSession.create},
  * {@code WebClient.wrap} of it): a request of another client is still failed at once on cancel,

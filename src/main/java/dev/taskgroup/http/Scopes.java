@@ -55,13 +55,18 @@ final class Scopes {
   }
 
   /**
-   * Bounds {@code opts} by the scope's deadline: its connect (pool wait) and idle timeouts become
-   * the tighter of their own and the scope's remaining time plus {@link #DEADLINE_GRACE_MS}; with
-   * {@code propagate}, writes {@link DeadlineHeader#NAME}. Modifies {@code opts}, which must be a
-   * copy the caller owns.
+   * Bounds {@code opts} by the scope's deadline: unless the scope aborts its bound work at the
+   * deadline by itself (the library's own scopes, {@link ScopedIo#abortsAtDeadline}), its connect
+   * (pool wait) and idle timeouts become the tighter of their own and the scope's remaining time
+   * plus {@link #DEADLINE_GRACE_MS}; with {@code propagate}, writes {@link DeadlineHeader#NAME}.
+   * Modifies {@code opts}, which must be a copy the caller owns.
+   *
+   * <p>Rejected: the two timeouts for every scope, as a safety net. For the library's scopes the
+   * deadline's cancellation already resets the request, and the timeouts cost two Vert.x timers per
+   * call (one per pool wait, one per request), on the hot path of every gateway request.
    */
   static void bindToScope(RequestOptions opts, TaskScope scope, boolean propagate) {
-    long bound = ioTimeoutMillis(scope);
+    long bound = ScopedIo.abortsAtDeadline(scope) ? -1 : ioTimeoutMillis(scope);
     if (bound > 0) {
       long connect = opts.getConnectTimeout() >= 0 ? opts.getConnectTimeout() : Math.max(opts.getTimeout(), 0);
       long idle = opts.getIdleTimeout() >= 0 ? opts.getIdleTimeout() : Math.max(opts.getTimeout(), 0);

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.StreamResetException;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -21,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Routes: {@code /slow} never answers; {@code /fast} answers {@code {"ok":true}};
  * {@code /status/NNN} answers that status; {@code /trickle} sends the head and one chunk of the
- * body, then nothing; {@code /delayed?ms=N} answers after N ms; {@code /deadline} answers what
+ * body, then nothing; {@code /halfbody?size=N} declares a body of N bytes, sends the first half
+ * and the rest only once {@link #releaseRest} is called; {@code /delayed?ms=N} answers after N ms; {@code /deadline} answers what
  * {@link DeadlineHeader#read} made of the request; {@code /users/ID} answers {@code {"user":"ID"}}.
  */
 final class Upstream {
@@ -39,6 +41,8 @@ final class Upstream {
   private final Map<String, Promise<Long>> received = new ConcurrentHashMap<>();
   private final Map<String, Promise<Abort>> aborted = new ConcurrentHashMap<>();
   private final Map<String, Promise<Void>> firstChunk = new ConcurrentHashMap<>();
+  private final Map<String, Promise<Void>> rest = new ConcurrentHashMap<>();
+  private final Map<String, Promise<Void>> answered = new ConcurrentHashMap<>();
 
   private Upstream(HttpServer server) {
     this.server = server;
@@ -71,6 +75,16 @@ final class Upstream {
     return firstChunk.computeIfAbsent(id, k -> Promise.promise()).future();
   }
 
+  /** Lets {@code /halfbody?id=id} send the rest of its body. */
+  void releaseRest(String id) {
+    rest.computeIfAbsent(id, k -> Promise.promise()).tryComplete();
+  }
+
+  /** {@return a future that completes once the whole response to request {@code id} was written} */
+  Future<Void> answered(String id) {
+    return answered.computeIfAbsent(id, k -> Promise.promise()).future();
+  }
+
   private void connected(HttpConnection connection) {
     connectionsOpened.incrementAndGet();
     connection.closeHandler(v -> connectionsClosed.incrementAndGet());
@@ -101,6 +115,17 @@ final class Upstream {
     } else if (path.equals("/trickle")) {
       request.response().setChunked(true).write("first chunk of a body that never ends\n")
           .onComplete(ar -> firstChunk.computeIfAbsent(id, k -> Promise.promise()).tryComplete());
+    } else if (path.equals("/halfbody")) {
+      int size = Integer.parseInt(request.getParam("size", "2000"));
+      HttpServerResponse response = request.response().putHeader("content-length", String.valueOf(size));
+      response.write("x".repeat(size / 2))
+          .onComplete(ar -> firstChunk.computeIfAbsent(id, k -> Promise.promise()).tryComplete());
+      rest.computeIfAbsent(id, k -> Promise.promise()).future().onComplete(v -> {
+        if (!response.closed()) {
+          response.end("x".repeat(size - size / 2))
+              .onSuccess(done -> answered.computeIfAbsent(id, k -> Promise.promise()).tryComplete());
+        }
+      });
     } else if (path.equals("/delayed")) {
       long ms = Long.parseLong(request.getParam("ms", "100"));
       request.response().setChunked(false);
