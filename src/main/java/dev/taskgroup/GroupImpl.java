@@ -106,6 +106,11 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     this.openedNanos = timers.nanoTime();
   }
 
+  /** {@return whether the group's context is an event loop's (frames there never block)} */
+  boolean onEventLoop() {
+    return eventLoop;
+  }
+
   /** {@return the current thread's trampoline} Kept for an event-loop context: a field read per frame, not a thread-local lookup. */
   Trampoline trampoline() {
     Trampoline t = trampoline;
@@ -154,13 +159,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       parent.group.attach(); // the enclosing group completes only after this one
     }
     obs = Observation.opened(this, parent != null);
-    if (timeout != null) {
-      deadline = new GroupDeadline();
-      deadlines.add(deadline, Durations.toNanos(timeout));
-    }
     // Per top-level group, so written out: Trampoline.frame's lambda would cost an object per group.
     Trampoline tr = trampoline();
     if (!tr.enter()) {
+      armDeadline();
       tr.defer(new Trampoline.Deferred(this) {
         @Override
         void run() {
@@ -170,11 +172,20 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       return;
     }
     try {
+      armDeadline(); // in the frame: a group that completes in it never schedules its timer (Deadlines.Queue.append)
       runBody(body);
     } catch (Throwable e) {
       crash(e);
     } finally {
       tr.exit();
+    }
+  }
+
+  /** Starts the group's own deadline, before the body runs. */
+  private void armDeadline() {
+    if (timeout != null) {
+      deadline = new GroupDeadline();
+      deadlines.add(deadline, Durations.toNanos(timeout));
     }
   }
 
