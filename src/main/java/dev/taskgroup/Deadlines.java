@@ -68,7 +68,10 @@ final class Deadlines {
     }
   }
 
-  /** The group completed: every node still queued is closed, every timer cancelled. */
+  /**
+   * The group completed: every node still queued is closed with {@code cause}, every timer
+   * cancelled. {@code cause} may be null when no node is queued ({@link #size()} is 0).
+   */
   void closeAll(TaskCancelledException cause) {
     if (first != null) {
       first.closeAll(cause);

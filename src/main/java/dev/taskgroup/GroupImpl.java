@@ -772,7 +772,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     if (parentHook != null) {
       parentHook.remove();
     }
-    deadlines.closeAll(closedCause()); // sleeps nobody awaited end now; idle timers are cancelled
+    // Sleeps nobody awaited end now; idle timers are cancelled. The cause only when a node is left
+    // to receive it: a cancellation (its message built) per completed group was a share of a short
+    // group's cost (a JFR profile of a service answering at once, RESULTS.md 10).
+    deadlines.closeAll(deadlines.size() == 0 ? null : closedCause());
     Throwable failure = outcome();
     Observation.completed(this, failure);
     // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).
