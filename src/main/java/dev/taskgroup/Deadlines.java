@@ -31,8 +31,13 @@ final class Deadlines {
 
   /** Queues {@code node} to expire {@code durationNanos} from now; it must not be queued already. */
   void add(Node node, long durationNanos) {
+    add(node, durationNanos, group.timers.nanoTime());
+  }
+
+  /** Like {@link #add(Node, long)}, from {@code now} read off the group's clock by the caller. */
+  void add(Node node, long durationNanos, long now) {
     Queue q = queueFor(durationNanos);
-    node.deadline = group.timers.nanoTime() + durationNanos;
+    node.deadline = now + durationNanos;
     q.append(node);
   }
 

@@ -133,15 +133,18 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     Objects.requireNonNull(body, "body");
     GroupImpl<R> g = new GroupImpl<>(vertx, context, options, parent, sink); // reads options once: later changes do not reach it
     if (g.onContext()) {
-      g.begin(body);
+      g.begin(body, g.openedNanos); // the same call: the clock read as the group was made still holds
     } else {
-      VertxContexts.dispatch(context, () -> g.begin(body));
+      VertxContexts.dispatch(context, () -> g.begin(body, g.timers.nanoTime()));
     }
     return g.promise.future();
   }
 
-  /** Attaches to the enclosing scope and arms the deadline at once, then runs the body in a frame. */
-  private void begin(Function<TaskGroup, Future<R>> body) {
+  /**
+   * Attaches to the enclosing scope and arms the deadline at once ({@code now} on the group's
+   * clock), then runs the body in a frame.
+   */
+  private void begin(Function<TaskGroup, Future<R>> body, long now) {
     if (parent == null) {
       if (VertxContexts.isDeployed(context)) {
         OwnerClose.register(this); // cancelled when the verticle is undeployed or Vert.x closes
@@ -162,7 +165,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     // Per top-level group, so written out: Trampoline.frame's lambda would cost an object per group.
     Trampoline tr = trampoline();
     if (!tr.enter()) {
-      armDeadline();
+      armDeadline(now);
       tr.defer(new Trampoline.Deferred(this) {
         @Override
         void run() {
@@ -172,7 +175,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
       return;
     }
     try {
-      armDeadline(); // in the frame: a group that completes in it never schedules its timer (Deadlines.Queue.append)
+      armDeadline(now); // in the frame: a group that completes in it never schedules its timer (Deadlines.Queue.append)
       runBody(body);
     } catch (Throwable e) {
       crash(e);
@@ -182,10 +185,10 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   }
 
   /** Starts the group's own deadline, before the body runs. */
-  private void armDeadline() {
+  private void armDeadline(long now) {
     if (timeout != null) {
       deadline = new GroupDeadline();
-      deadlines.add(deadline, Durations.toNanos(timeout));
+      deadlines.add(deadline, Durations.toNanos(timeout), now);
     }
   }
 

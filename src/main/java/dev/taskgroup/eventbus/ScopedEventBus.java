@@ -212,18 +212,18 @@ public final class ScopedEventBus {
       return Future.failedFuture(cancelled);
     }
     DeliveryOptions opts = options == null ? new DeliveryOptions() : new DeliveryOptions(options);
-    long bound = ScopedIo.ioTimeoutMillis(scope); // -1: no deadline
+    Optional<Duration> remaining = scope.remaining(); // read once: the send timeout and what the service is told agree
+    long bound = remaining.isPresent() ? ScopedIo.ioTimeoutMillis(remaining.get()) : -1; // -1: no deadline
     if (bound > 0) {
       opts.setSendTimeout(ScopedIo.tighter(opts.getSendTimeout(), bound));
     }
     if (scope.vertx().isClustered()) {
-      return wire(scope, bus, address, body, opts);
+      return wire(scope, bus, address, body, opts, remaining);
     }
     LocalCall.Served served = LocalCall.Served.find(bus);
     if (served == null || !served.serves(address)) {
       return send(scope, bus, address, body, opts, null, null, null);
     }
-    Optional<Duration> remaining = scope.remaining();
     LocalCall call = new LocalCall(body, remaining.isPresent() ? LocalCall.millis(remaining.get()) : -1,
         SEQUENCE.incrementAndGet());
     return send(scope, bus, address + LOCAL_SUFFIX, call, opts, address + CONTROL_SUFFIX, call, address);
@@ -231,13 +231,12 @@ public final class ScopedEventBus {
 
   /** The request with the protocol's headers: on a clustered bus, where the service may be on another node. */
   private static <T> Future<Message<T>> wire(TaskScope scope, EventBus bus, String address, Object body,
-                                             DeliveryOptions opts) {
+                                             DeliveryOptions opts, Optional<Duration> remaining) {
     // The copy may share the caller's header map: give it its own before adding ours.
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     if (opts.getHeaders() != null) {
       headers.addAll(opts.getHeaders());
     }
-    Optional<Duration> remaining = scope.remaining();
     if (remaining.isPresent()) {
       headers.set(DEADLINE_HEADER, DeadlineHeader.format(remaining.get()));
     } else {
@@ -279,7 +278,7 @@ public final class ScopedEventBus {
         promise.fail(c);
       } else if (served != null && ar.failed() && ar.cause() instanceof ReplyException
           && ((ReplyException) ar.cause()).failureType() == ReplyFailure.NO_HANDLERS && ScopedIo.refusal(scope) == null) {
-        ScopedEventBus.<T>wire(scope, bus, served, ((LocalCall) body).body, opts).onComplete(promise);
+        ScopedEventBus.<T>wire(scope, bus, served, ((LocalCall) body).body, opts, scope.remaining()).onComplete(promise);
       } else {
         promise.handle(ar);
       }
