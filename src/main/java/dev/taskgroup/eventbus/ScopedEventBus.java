@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.LongAdder;
  * handler still sees the headers), a plain consumer gets the bare request.
  *
  * <p>Cancellation, caller side: the returned future fails at once with the scope's
- * {@link TaskCancelledException}, a cancel signal goes to the service, and whatever reply still
- * arrives is dropped (counted in {@link #droppedReplies()}, except the service's acknowledgement
+ * {@link TaskCancelledException}, a cancel signal goes to the service (none for a bare request,
+ * which no service serves), and whatever reply still arrives is dropped (counted in {@link #droppedReplies()}, except the service's acknowledgement
  * of the cancel). The send timeout is the tighter of the one in the options and the scope's
  * remaining time plus {@link ScopedIo#DEADLINE_GRACE_MS} (so the scope's own deadline fires
  * first). The cancel hook is removed when the request ends.
@@ -118,7 +118,8 @@ public final class ScopedEventBus {
    * scope's remaining time in {@link #DEADLINE_HEADER} (when it has a deadline) and an id in
    * {@link #REQUEST_ID_HEADER} (both replacing headers of those names in the options). On a bus
    * that is not clustered, the two travel in the body to a service of this Vert.x
-   * ({@link #LOCAL_SUFFIX}), and are not sent to a plain consumer (see the package documentation).
+   * ({@link #LOCAL_SUFFIX}; with the headers all the same when the options name a codec, which is
+   * for the caller's body), and are not sent to a plain consumer (see the package documentation).
    *
    * @param bus the event bus of the scope's Vert.x instance
    * @param options copied (the caller's instance is not modified); null means the defaults
@@ -223,6 +224,9 @@ public final class ScopedEventBus {
     LocalCall.Served served = LocalCall.Served.find(bus);
     if (served == null || !served.serves(address)) {
       return send(scope, bus, address, body, opts, null, null, null);
+    }
+    if (opts.getCodecName() != null) { // the caller's codec is for its body, not for a LocalCall
+      return wire(scope, bus, address, body, opts, remaining);
     }
     LocalCall call = new LocalCall(body, remaining.isPresent() ? LocalCall.millis(remaining.get()) : -1,
         SEQUENCE.incrementAndGet());

@@ -29,9 +29,10 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One service: the consumer of its address, the consumer of its control address, and the calls in
- * flight. Both consumers are registered on the same context, so a caller's request and its cancel
- * signal, sent in that order, are handled in that order on a local bus (on a clustered one they
+ * One service: the consumer of its address, the consumer of its control address (and, on a bus
+ * that is not clustered, of its local address), and the calls in flight. The consumers are
+ * registered on the same context, so a caller's request and its cancel signal, sent in that
+ * order, are handled in that order on a local bus (on a clustered one they
  * travel over the same connection to this node). Every field is written and read on that context
  * only (the bus hands each message a duplicate of it, which runs on the same thread, one event at a
  * time), except {@code inFlightSnapshot}, which other threads read.

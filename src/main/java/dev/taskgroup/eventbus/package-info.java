@@ -29,8 +29,9 @@
  *   <li>to any other address, the request goes bare: no service is there to read the headers, so a
  *       plain consumer gets the request without them, and a cancel publishes nothing.
  * </ul>
- * A scoped call to an address that both a service and a plain consumer consume therefore goes to
- * the service. When the service's local address has no consumer any more (the service closed, or
+ * A call whose options name a codec (it is for the caller's body) goes with the headers, as on the
+ * wire. A scoped call to an address that both a service and a plain consumer consume goes to the
+ * service. When the service's local address has no consumer any more (the service closed, or
  * its verticle was undeployed, between the look-up and the delivery), the call is sent again as on
  * the wire, to the served address.
  *

@@ -136,6 +136,24 @@ class LocalCallTest extends VertxTest {
     }
 
     @Test
+    void aCallWhoseOptionsNameACodecKeepsItsBodyAndGoesWithTheHeaders() {
+      vertx.eventBus().registerCodec(new UpperCase());
+      List<Delivered> seen = watchDeliveries();
+      Promise<Message<Object>> received = Promise.promise();
+      await(ScopedEventBus.serve(vertx, "coded", (scope, msg) -> {
+        received.complete(msg);
+        return Future.succeededFuture("ok");
+      }));
+      await(TaskGroup.run(vertx, new TaskGroupOptions().setTimeout(Duration.ofSeconds(30)),
+          group -> ScopedEventBus.request(group, vertx.eventBus(), "coded", "hi",
+              new DeliveryOptions().setCodecName(UpperCase.NAME))));
+      Message<Object> msg = await(received.future());
+      assertThat(msg.body()).isEqualTo("HI"); // the caller's codec ran on the caller's body
+      assertThat(seen.get(0).address()).isEqualTo("coded");
+      assertThat(seen.get(0).headers().contains(ScopedEventBus.DEADLINE_HEADER)).isTrue();
+    }
+
+    @Test
     void aCallToAServiceWhoseVerticleWentIsAskedAgainWithHeadersAtTheServedAddress() {
       String id = await(vertx.deployVerticle(new VerticleBase() {
         @Override
@@ -209,6 +227,36 @@ class LocalCallTest extends VertxTest {
       await(ScopedEventBus.serve(vertx, "side-door", (scope, msg) -> Future.succeededFuture("re: " + msg.body())));
       assertThat(await(vertx.eventBus().request("side-door" + ScopedEventBus.LOCAL_SUFFIX, "hi")).body())
           .isEqualTo("re: hi");
+    }
+  }
+
+  /** A caller's own codec: upper-cases a String on local delivery. */
+  static final class UpperCase implements io.vertx.core.eventbus.MessageCodec<String, String> {
+    static final String NAME = "test-upper-case";
+
+    @Override
+    public void encodeToWire(Buffer buffer, String s) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public String decodeFromWire(int pos, Buffer buffer) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public String transform(String s) {
+      return s.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public String name() {
+      return NAME;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
     }
   }
 
