@@ -31,8 +31,13 @@ final class Deadlines {
 
   /** Queues {@code node} to expire {@code durationNanos} from now; it must not be queued already. */
   void add(Node node, long durationNanos) {
+    add(node, durationNanos, group.timers.nanoTime());
+  }
+
+  /** Like {@link #add(Node, long)}, from {@code now} read off the group's clock by the caller. */
+  void add(Node node, long durationNanos, long now) {
     Queue q = queueFor(durationNanos);
-    node.deadline = group.timers.nanoTime() + durationNanos;
+    node.deadline = now + durationNanos;
     q.append(node);
   }
 
@@ -68,7 +73,10 @@ final class Deadlines {
     }
   }
 
-  /** The group completed: every node still queued is closed, every timer cancelled. */
+  /**
+   * The group completed: every node still queued is closed with {@code cause}, every timer
+   * cancelled. {@code cause} may be null when no node is queued ({@link #size()} is 0).
+   */
   void closeAll(TaskCancelledException cause) {
     if (first != null) {
       first.closeAll(cause);
@@ -97,12 +105,12 @@ final class Deadlines {
     return (first == null ? 0 : 1) + (others == null ? 0 : others.size());
   }
 
-  /** {@return how many timers are armed (for tests)} */
+  /** {@return how many timers are armed (for tests): those the current frame will arm as it exits count} */
   int armedTimers() {
-    int n = first != null && first.timerId >= 0 ? 1 : 0;
+    int n = first != null && (first.timerId >= 0 || first.armPending && first.head != null) ? 1 : 0;
     if (others != null) {
       for (Queue q : others.values()) {
-        n += q.timerId >= 0 ? 1 : 0;
+        n += q.timerId >= 0 || q.armPending && q.head != null ? 1 : 0;
       }
     }
     return n;
@@ -141,6 +149,15 @@ final class Deadlines {
     int size;
     long timerId = -1;
     private boolean firing;
+    /** Waiting, in the thread's {@link Trampoline}, for the outermost frame to exit and arm the timer. */
+    private boolean armPending;
+    /** The next queue waiting to be armed by the same trampoline. */
+    Queue nextToArm;
+
+    /** {@return the group whose context the timer fires on} */
+    GroupImpl<?> group() {
+      return group;
+    }
 
     Queue(long duration) {
       this.duration = duration;
@@ -156,8 +173,28 @@ final class Deadlines {
       }
       tail = n;
       size++;
-      if (n == head && timerId < 0) {
-        arm(n.deadline, group.timers.nanoTime());
+      if (n == head && timerId < 0 && !armPending) {
+        Trampoline tr;
+        if (group.timers.firesInALaterTask() && group.onEventLoop() && (tr = group.trampoline()).inFrame()) {
+          // A Vert.x timer cannot fire before this event-loop task ends, and the frame ends within
+          // it: arming as the outermost frame exits changes nothing but the cost of a deadline
+          // whose work settles in its own frame (a group whose body answers at once, a task that
+          // completes synchronously), which then never touches a timer. Not on a worker or a
+          // virtual thread: a frame there may block or suspend in Future.await, and the timer must
+          // be armed meanwhile.
+          armPending = true;
+          tr.armLater(this);
+        } else {
+          arm(n.deadline, group.timers.nanoTime());
+        }
+      }
+    }
+
+    /** The frame that queued the arming has exited: arm for the head, if it is still there. */
+    void armPended() {
+      armPending = false;
+      if (head != null && timerId < 0) {
+        arm(head.deadline, group.timers.nanoTime());
       }
     }
 

@@ -95,12 +95,21 @@ public final class ScopedIo {
    */
   public static long ioTimeoutMillis(TaskScope scope) {
     Optional<Duration> remaining = scope.remaining();
-    if (remaining.isEmpty()) {
-      return -1;
-    }
+    return remaining.isEmpty() ? -1 : ioTimeoutMillis(remaining.get());
+  }
+
+  /**
+   * {@return {@code remaining} (a scope's {@link TaskScope#remaining()}, already read) plus
+   * {@link #DEADLINE_GRACE_MS}, in ms (at least 1), or -1 when it is too far away for a
+   * {@code long} of ms} For a helper that needs the remaining time itself too: the clock is read
+   * once. Any thread.
+   *
+   * @throws NullPointerException if {@code remaining} is null
+   */
+  public static long ioTimeoutMillis(Duration remaining) {
     long ms;
     try {
-      ms = remaining.get().toMillis();
+      ms = remaining.toMillis();
     } catch (ArithmeticException huge) {
       return -1;
     }

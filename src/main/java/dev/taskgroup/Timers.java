@@ -18,6 +18,16 @@ interface Timers {
   /** Cancels a timer scheduled here; a no-op if it already fired. */
   void cancel(Context context, long id);
 
+  /**
+   * {@return whether a timer scheduled now can only fire in a later task of its event loop} Then
+   * a deadline queued inside a frame may be armed as the outermost frame exits, still in this task
+   * ({@link Deadlines.Queue}): the Vert.x timers. A test clock advanced by hand may fire at once,
+   * so it is armed at the call.
+   */
+  default boolean firesInALaterTask() {
+    return false;
+  }
+
   /** Vert.x timers and {@link System#nanoTime()}. */
   Timers VERTX = new Timers() {
     @Override
@@ -33,6 +43,11 @@ interface Timers {
     @Override
     public void cancel(Context context, long id) {
       context.owner().cancelTimer(id);
+    }
+
+    @Override
+    public boolean firesInALaterTask() {
+      return true;
     }
 
     @Override

@@ -46,6 +46,7 @@ final class Trampoline {
   private int depth; // frames running on this thread
   private Deferred head; // deferred frames, oldest first
   private Deferred tail;
+  private Deadlines.Queue armHead; // queues whose timer the outermost frame arms as it exits, newest first
 
   /** {@return the trampoline of the current thread} */
   static Trampoline current() {
@@ -67,10 +68,43 @@ final class Trampoline {
     return true;
   }
 
-  /** Leaves a frame; the outermost one runs what was deferred meanwhile. */
+  /** Leaves a frame; the outermost one runs what was deferred meanwhile, then arms the timers queued meanwhile. */
   void exit() {
-    if (--depth == 0 && head != null) {
-      drain();
+    if (--depth == 0) {
+      if (head != null) {
+        drain();
+      }
+      if (armHead != null) {
+        armQueued();
+      }
+    }
+  }
+
+  /** {@return whether a frame is running on this thread} */
+  boolean inFrame() {
+    return depth > 0;
+  }
+
+  /**
+   * Arms {@code queue}'s timer when the outermost frame exits (see {@link Deadlines.Queue}): a
+   * deadline whose work settles before then never schedules a timer. Only for Vert.x timers, which
+   * cannot fire before the current event-loop task ends anyway.
+   */
+  void armLater(Deadlines.Queue queue) {
+    queue.nextToArm = armHead;
+    armHead = queue;
+  }
+
+  private void armQueued() {
+    Deadlines.Queue q;
+    while ((q = armHead) != null) {
+      armHead = q.nextToArm;
+      q.nextToArm = null;
+      try {
+        q.armPended();
+      } catch (Throwable e) {
+        q.group().crash(e); // the timer could not be scheduled (Vert.x closing): the group fails, not hangs
+      }
     }
   }
 
@@ -168,6 +202,9 @@ final class Trampoline {
       tr.tail = last;
       if (tr.depth == 0) {
         tr.drain();
+        if (tr.armHead != null) {
+          tr.armQueued();
+        }
       }
     });
   }

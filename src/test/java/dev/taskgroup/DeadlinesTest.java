@@ -13,25 +13,43 @@ import org.junit.jupiter.api.Test;
 /** The shared deadline queues: bounded by live durations, cheap for tasks that run one by one. */
 class DeadlinesTest extends VertxTest {
 
-  /** Counts the timers a group schedules, on top of a manual clock. */
+  /** Counts the timers a group schedules, on top of a manual clock or of Vert.x's own timers. */
   private static final class CountingTimers implements Timers {
-    final ManualTimers clock = new ManualTimers();
+    final ManualTimers clock;
+    final Timers base;
     final AtomicInteger scheduled = new AtomicInteger();
+
+    /** On a manual clock ({@link #clock}). */
+    CountingTimers() {
+      this.clock = new ManualTimers();
+      this.base = clock;
+    }
+
+    /** On {@link Timers#VERTX}, with its promise that no timer fires in the task that scheduled it. */
+    CountingTimers(Timers vertx) {
+      this.clock = null;
+      this.base = vertx;
+    }
 
     @Override
     public long nanoTime() {
-      return clock.nanoTime();
+      return base.nanoTime();
     }
 
     @Override
     public long schedule(Context context, long delayMillis, io.vertx.core.Handler<Long> handler) {
       scheduled.incrementAndGet();
-      return clock.schedule(context, delayMillis, handler);
+      return base.schedule(context, delayMillis, handler);
     }
 
     @Override
     public void cancel(Context context, long id) {
-      clock.cancel(context, id);
+      base.cancel(context, id);
+    }
+
+    @Override
+    public boolean firesInALaterTask() {
+      return base.firesInALaterTask();
     }
   }
 
@@ -86,5 +104,54 @@ class DeadlinesTest extends VertxTest {
     }));
     awaitFailure(group);
     assertThat(seenOnCancel.get()).contains(Duration.ZERO);
+  }
+
+  @Test
+  void aGroupWhoseBodyAnswersAtOnceSchedulesNoTimerForItsDeadline() {
+    CountingTimers timers = new CountingTimers(Timers.VERTX);
+    Context context = vertx.getOrCreateContext();
+    String result = await(await(call(context, () -> TaskGroup.run(vertx,
+        new TaskGroupOptions().setTimers(timers).setTimeout(Duration.ofSeconds(30)), g -> Future.succeededFuture("now")))));
+    assertThat(result).isEqualTo("now");
+    assertThat(timers.scheduled).hasValue(0);
+  }
+
+  @Test
+  void aTimedTaskThatCompletesSynchronouslySchedulesNoTimer() {
+    CountingTimers timers = new CountingTimers(Timers.VERTX);
+    Context context = vertx.getOrCreateContext();
+    await(await(call(context, () -> TaskGroup.run(vertx, new TaskGroupOptions().setTimers(timers), g -> {
+      TaskFn<String> now = scope -> Future.succeededFuture("now");
+      return g.spawn(now.withTimeout(Duration.ofSeconds(30))).future();
+    }))));
+    assertThat(timers.scheduled).hasValue(0);
+  }
+
+  @Test
+  void aDeadlineQueuedInAFrameIsArmedAsTheFrameExitsAndFires() {
+    CountingTimers timers = new CountingTimers(Timers.VERTX);
+    Context context = vertx.getOrCreateContext();
+    Throwable failure = awaitFailure(await(call(context, () -> TaskGroup.run(vertx,
+        new TaskGroupOptions().setTimers(timers).setTimeout(Duration.ofMillis(50)), g -> g.sleep(Duration.ofSeconds(30))))));
+    assertThat(failure).isInstanceOf(TaskGroupException.class);
+    assertThat(((TaskGroupException) failure).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class);
+    assertThat(timers.scheduled).as("the group's deadline and the sleep's").hasValue(2);
+  }
+
+  @Test
+  void aDeadlineQueuedOnAWorkerContextIsArmedAtOnce() {
+    CountingTimers timers = new CountingTimers(Timers.VERTX);
+    AtomicInteger seenInTheBody = new AtomicInteger(-1);
+    await(vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+      @Override
+      public Future<?> start() {
+        // A worker's frame may block in Future.await: its deadline must be armed before the body runs.
+        return TaskGroup.run(vertx, new TaskGroupOptions().setTimers(timers).setTimeout(Duration.ofSeconds(30)), g -> {
+          seenInTheBody.set(timers.scheduled.get());
+          return Future.succeededFuture();
+        });
+      }
+    }, new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
+    assertThat(seenInTheBody).hasValue(1);
   }
 }

@@ -38,11 +38,13 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The wire protocol (headers, control address, failure codes) is described in the
  * {@linkplain dev.taskgroup.eventbus package documentation}; a plain {@code consumer} can answer a
  * scoped request (it ignores the headers), and a service answers plain requests (bounded by its
- * {@link ServeOptions#setMaxTimeout local maximum}).
+ * {@link ServeOptions#setMaxTimeout local maximum}). On a bus that is not clustered the headers are
+ * not sent: a service in the same Vert.x gets the deadline and the call in the message body (its
+ * handler still sees the headers), a plain consumer gets the bare request.
  *
  * <p>Cancellation, caller side: the returned future fails at once with the scope's
- * {@link TaskCancelledException}, a cancel signal goes to the service, and whatever reply still
- * arrives is dropped (counted in {@link #droppedReplies()}, except the service's acknowledgement
+ * {@link TaskCancelledException}, a cancel signal goes to the service (none for a bare request,
+ * which no service serves), and whatever reply still arrives is dropped (counted in {@link #droppedReplies()}, except the service's acknowledgement
  * of the cancel). The send timeout is the tighter of the one in the options and the scope's
  * remaining time plus {@link ScopedIo#DEADLINE_GRACE_MS} (so the scope's own deadline fires
  * first). The cancel hook is removed when the request ends.
@@ -66,6 +68,14 @@ public final class ScopedEventBus {
    * publishes the request id there, and the node serving it cancels its work.
    */
   public static final String CONTROL_SUFFIX = "::taskgroup-cancel";
+
+  /**
+   * Appended to a served address to name the address a service also consumes on a bus that is not
+   * clustered ({@value}): a scoped caller in the same Vert.x sends there a message whose body
+   * carries the deadline and the call, instead of the headers (see the
+   * {@linkplain dev.taskgroup.eventbus package documentation}). Never used on a clustered bus.
+   */
+  public static final String LOCAL_SUFFIX = "::taskgroup-local";
 
   /** Failure code of a reply whose work failed: {@value}. The message is the error's. */
   public static final int FAILURE_ERROR = 500;
@@ -106,7 +116,10 @@ public final class ScopedEventBus {
   /**
    * Sends {@code body} to {@code address} and waits for the reply within the scope, with the
    * scope's remaining time in {@link #DEADLINE_HEADER} (when it has a deadline) and an id in
-   * {@link #REQUEST_ID_HEADER} (both replacing headers of those names in the options).
+   * {@link #REQUEST_ID_HEADER} (both replacing headers of those names in the options). On a bus
+   * that is not clustered, the two travel in the body to a service of this Vert.x
+   * ({@link #LOCAL_SUFFIX}; with the headers all the same when the options name a codec, which is
+   * for the caller's body), and are not sent to a plain consumer (see the package documentation).
    *
    * @param bus the event bus of the scope's Vert.x instance
    * @param options copied (the caller's instance is not modified); null means the defaults
@@ -159,7 +172,8 @@ public final class ScopedEventBus {
    * @param options copied; null means the defaults
    * @return the service, once its address is registered (across the cluster, when clustered)
    * @throws NullPointerException if {@code vertx}, {@code address} or {@code handler} is null
-   * @throws IllegalArgumentException if {@code address} is empty or ends with {@link #CONTROL_SUFFIX}
+   * @throws IllegalArgumentException if {@code address} is empty or ends with {@link #CONTROL_SUFFIX} or
+   *     {@link #LOCAL_SUFFIX}
    */
   public static <T, R> Future<Service> serve(Vertx vertx, String address, ServeOptions options,
                                              ServeHandler<T, R> handler) {
@@ -173,6 +187,10 @@ public final class ScopedEventBus {
       throw new IllegalArgumentException("address must not end with " + CONTROL_SUFFIX
           + " (the suffix of control addresses), got '" + address + "'");
     }
+    if (address.endsWith(LOCAL_SUFFIX)) {
+      throw new IllegalArgumentException("address must not end with " + LOCAL_SUFFIX
+          + " (the suffix of a service's local address), got '" + address + "'");
+    }
     return ServiceImpl.start(vertx, address, new ServeOptions(options == null ? new ServeOptions() : options),
         handler);
   }
@@ -182,7 +200,12 @@ public final class ScopedEventBus {
     return DROPPED.sum();
   }
 
-  /** On the scope's context. */
+  /**
+   * On the scope's context. Three ways to send, one protocol: on a clustered bus, the headers (the
+   * wire format); on a bus that is not clustered, a {@link LocalCall} to a service of this library
+   * in this Vert.x, or, when none serves the address, the bare request (only this library's
+   * services read the headers, and a local caller can see that none is there to read them).
+   */
   private static <T> Future<Message<T>> start(TaskScope scope, EventBus bus, String address, Object body,
                                               DeliveryOptions options) {
     TaskCancelledException cancelled = ScopedIo.refusal(scope); // cancelled, or its task has finished
@@ -190,30 +213,60 @@ public final class ScopedEventBus {
       return Future.failedFuture(cancelled);
     }
     DeliveryOptions opts = options == null ? new DeliveryOptions() : new DeliveryOptions(options);
+    Optional<Duration> remaining = scope.remaining(); // read once: the send timeout and what the service is told agree
+    long bound = remaining.isPresent() ? ScopedIo.ioTimeoutMillis(remaining.get()) : -1; // -1: no deadline
+    if (bound > 0) {
+      opts.setSendTimeout(ScopedIo.tighter(opts.getSendTimeout(), bound));
+    }
+    if (scope.vertx().isClustered()) {
+      return wire(scope, bus, address, body, opts, remaining);
+    }
+    LocalCall.Served served = LocalCall.Served.find(bus);
+    if (served == null || !served.serves(address)) {
+      return send(scope, bus, address, body, opts, null, null, null);
+    }
+    if (opts.getCodecName() != null) { // the caller's codec is for its body, not for a LocalCall
+      return wire(scope, bus, address, body, opts, remaining);
+    }
+    LocalCall call = new LocalCall(body, remaining.isPresent() ? LocalCall.millis(remaining.get()) : -1,
+        SEQUENCE.incrementAndGet());
+    return send(scope, bus, address + LOCAL_SUFFIX, call, opts, address + CONTROL_SUFFIX, call, address);
+  }
+
+  /** The request with the protocol's headers: on a clustered bus, where the service may be on another node. */
+  private static <T> Future<Message<T>> wire(TaskScope scope, EventBus bus, String address, Object body,
+                                             DeliveryOptions opts, Optional<Duration> remaining) {
     // The copy may share the caller's header map: give it its own before adding ours.
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     if (opts.getHeaders() != null) {
       headers.addAll(opts.getHeaders());
     }
-    Optional<Duration> remaining = scope.remaining();
     if (remaining.isPresent()) {
       headers.set(DEADLINE_HEADER, DeadlineHeader.format(remaining.get()));
-      long bound = ScopedIo.ioTimeoutMillis(scope);
-      if (bound > 0) {
-        opts.setSendTimeout(ScopedIo.tighter(opts.getSendTimeout(), bound));
-      }
     } else {
       headers.remove(DEADLINE_HEADER);
     }
     String id = ClusterView.nodeId(scope.vertx()) + "/" + SEQUENCE.incrementAndGet();
     headers.set(REQUEST_ID_HEADER, id);
     opts.setHeaders(headers);
+    return send(scope, bus, address, body, opts, address + CONTROL_SUFFIX, id, null);
+  }
+
+  /**
+   * Sends and waits within the scope; on cancellation, publishes {@code signal} to {@code control}
+   * (none when null: nothing serves the call that could act on it) and drops the late reply. A
+   * {@link LocalCall} ({@code served} is then the served address) that finds no consumer is sent
+   * again with the headers: the service closed, or its verticle went, between the look-up and the
+   * delivery, and the served address may have other consumers now.
+   */
+  private static <T> Future<Message<T>> send(TaskScope scope, EventBus bus, String address, Object body,
+                                             DeliveryOptions opts, String control, Object signal, String served) {
     Promise<Message<T>> promise = Promise.promise();
     // The hook fails the future and withdraws the request: the reply handler below is the one
     // place that notices the late reply, so it does the dropping.
     Registration hook = scope.bind(c -> {
-      if (promise.tryFail(c)) {
-        bus.publish(address + CONTROL_SUFFIX, id);
+      if (promise.tryFail(c) && control != null) {
+        bus.publish(control, signal);
       }
     });
     bus.<T>request(address, body, opts).onComplete(ar -> {
@@ -227,6 +280,9 @@ public final class ScopedEventBus {
       TaskCancelledException c = scope.cancellation();
       if (ar.failed() && c != null) {
         promise.fail(c);
+      } else if (served != null && ar.failed() && ar.cause() instanceof ReplyException
+          && ((ReplyException) ar.cause()).failureType() == ReplyFailure.NO_HANDLERS && ScopedIo.refusal(scope) == null) {
+        ScopedEventBus.<T>wire(scope, bus, served, ((LocalCall) body).body, opts, scope.remaining()).onComplete(promise);
       } else {
         promise.handle(ar);
       }

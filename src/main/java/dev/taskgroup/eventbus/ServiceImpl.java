@@ -11,6 +11,7 @@ import dev.taskgroup.http.DeadlineHeader;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
@@ -25,11 +26,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
- * One service: the consumer of its address, the consumer of its control address, and the calls in
- * flight. Both consumers are registered on the same context, so a caller's request and its cancel
- * signal, sent in that order, are handled in that order on a local bus (on a clustered one they
+ * One service: the consumer of its address, the consumer of its control address (and, on a bus
+ * that is not clustered, of its local address), and the calls in flight. The consumers are
+ * registered on the same context, so a caller's request and its cancel signal, sent in that
+ * order, are handled in that order on a local bus (on a clustered one they
  * travel over the same connection to this node). Every field is written and read on that context
  * only (the bus hands each message a duplicate of it, which runs on the same thread, one event at a
  * time), except {@code inFlightSnapshot}, which other threads read.
@@ -55,25 +58,50 @@ final class ServiceImpl<T, R> implements Service {
     ANSWERED
   }
 
-  /** One message being worked on. */
-  static final class Call {
-    final Message<?> message;
-    final String id; // null when the caller sent none (or a malformed one): then not cancellable by signal
+  /**
+   * One message being worked on. It is also its group's body and the group's listener (two lambdas
+   * fewer per message), and a link of the service's list of calls in flight.
+   */
+  final class Call implements Function<TaskGroup, Future<R>>, Handler<AsyncResult<R>> {
+    final Message<?> message; // the bus's: the reply goes there
+    final Message<T> view; // what the handler sees: the same message, or a LocalCall's view of it
+    // The request id (a String, then also the key in byId), or the LocalCall of a call in this
+    // process, or null when the caller sent none (or a malformed one): then not cancellable by signal.
+    final Object id;
     final String node; // the caller's node; null with id
     boolean callersDeadline; // the caller's remaining time (not the local maximum) is the group's deadline
     CallState state = CallState.RUNNING;
     TaskGroup group; // set when the body starts
     long heldTimer = -1; // while TIMEOUT_HELD
+    Call prev; // the list of calls in flight
+    Call next;
 
-    Call(Message<?> message, String id, String node) {
+    Call(Message<?> message, Message<T> view, Object id, String node) {
       this.message = message;
+      this.view = view;
       this.id = id;
       this.node = node;
     }
 
-    /** {@return the key in the service's map: the id, or the call itself when it has none} */
-    Object key() {
-      return id != null ? id : this;
+    /** {@return the service that holds the call} For a LocalCall's cancel signal, which every local service receives. */
+    ServiceImpl<?, ?> service() {
+      return ServiceImpl.this;
+    }
+
+    /** The group's body. */
+    @Override
+    public Future<R> apply(TaskGroup g) {
+      group = g;
+      if (state != CallState.RUNNING) {
+        g.cancel(); // cancelled before the body started (cannot happen today: kept for safety)
+      }
+      return body(g, view);
+    }
+
+    /** The group settled. */
+    @Override
+    public void handle(AsyncResult<R> ar) {
+      settle(this, ar);
     }
 
     void cancel(CallState why) {
@@ -94,12 +122,18 @@ final class ServiceImpl<T, R> implements Service {
   private final ServeHandler<T, R> handler;
   private final String ownNode;
   private final ClusterManager cluster; // null on a bus that is not clustered
-  // Every call in flight: by id, or by itself when it has none (a cancel signal, a String, finds only the first).
-  private final Map<Object, Call> calls = new HashMap<>();
+  // Every call in flight, oldest first; those with a request id also by id (a LocalCall holds its own call).
+  private Call first;
+  private Call last;
+  private int inFlight;
+  private final Map<String, Call> byId = new HashMap<>();
   private MessageConsumer<T> consumer;
   private MessageConsumer<Object> control;
-  private volatile int inFlightSnapshot; // calls.size(), for other threads
-  private int remoteCalls; // calls in {@code calls} whose caller is on another node
+  private MessageConsumer<T> local; // the local address, on a bus that is not clustered; else null
+  private LocalCall.Served served; // the registry this service is listed in while it serves; else null
+  private final TaskGroupOptions maxOptions; // the group options of a call bounded by the local maximum, shared
+  private volatile int inFlightSnapshot; // inFlight, for other threads
+  private int remoteCalls; // calls in flight whose caller is on another node
   private long watchTimer = -1; // armed while remoteCalls > 0
   private boolean closed;
   /** Cancel signals that named no call in flight (finished already, or not a request id). */
@@ -117,6 +151,7 @@ final class ServiceImpl<T, R> implements Service {
     this.handler = handler;
     this.ownNode = ClusterView.nodeId(vertx);
     this.cluster = ClusterView.manager(vertx);
+    this.maxOptions = new TaskGroupOptions().setName(address).setTimeout(options.getMaxTimeout());
   }
 
   static <T, R> Future<Service> start(Vertx vertx, String address, ServeOptions options, ServeHandler<T, R> handler) {
@@ -131,11 +166,34 @@ final class ServiceImpl<T, R> implements Service {
     return registered.future();
   }
 
-  /** On the context: both consumers registered from here, so they deliver here. */
+  /**
+   * On the context: every consumer registered from here, so they deliver here. On a bus that is not
+   * clustered the service also consumes its local address and lists itself for scoped callers once
+   * all three are registered (see {@link LocalCall}).
+   */
   private Future<Service> register() {
     consumer = vertx.eventBus().consumer(address, this::handle);
     control = vertx.eventBus().consumer(address + ScopedEventBus.CONTROL_SUFFIX, this::handleCancel);
-    return Future.all(consumer.completion(), control.completion()).map(this);
+    if (cluster != null || vertx.isClustered()) {
+      return Future.all(consumer.completion(), control.completion()).map(this);
+    }
+    LocalCall.Served registry = LocalCall.Served.of(vertx.eventBus()); // registers the codec first
+    local = vertx.eventBus().consumer(address + ScopedEventBus.LOCAL_SUFFIX, this::handle);
+    return Future.all(consumer.completion(), control.completion(), local.completion()).map(v -> {
+      if (!closed) {
+        served = registry;
+        served.add(address);
+      }
+      return (Service) this;
+    });
+  }
+
+  /** Takes the service off the registry of local scoped callers (once). On the context. */
+  private void unlist() {
+    if (served != null) {
+      served.remove(address);
+      served = null;
+    }
   }
 
   @Override
@@ -155,7 +213,7 @@ final class ServiceImpl<T, R> implements Service {
 
   /** {@return how many calls are tracked (tests)} On the context. */
   int trackedCalls() {
-    return calls.size();
+    return inFlight;
   }
 
   /** {@return how many tracked calls come from other nodes (tests)} On the context. */
@@ -174,50 +232,79 @@ final class ServiceImpl<T, R> implements Service {
     context.runOnContext(v -> {
       if (!closed) {
         closed = true;
-        for (Call c : new ArrayList<>(calls.values())) {
+        unlist();
+        for (Call c : callsInFlight()) {
           c.cancel(CallState.CLOSED); // answered FAILURE_UNAVAILABLE when it settles
         }
       }
-      Future.all(consumer.unregister(), control.unregister()).<Void>mapEmpty().onComplete(done);
+      (local == null ? Future.all(consumer.unregister(), control.unregister())
+          : Future.all(consumer.unregister(), control.unregister(), local.unregister()))
+          .<Void>mapEmpty().onComplete(done);
     });
     return done.future();
   }
 
+  /** A message to the served address or to the local one: a {@link LocalCall} carries what the headers would. */
   private void handle(Message<T> message) {
     if (closed) {
       message.fail(ScopedEventBus.FAILURE_UNAVAILABLE, "service " + address + " is closed");
       return;
     }
-    Duration timeout = options.getMaxTimeout();
-    boolean callersDeadline = false;
+    Object body = message.body();
+    if (body instanceof LocalCall) {
+      LocalCall local = (LocalCall) body;
+      // The call itself is its key: a cancel signal is the same object, and it cannot be in flight twice.
+      serve(message, new LocalCall.View<>(message, local, address), local.remainingMs, local, ClusterView.LOCAL);
+      return;
+    }
+    long callerMs = -1;
     Optional<Duration> callerTime = DeadlineHeader.read(message.headers()); // malformed: empty, the maximum applies
     if (callerTime.isPresent()) {
-      if (callerTime.get().isZero()) {
-        message.fail(ScopedEventBus.FAILURE_TIMEOUT, "no time left: the caller's " + ScopedEventBus.DEADLINE_HEADER
-            + " was 0");
-        return;
-      }
-      if (callerTime.get().compareTo(timeout) < 0) {
-        timeout = callerTime.get();
-        callersDeadline = true;
-      }
+      callerMs = LocalCall.millis(callerTime.get());
     }
     String id = message.headers().get(ScopedEventBus.REQUEST_ID_HEADER);
     String node = ScopedEventBus.callerNode(id);
-    if (node == null || calls.containsKey(id)) {
+    if (node == null || byId.containsKey(id)) {
       id = null; // malformed or reused: served, but not cancellable by signal or by the caller's node leaving
     }
-    Call call = new Call(message, id, id == null ? null : node);
+    serve(message, message, callerMs, id, id == null ? null : node);
+  }
+
+  /**
+   * Runs one call: {@code message} is answered, {@code view} is what the handler sees; the caller's
+   * remaining time in ms ({@code -1}: none sent), the call's key for cancel signals (null: none).
+   */
+  private void serve(Message<?> message, Message<T> view, long callerMs, Object key, String node) {
+    TaskGroupOptions groupOptions = maxOptions;
+    boolean callersDeadline = false;
+    if (callerMs == 0) {
+      message.fail(ScopedEventBus.FAILURE_TIMEOUT, "no time left: the caller's " + ScopedEventBus.DEADLINE_HEADER
+          + " was 0");
+      return;
+    }
+    if (callerMs > 0) {
+      Duration callerTime = Duration.ofMillis(callerMs);
+      if (callerTime.compareTo(options.getMaxTimeout()) < 0) {
+        groupOptions = new TaskGroupOptions().setName(address).setTimeout(callerTime);
+        callersDeadline = true;
+      }
+    }
+    Call call = new Call(message, view, key, node);
     call.callersDeadline = callersDeadline;
     track(call, +1);
-    TaskGroupOptions groupOptions = new TaskGroupOptions().setName(address).setTimeout(timeout);
-    TaskGroup.run(vertx, groupOptions, group -> {
-      call.group = group;
-      if (call.state != CallState.RUNNING) {
-        group.cancel(); // cancelled before the body started (cannot happen today: kept for safety)
-      }
-      return body(group, message);
-    }).onComplete(ar -> settle(call, ar));
+    if (key instanceof LocalCall) {
+      ((LocalCall) key).receipt = call; // its cancel signal is the same object: it finds the call there
+    }
+    TaskGroup.run(vertx, groupOptions, call).onComplete(call);
+  }
+
+  /** {@return a snapshot of the calls in flight, oldest first} Cancelling one may settle it and unlink it. */
+  private List<Call> callsInFlight() {
+    List<Call> all = new ArrayList<>(inFlight);
+    for (Call c = first; c != null; c = c.next) {
+      all.add(c);
+    }
+    return all;
   }
 
   private Future<R> body(TaskGroup group, Message<T> message) {
@@ -233,11 +320,40 @@ final class ServiceImpl<T, R> implements Service {
 
   private void track(Call call, int delta) {
     if (delta > 0) {
-      calls.put(call.key(), call);
+      call.prev = last;
+      if (last == null) {
+        first = call;
+      } else {
+        last.next = call;
+      }
+      last = call;
+      inFlight++;
+      if (call.id instanceof String) {
+        byId.put((String) call.id, call);
+      }
     } else {
-      calls.remove(call.key());
+      Call p = call.prev;
+      Call n = call.next;
+      if (p == null) {
+        first = n;
+      } else {
+        p.next = n;
+      }
+      if (n == null) {
+        last = p;
+      } else {
+        n.prev = p;
+      }
+      call.prev = null;
+      call.next = null;
+      inFlight--;
+      if (call.id instanceof String) {
+        byId.remove(call.id);
+      } else if (call.id instanceof LocalCall) {
+        ((LocalCall) call.id).receipt = null; // a late signal finds nothing, as a late id does
+      }
     }
-    inFlightSnapshot = calls.size();
+    inFlightSnapshot = inFlight;
     if (cluster != null && call.node != null && !call.node.equals(ownNode)) {
       remoteCalls += delta;
       if (remoteCalls > 0 && watchTimer < 0) {
@@ -257,7 +373,7 @@ final class ServiceImpl<T, R> implements Service {
       return; // this node is leaving: its own shutdown ends the work
     }
     List<Call> gone = new ArrayList<>();
-    for (Call c : calls.values()) {
+    for (Call c = first; c != null; c = c.next) {
       if (c.node != null && !c.node.equals(ownNode) && !members.contains(c.node)) {
         gone.add(c);
       }
@@ -270,7 +386,14 @@ final class ServiceImpl<T, R> implements Service {
 
   private void handleCancel(Message<Object> signal) {
     Object body = signal.body();
-    Call call = body instanceof String ? calls.get(body) : null; // a String key is always an id
+    Call call = null;
+    if (body instanceof String) {
+      call = byId.get(body);
+    } else if (body instanceof LocalCall) {
+      Object receipt = ((LocalCall) body).receipt; // every local service gets the signal: only the holder acts
+      call = receipt instanceof ServiceImpl.Call && ((ServiceImpl<?, ?>.Call) receipt).service() == this
+          ? (Call) receipt : null;
+    }
     if (call != null && call.state == CallState.TIMEOUT_HELD) { // the caller's deadline, seen from both ends
       vertx.cancelTimer(call.heldTimer);
       call.state = CallState.ANSWERED;

@@ -13,10 +13,30 @@
  * </ul>
  * When the scope is cancelled before the reply, the caller publishes the request id (a
  * {@code String} body) to the control address {@code ADDRESS::taskgroup-cancel}, and drops
- * whatever reply still comes.
+ * whatever reply still comes. That is the wire format: what a clustered bus carries, whichever
+ * node the consumer is on.
  *
- * <p>A service ({@code ScopedEventBus.serve}) consumes {@code ADDRESS} and its control address on
- * one context. Each message runs in its own group whose deadline is the caller's remaining time,
+ * <h2>On a bus that is not clustered</h2>
+ * Every consumer is in the caller's process, and the caller knows the services of this library
+ * there, so it spares the headers (a message with headers costs a header map at the sender and a
+ * copy at the delivery: most of a scoped call's price over a plain one):
+ * <ul>
+ *   <li>to an address a service serves in the same Vert.x, the request goes to the service's local
+ *       address {@code ADDRESS::taskgroup-local}, its body a wrapper of the caller's body with the
+ *       remaining time and the call (a codec that refuses the wire); the cancel signal is that
+ *       wrapper, published to the control address. The handler sees the caller's body, the served
+ *       address, and the same headers as on the wire (made when it asks for them);
+ *   <li>to any other address, the request goes bare: no service is there to read the headers, so a
+ *       plain consumer gets the request without them, and a cancel publishes nothing.
+ * </ul>
+ * A call whose options name a codec (it is for the caller's body) goes with the headers, as on the
+ * wire. A scoped call to an address that both a service and a plain consumer consume goes to the
+ * service. When the service's local address has no consumer any more (the service closed, or
+ * its verticle was undeployed, between the look-up and the delivery), the call is sent again as on
+ * the wire, to the served address.
+ *
+ * <p>A service ({@code ScopedEventBus.serve}) consumes {@code ADDRESS} and its control address (and,
+ * on a bus that is not clustered, its local address) on one context. Each message runs in its own group whose deadline is the caller's remaining time,
  * never more than the service's maximum. On the caller's cancel signal the group is cancelled and
  * the request answered at once with failure code {@code 499} (the caller drops it; it frees the
  * reply slot the event bus keeps for the request); the work's result is never sent. Every

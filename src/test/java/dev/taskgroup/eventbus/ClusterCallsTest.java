@@ -191,6 +191,23 @@ class ClusterCallsTest {
     }
 
     @Test
+    void aPlainConsumerOnAnotherNodeGetsTheProtocolHeaders() throws Exception {
+      String address = address();
+      Promise<io.vertx.core.MultiMap> headers = Promise.promise();
+      b.eventBus().consumer(address, msg -> {
+        headers.tryComplete(msg.headers());
+        msg.reply("plain");
+      }).completion().await(10, TimeUnit.SECONDS);
+      Future<Message<String>> reply = TaskGroup.run(a, new TaskGroupOptions().setTimeout(Duration.ofSeconds(5)),
+          group -> ScopedEventBus.request(group, a.eventBus(), address, "x", null));
+      assertThat(reply.await(10, TimeUnit.SECONDS).body()).isEqualTo("plain");
+      io.vertx.core.MultiMap seen = headers.future().await(5, TimeUnit.SECONDS);
+      // A clustered bus keeps the wire format: no LocalCall, whatever the consumer is.
+      assertThat(Long.parseLong(seen.get(ScopedEventBus.DEADLINE_HEADER))).isPositive().isLessThanOrEqualTo(5_000);
+      assertThat(ScopedEventBus.callerNode(seen.get(ScopedEventBus.REQUEST_ID_HEADER))).isEqualTo(ClusterView.nodeId(a));
+    }
+
+    @Test
     void theDeadlineHeaderAloneBoundsTheRemoteGroup() throws Exception {
       String address = address();
       Observed remote = new Observed();
