@@ -312,14 +312,16 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    */
   void spawnPattern(Object[] fns) {
     pattern = fns;
-    for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
-      Object fn = fns[i];
-      if (running < maxConcurrency && queued == 0 && !(fn instanceof TimeoutFn) && !(fn instanceof RetryFn)) {
-        startPatternTask(fns, i, fn);
-      } else {
-        spawnChecked(null, (TaskFn<?>) fn);
+    deadlines.batch(() -> { // the timed tasks' deadlines take one clock reading for the whole loop
+      for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
+        Object fn = fns[i];
+        if (running < maxConcurrency && queued == 0 && !(fn instanceof TimeoutFn) && !(fn instanceof RetryFn)) {
+          startPatternTask(fns, i, fn);
+        } else {
+          spawnChecked(null, (TaskFn<?>) fn);
+        }
       }
-    }
+    });
   }
 
   @SuppressWarnings("unchecked")
