@@ -82,6 +82,11 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
     return NO_DEADLINE;
   }
 
+  /** {@return the timeout of a task whose function is a {@link TimeoutFn}, else null} */
+  TimeoutFn<T> timeoutSpec() {
+    return null;
+  }
+
   @Override
   final ScopeImpl enclosing() {
     return group;
@@ -194,8 +199,13 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
     }
   }
 
+  /** The work ended: records the outcome (a timed task's deadline may replace it first). */
+  void settle(T value, Throwable error) {
+    record(value, error);
+  }
+
   /** Records the outcome once (a work future completing twice is ignored) and tells the group. */
-  abstract void settle(T value, Throwable error);
+  abstract void record(T value, Throwable error);
 
   @Override
   public String toString() {

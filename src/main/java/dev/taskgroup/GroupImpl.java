@@ -73,7 +73,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    * i holds task i's function until it starts, then its {@link PatternTask} while it runs, then its
    * outcome (the pattern's sink may replace that by what it keeps). The pattern tasks' live set:
    * the group's cancellation walks it ({@link #propagate}). A task of the pattern that has to wait
-   * for a free slot ({@code maxConcurrency}) or is a timeout or retry is a {@link TaskImpl} in the
+   * for a free slot ({@code maxConcurrency}) or is a retry is a {@link TaskImpl} in the
    * live list instead, and its slot keeps the function until the sink writes the outcome.
    */
   Object[] pattern;
@@ -306,7 +306,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   /**
    * A pattern's body: spawns every function of {@code fns}, in order, while the group is open (a
    * task that settles synchronously may end the group: an {@code all} failing, a race won; the rest
-   * then never start). A function that can start now and is a plain one runs as a
+   * then never start). A function that can start now and is not a retry runs as a
    * {@link PatternTask} kept in {@code fns}; the others take {@link #spawnChecked}'s path. On the
    * context, nulls refused at the call.
    */
@@ -315,7 +315,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     deadlines.batch(() -> { // the timed tasks' deadlines take one clock reading for the whole loop
       for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
         Object fn = fns[i];
-        if (running < maxConcurrency && queued == 0 && !(fn instanceof TimeoutFn) && !(fn instanceof RetryFn)) {
+        if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
           startPatternTask(fns, i, fn);
         } else {
           spawnChecked(null, (TaskFn<?>) fn);
@@ -326,7 +326,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
 
   @SuppressWarnings("unchecked")
   private <T> void startPatternTask(Object[] fns, int i, Object fn) {
-    PatternTask<T> t = new PatternTask<>(this, spawned++); // == i: every function counts one spawn
+    int seq = spawned++; // == i: every function counts one spawn
+    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn) : new PatternTask<>(this, seq);
     running++;
     fns[i] = t; // register before running user code, as startTask does
     if (obs != null) {

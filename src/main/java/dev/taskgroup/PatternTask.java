@@ -11,7 +11,7 @@ import java.util.concurrent.CancellationException;
  * side array, made only when a task of the pattern registers one. That leaves a header and three
  * 4-byte fields ({@code group} and {@code cancelCause} in {@link ScopeImpl}, the index and state in
  * {@link AbstractTask}): 24 bytes with compressed references, against a {@link TaskImpl}'s 40 (the
- * fan-out's bytes per task, issue 15). It is still the task's {@link TaskScope} with everything a
+ * fan-out's bytes per task, issue 15); a timed one is a {@link TimedPatternTask}. It is still the task's {@link TaskScope} with everything a
  * scope does (hooks, sleeps, nested groups, deadlines), and cancelled like any task: the group's
  * cancellation reaches it through {@link GroupImpl#propagate}, which walks the pattern's array.
  *
@@ -22,43 +22,43 @@ import java.util.concurrent.CancellationException;
  * <p>Written and read on the group's context, except {@code cancelCause} and the state (see
  * {@link AbstractTask}).
  */
-final class PatternTask<T> extends AbstractTask<T> {
+class PatternTask<T> extends AbstractTask<T> {
   /** Made as it starts: a pattern task is never queued (one that must wait is a {@link TaskImpl}). */
   PatternTask(GroupImpl<?> group, int index) {
     super(group, index, RUNNING);
   }
 
   @Override
-  Hook hooks() {
+  final Hook hooks() {
     Hook[] side = group.patternHooks;
     return side == null ? null : side[seq()];
   }
 
   @Override
-  void hooks(Hook first) {
+  final void hooks(Hook first) {
     group.patternHook(seq(), first);
   }
 
   /** Valid until the pattern's sink has read it: the sink may then put something else in the slot. */
   @Override
   @SuppressWarnings("unchecked")
-  T result() {
+  final T result() {
     return (T) group.pattern[seq()];
   }
 
   @Override
-  Throwable failure() {
+  final Throwable failure() {
     return (Throwable) group.pattern[seq()];
   }
 
   /** {@return whether this is the running task of the pattern array's slot {@code i} of {@code g}} */
-  boolean runsAt(GroupImpl<?> g, int i) {
+  final boolean runsAt(GroupImpl<?> g, int i) {
     // the identity test matters: a result may be any object, the scope of another task included
     return group == g && seq() == i && stateBits() == RUNNING;
   }
 
   @Override
-  void settle(T value, Throwable error) {
+  final void record(T value, Throwable error) {
     if (stateBits() != RUNNING) {
       return;
     }

@@ -137,7 +137,7 @@ class TaskImpl<T> extends AbstractTask<T> implements Task<T> {
 
   @Override
   @SuppressWarnings("unchecked")
-  void settle(T value, Throwable error) {
+  final void record(T value, Throwable error) {
     if (stateBits() != RUNNING) {
       return;
     }

@@ -55,14 +55,14 @@ class PatternTaskTest extends VertxTest {
     }
 
     @Test
-    void aTimedFunctionInAPatternKeepsItsTimedTask() {
+    void aTimedFunctionInAPatternIsATimedPatternTask() {
       AtomicReference<TaskScope> seen = new AtomicReference<>();
       TaskFn<String> timed = ((TaskFn<String>) scope -> {
         seen.set(scope);
         return Future.succeededFuture("t");
       }).withTimeout(Duration.ofSeconds(30));
       assertThat(await(TaskGroup.all(vertx, List.of(timed, later("p"))))).containsExactly("t", "p");
-      assertThat(seen.get()).isInstanceOf(TimedTaskImpl.class);
+      assertThat(seen.get()).isInstanceOf(TimedPatternTask.class);
     }
   }
 
