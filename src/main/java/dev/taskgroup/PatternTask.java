@@ -11,9 +11,10 @@ import java.util.concurrent.CancellationException;
  * side array, made only when a task of the pattern registers one. That leaves a header and three
  * 4-byte fields ({@code group} and {@code cancelCause} in {@link ScopeImpl}, the index and state in
  * {@link AbstractTask}): 24 bytes with compressed references, against a {@link TaskImpl}'s 40 (the
- * fan-out's bytes per task, issue 15); a timed one is a {@link TimedPatternTask}. It is still the task's {@link TaskScope} with everything a
- * scope does (hooks, sleeps, nested groups, deadlines), and cancelled like any task: the group's
- * cancellation reaches it through {@link GroupImpl#propagate}, which walks the pattern's array.
+ * fan-out's bytes per task, issue 15); a timed one is a {@link TimedPatternTask}. It is still the
+ * task's {@link TaskScope} with everything a scope does (hooks, sleeps, nested groups, deadlines),
+ * and cancelled like any task: the group's cancellation reaches it through
+ * {@link GroupImpl#propagate}, which walks the pattern's array.
  *
  * <p>Rejected: the group itself as every pattern task's scope (a 16-byte listener per task), since
  * hooks registered by a task would then live until the group completes, and a task's
