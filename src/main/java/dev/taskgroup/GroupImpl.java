@@ -312,7 +312,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    */
   void spawnPattern(Object[] fns) {
     pattern = fns;
-    deadlines.batch(() -> { // the timed tasks' deadlines take one clock reading for the whole loop
+    deadlines.batch(() -> { // the timed tasks' deadlines share clock readings (Deadlines.batch)
       for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
         Object fn = fns[i];
         if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
