@@ -17,7 +17,7 @@ import java.util.concurrent.CancellationException;
  * no enclosing cancellation or deadline reaches it, only its own timeout; the group still waits
  * for it. Every field is written and read on the group's context only.
  */
-final class ChildScope<T> extends ScopeImpl implements Completable<T>, Handler<TaskCancelledException> {
+final class ChildScope<T> extends HookedScope implements Completable<T>, Handler<TaskCancelledException> {
   /** Hears a child's outcome; called once, on the group's context. */
   interface Listener<T> {
     void childSettled(ChildScope<T> child, T value, Throwable error);

@@ -30,7 +30,7 @@ import java.util.function.Function;
  * <p>Every field is written and read only on {@link #context}, except {@code cancelCause}
  * (volatile) which any thread may read.
  */
-final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
+final class GroupImpl<R> extends HookedScope implements Completable<R> {
   enum State { OPEN, ABORTING, COMPLETED }
 
   final Vertx vertx;
@@ -68,6 +68,17 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
   private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
   private TaskImpl<?> liveTail;
+  /**
+   * The array of the pattern ({@code all}, {@code gather}, ...) that runs this group, or null: slot
+   * i holds task i's function until it starts, then its {@link PatternTask} while it runs, then its
+   * outcome (the pattern's sink may replace that by what it keeps). The pattern tasks' live set:
+   * the group's cancellation walks it ({@link #propagate}). A task of the pattern that has to wait
+   * for a free slot ({@code maxConcurrency}) or is a retry is a {@link TaskImpl} in the
+   * live list instead, and its slot keeps the function until the sink writes the outcome.
+   */
+  Object[] pattern;
+  /** The pending hooks of the pattern tasks by index, made when the first registers one; else null. */
+  Hook[] patternHooks;
   private List<Throwable> errors; // real errors in completion order (fatal ones first); null while none
   private Set<Throwable> recorded; // identity set of errors once there are many: recording stays O(1)
   private boolean bodyDone;
@@ -306,6 +317,50 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
     return Optional.of(spawn(taskName, fn));
   }
 
+  /**
+   * A pattern's body: spawns every function of {@code fns}, in order, while the group is open (a
+   * task that settles synchronously may end the group: an {@code all} failing, a race won; the rest
+   * then never start). A function that can start now and is not a retry runs as a
+   * {@link PatternTask} kept in {@code fns}; the others take {@link #spawnChecked}'s path. On the
+   * context, nulls refused at the call.
+   */
+  void spawnPattern(Object[] fns) {
+    pattern = fns;
+    deadlines.batch(() -> { // the timed tasks' deadlines share clock readings (Deadlines.batch)
+      for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
+        Object fn = fns[i];
+        if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
+          startPatternTask(fns, i, fn);
+        } else {
+          spawnChecked(null, (TaskFn<?>) fn);
+        }
+      }
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> void startPatternTask(Object[] fns, int i, Object fn) {
+    int seq = spawned++; // == i: every function counts one spawn
+    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn) : new PatternTask<>(this, seq);
+    running++;
+    fns[i] = t; // register before running user code, as startTask does
+    if (obs != null) {
+      obs.taskStarted(t);
+    }
+    t.run((TaskFn<T>) fn, true);
+  }
+
+  /** Sets the pending hooks of pattern task {@code i}; the side array is made on the first one. */
+  void patternHook(int i, Hook first) {
+    if (patternHooks == null) {
+      if (first == null) {
+        return;
+      }
+      patternHooks = new Hook[pattern.length];
+    }
+    patternHooks[i] = first;
+  }
+
   private void startTask(TaskImpl<?> t, boolean fresh) {
     running++;
     if (obs != null) {
@@ -446,12 +501,12 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
   // ---- settling -------------------------------------------------------------------------------
 
   /** A task settled: the pattern's sink sees it, and a failure is recorded and aborts the group. */
-  void taskOutcome(TaskImpl<?> t) {
+  void taskOutcome(AbstractTask<?> t) {
     // the sink decides what is an error: it may take over a failure, or count a task's own cancellation
     Throwable error = sink != null ? sink.settled(t) : t.stateBits() == TaskImpl.FAILED ? t.failure() : null;
     if (error != null) {
       if (supervisor != null) { // a final field, read only on the failure path
-        supervise(t, error);
+        supervise((TaskImpl<?>) t, error); // a supervised group has no sink: it runs no pattern tasks
         return;
       }
       recordError(error);
@@ -471,10 +526,19 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
 
   /** A settled task leaves the group (after its own future's listeners ran): its slot frees. */
   void taskLeft(TaskImpl<?> t) {
+    unlinkLive(t);
+    left(t);
+  }
+
+  /** A settled pattern task leaves the group: its array slot already holds its outcome. */
+  void taskLeft(PatternTask<?> t) {
+    left(t);
+  }
+
+  private void left(AbstractTask<?> t) {
     if (obs != null) {
       obs.taskSettled(t);
     }
-    unlinkLive(t);
     running--;
     if (queued > 0 && state != State.COMPLETED) {
       drain();
@@ -680,15 +744,45 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
         sink.settled(t);
       }
     }
-    if (running > 0) {
+    if (liveHead != null) {
       // Snapshot first: a hook of one task may settle another and reshape the live list.
-      TaskImpl<?>[] live = new TaskImpl<?>[running];
       int n = 0;
+      for (t = liveHead; t != null; t = t.next) {
+        n++;
+      }
+      TaskImpl<?>[] live = new TaskImpl<?>[n];
+      n = 0;
       for (t = liveHead; t != null && n < live.length; t = t.next) {
         live[n++] = t;
       }
       for (int i = 0; i < n; i++) {
         live[i].cancel(cause);
+      }
+    }
+    if (running > 0) {
+      cancelPatternTasks(cause, false);
+    }
+  }
+
+  /**
+   * Cancels the running pattern tasks, in index order (their start order). No snapshot needed: a
+   * hook that settles another task only puts its outcome in its slot, and nothing starts while the
+   * group is shutting down. {@code crash}: mark and run each cancellation, whatever the state.
+   */
+  private void cancelPatternTasks(TaskCancelledException cause, boolean crash) {
+    Object[] p = pattern;
+    if (p == null) {
+      return;
+    }
+    for (int i = 0; i < p.length; i++) {
+      Object o = p[i];
+      if (o instanceof PatternTask && ((PatternTask<?>) o).runsAt(this, i)) {
+        PatternTask<?> t = (PatternTask<?>) o;
+        if (!crash) {
+          t.cancel(cause);
+        } else if (t.markCancelled(cause)) {
+          t.cancelled(cause);
+        }
       }
     }
   }
@@ -738,6 +832,7 @@ final class GroupImpl<R> extends ScopeImpl implements Completable<R> {
           t.cancelled(cause);
         }
       }
+      cancelPatternTasks(cause, true);
       close();
       deadlines.closeAll(cause);
       if (parentHook != null) {

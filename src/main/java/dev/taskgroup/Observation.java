@@ -120,7 +120,7 @@ final class Observation {
     }
   }
 
-  void taskStarted(TaskImpl<?> t) {
+  void taskStarted(AbstractTask<?> t) {
     if (tracks != null) {
       // the event is typed Object there, so that jdk.jfr loads only when JFR events are on
       tracks.add(t.seq(), group.timers.nanoTime(), jfrTasks ? JfrEvents.taskBegun() : null);
@@ -141,7 +141,7 @@ final class Observation {
   }
 
   /** A started task settled: its state is final. */
-  void taskSettled(TaskImpl<?> t) {
+  void taskSettled(AbstractTask<?> t) {
     if (tracks != null) {
       Object event = tracks.remove(t.seq());
       if (event != null) {
@@ -202,7 +202,7 @@ final class Observation {
   }
 
   /** {@return when the running task {@code t} started on the group's clock, or -1 if ages are not tracked} */
-  long startOf(TaskImpl<?> t) {
+  long startOf(AbstractTask<?> t) {
     if (tracks == null) {
       return -1;
     }

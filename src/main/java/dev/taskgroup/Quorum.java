@@ -27,7 +27,7 @@ final class Quorum<T> implements ResultSink {
 
   @Override
   @SuppressWarnings("unchecked")
-  public Throwable settled(TaskImpl<?> t) {
+  public Throwable settled(AbstractTask<?> t) {
     boolean failed = t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t);
     if (reached) {
       return null; // successes past the k-th, and failures of the cancelled rest, are not asked for

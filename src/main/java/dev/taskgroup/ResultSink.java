@@ -11,7 +11,7 @@ interface ResultSink {
    * or null if none} A group without a sink takes a FAILED task's failure; a sink may take over a
    * failure (gather, race) or count a task's own cancellation as an error (all).
    */
-  Throwable settled(TaskImpl<?> task);
+  Throwable settled(AbstractTask<?> task);
 
   /**
    * {@return whether {@code t} ended with a cancellation of its own} That is, with a
@@ -22,7 +22,7 @@ interface ResultSink {
    * often ends with a CancellationException of its own making (a Vert.x Timer's), and that is still
    * the group's cancellation.
    */
-  static boolean ownCancellation(TaskImpl<?> t) {
-    return t.stateBits() == TaskImpl.CANCELLED && t.cancelCause == null;
+  static boolean ownCancellation(AbstractTask<?> t) {
+    return t.stateBits() == AbstractTask.CANCELLED && t.cancelCause == null;
   }
 }

@@ -40,10 +40,15 @@ abstract class ScopeImpl implements TaskScope {
   }
 
   /**
-   * Pending hooks, oldest first, as a circular list ({@code hooks.prev} is the newest), so a scope
-   * holds one reference for them. Group's context only.
+   * {@return the oldest pending hook, or null} Pending hooks are a circular list, oldest first
+   * ({@code hooks().prev} is the newest), so a scope needs one reference for them. Where that
+   * reference lives is the subclass's: a field in most scopes, the pattern's side array for a
+   * {@link PatternTask} (which has no room for one). Group's context only.
    */
-  private Hook hooks;
+  abstract Hook hooks();
+
+  /** Sets the oldest pending hook (null: none). Group's context only. */
+  abstract void hooks(Hook first);
 
   /**
    * {@return whether the scope's owner finished: hooks are no longer kept} Derived from the owner's
@@ -164,7 +169,7 @@ abstract class ScopeImpl implements TaskScope {
   void runCancellation(TaskCancelledException cause) {
     propagate(cause);
     Hook h;
-    while ((h = hooks) != null) { // take the head each time: a hook may remove later hooks
+    while ((h = hooks()) != null) { // take the head each time: a hook may remove later hooks
       unlink(h);
       group.runHook(h.handler, cause);
     }
@@ -178,6 +183,9 @@ abstract class ScopeImpl implements TaskScope {
    * yet run still run, with the real cancellation, as {@link #onCancel} promises.
    */
   void close() {
+    if (hooks() == null) { // the common case: nothing to run or drop
+      return;
+    }
     TaskCancelledException cancelling = cancelCause;
     if (cancelling != null && cancelling.foreign && !cancelling.delivered) {
       // Marked from another thread, not yet carried out here: the result won, the hooks are
@@ -186,7 +194,7 @@ abstract class ScopeImpl implements TaskScope {
     }
     TaskCancelledException closing = null;
     Hook h;
-    while ((h = hooks) != null) { // take the head each time: a hook may remove others
+    while ((h = hooks()) != null) { // take the head each time: a hook may remove others
       unlink(h);
       if (cancelling != null) {
         group.runHook(h.handler, cancelling);
@@ -241,11 +249,11 @@ abstract class ScopeImpl implements TaskScope {
       return Hook.GONE;
     }
     Hook h = new Hook(this, hook, child);
-    Hook first = hooks;
+    Hook first = hooks();
     if (first == null) {
       h.prev = h;
       h.next = h;
-      hooks = h;
+      hooks(h);
     } else {
       Hook last = first.prev;
       h.prev = last;
@@ -258,12 +266,12 @@ abstract class ScopeImpl implements TaskScope {
 
   private void unlink(Hook h) {
     if (h.next == h) {
-      hooks = null;
+      hooks(null);
     } else {
       h.prev.next = h.next;
       h.next.prev = h.prev;
-      if (hooks == h) {
-        hooks = h.next;
+      if (hooks() == h) {
+        hooks(h.next);
       }
     }
     h.scope = null;
@@ -272,13 +280,13 @@ abstract class ScopeImpl implements TaskScope {
   }
 
   /** {@return the oldest pending hook, or null} For {@link TaskTree}, which follows {@code next} round the circle. */
-  Hook firstHook() {
-    return hooks;
+  final Hook firstHook() {
+    return hooks();
   }
 
   /** {@return how many hooks are registered (for tests and toString)} */
   int hookCount() {
-    Hook first = hooks;
+    Hook first = hooks();
     if (first == null) {
       return 0;
     }

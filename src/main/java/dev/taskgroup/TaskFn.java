@@ -40,6 +40,12 @@ public interface TaskFn<T> {
    * sleeps and I/O helpers do) becomes a timeout: work that turns the cancellation into another
    * error keeps that error. Timeouts of the same duration in one group share one timer.
    *
+   * <p>The time counts from the task's start. The tasks that {@code all}, {@code gather},
+   * {@code settle}, {@code race} and {@code quorum} start in one go share clock readings, one per
+   * 256 tasks, taken once those have started (or sooner, when one asks for its
+   * {@link TaskScope#remaining()}): a timeout may then end as much later as starting 256 tasks
+   * takes (microseconds), never earlier.
+   *
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is zero or negative
    */

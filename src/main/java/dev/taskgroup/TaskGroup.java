@@ -223,8 +223,9 @@ public final class TaskGroup implements TaskScope {
         results[t.seq()] = t.result();
         return null;
       }
-      results[t.seq()] = null;
-      return t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+      Throwable error = t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+      results[t.seq()] = null; // after reading the failure: a pattern task's outcome is in this slot
+      return error;
     };
     return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(results));
   }
@@ -391,7 +392,7 @@ public final class TaskGroup implements TaskScope {
 
     @Override
     @SuppressWarnings("unchecked")
-    public Throwable settled(TaskImpl<?> t) {
+    public Throwable settled(AbstractTask<?> t) {
       if (t.stateBits() == TaskImpl.SUCCEEDED && !won) {
         won = true;
         winner = (T) t.result();
@@ -597,11 +598,7 @@ public final class TaskGroup implements TaskScope {
 
   private static <R> Function<TaskGroup, Future<R>> spawnAll(Object[] tasks) {
     return group -> {
-      for (int i = 0, n = tasks.length; i < n && group.impl.state == GroupImpl.State.OPEN; i++) {
-        // a task that settles synchronously may end the group (an all() failing, a race won):
-        // the rest then never start
-        group.impl.spawnChecked(null, (TaskFn<?>) tasks[i]); // on the context, nulls refused at the call
-      }
+      group.impl.spawnPattern(tasks); // on the context, nulls refused at the call
       return Future.succeededFuture();
     };
   }

@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * A function bounded by a timeout. Spawned directly, the task itself carries the deadline
- * ({@link TimedTaskImpl}); run any other way (nested in another timeout, or called by user code
+ * ({@link TimedTaskImpl}, or {@link TimedPatternTask} in a pattern); run any other way (nested in another timeout, or called by user code
  * with a scope) it opens an inner {@link TimeoutScope}. Immutable; reusable across tasks.
  */
 final class TimeoutFn<T> implements TaskFn<T> {

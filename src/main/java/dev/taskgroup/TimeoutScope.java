@@ -12,7 +12,7 @@ import java.util.concurrent.CancellationException;
  * ({@code fn.withTimeout(a).withTimeout(b)}, to any depth) are opened by a loop, never a recursion.
  * Group's context only.
  */
-final class TimeoutScope<T> extends ScopeImpl implements Completable<T>, Handler<TaskCancelledException> {
+final class TimeoutScope<T> extends HookedScope implements Completable<T>, Handler<TaskCancelledException> {
   private final ScopeImpl parent;
   private final String name; // the parent's, taken once: asking up a deep chain would recurse
   private final TimeoutFn<T> spec;

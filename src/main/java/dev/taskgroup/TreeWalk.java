@@ -162,11 +162,22 @@ final class TreeWalk {
       int seen = 0;
       for (TaskImpl<?> t = g.liveHead(); t != null; t = t.next) {
         if (!mayAdd(f, budget)) {
-          f.omitted += g.running() - seen; // the rest of the live list, uncounted one by one
+          f.omitted += g.running() - seen; // the rest of the running tasks, uncounted one by one
           return;
         }
         add(f, t, budget);
         seen++;
+      }
+      Object[] p = g.pattern; // a pattern's tasks that run outside the live list, in start order
+      for (int i = 0; p != null && i < p.length && seen < g.running(); i++) {
+        if (p[i] instanceof PatternTask && ((PatternTask<?>) p[i]).runsAt(g, i)) {
+          if (!mayAdd(f, budget)) {
+            f.omitted += g.running() - seen;
+            return;
+          }
+          add(f, (PatternTask<?>) p[i], budget);
+          seen++;
+        }
       }
     }
   }
@@ -198,11 +209,11 @@ final class TreeWalk {
           g.running(), g.queued(), kids, omitted);
     }
     String state = cause != null && !s.closed() ? "CANCELLING" : s.closed() ? "SETTLED" : "RUNNING";
-    if (s instanceof TaskImpl) {
-      TaskImpl<?> t = (TaskImpl<?>) s;
+    if (s instanceof AbstractTask) {
+      AbstractTask<?> t = (AbstractTask<?>) s;
       long start = g.obs != null ? g.obs.startOf(t) : -1;
-      if (start < 0 && t instanceof TimedTaskImpl && own != ScopeImpl.NO_DEADLINE) {
-        start = own - ((TimedTaskImpl<?>) t).timeoutNanos(); // armed as the function was called
+      if (start < 0 && t.timeoutSpec() != null && own != ScopeImpl.NO_DEADLINE) {
+        start = own - t.timeoutSpec().nanos; // armed as the function was called
       }
       String taskState = cause != null && t.state() == TaskState.RUNNING ? "CANCELLING" : t.state().name();
       return new TaskTree.Node(TaskTree.Kind.TASK, t.name(), taskState, start < 0 ? null : since(now, start), reason, message, left,

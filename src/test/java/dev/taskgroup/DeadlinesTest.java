@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** The shared deadline queues: bounded by live durations, cheap for tasks that run one by one. */
@@ -18,6 +21,7 @@ class DeadlinesTest extends VertxTest {
     final ManualTimers clock;
     final Timers base;
     final AtomicInteger scheduled = new AtomicInteger();
+    final AtomicInteger clockReads = new AtomicInteger();
 
     /** On a manual clock ({@link #clock}). */
     CountingTimers() {
@@ -33,6 +37,7 @@ class DeadlinesTest extends VertxTest {
 
     @Override
     public long nanoTime() {
+      clockReads.incrementAndGet();
       return base.nanoTime();
     }
 
@@ -153,5 +158,83 @@ class DeadlinesTest extends VertxTest {
       }
     }, new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
     assertThat(seenInTheBody).hasValue(1);
+  }
+
+  /** A pattern's spawn loop reads the clock once per Deadlines.STAMP_EVERY deadlines it adds (see Deadlines.batch). */
+  @Nested
+  class OneClockReadingPerSpawnLoop {
+    private List<TaskFn<Integer>> timed(int n, TaskFn<Integer> each) {
+      return IntStream.range(0, n).mapToObj(i -> each.withTimeout(Duration.ofSeconds(10))).toList();
+    }
+
+    @Test
+    void aPatternOfAThousandTimedTasksReadsTheClockAFewTimesNotOncePerTask() {
+      CountingTimers timers = new CountingTimers();
+      Context context = vertx.getOrCreateContext();
+      Future<List<Integer>> all = await(call(context, () -> {
+        Future<List<Integer>> f = TaskGroup.all(vertx, new TaskGroupOptions().setTimers(timers), timed(1000, later(7)));
+        assertThat(timers.clockReads.get()).as("clock reads by the time the spawn loop returned")
+            .isLessThanOrEqualTo(2 + 1000 / Deadlines.STAMP_EVERY + 1);
+        return f;
+      }));
+      assertThat(await(all)).hasSize(1000).containsOnly(7);
+      assertThat(timers.scheduled).hasValue(1);
+    }
+
+    @Test
+    void timedTasksThatSettleInsideTheLoopArmNoTimer() {
+      CountingTimers timers = new CountingTimers();
+      assertThat(await(TaskGroup.all(vertx, new TaskGroupOptions().setTimers(timers),
+          timed(100, scope -> Future.succeededFuture(1))))).hasSize(100);
+      assertThat(timers.scheduled).hasValue(0);
+    }
+
+    @Test
+    void aDeadlineStampedAtTheLoopsEndIsNeverEarlierThanItsTasksStart() {
+      ManualTimers clock = new ManualTimers();
+      Context context = vertx.getOrCreateContext();
+      TaskFn<Integer> slowToStart = scope -> {
+        clock.advance(Duration.ofSeconds(5)); // the loop takes 5 s before the next task starts
+        return VertxTest.<Integer>untilCancelled().run(scope);
+      };
+      List<TaskFn<Integer>> fns = List.of(slowToStart.withTimeout(Duration.ofSeconds(10)),
+          VertxTest.<Integer>untilCancelled().withTimeout(Duration.ofSeconds(10)));
+      Future<List<Outcome<Integer>>> gather = await(call(context, () -> TaskGroup.gather(vertx, clock.options(), fns)));
+      await(call(context, () -> {
+        clock.advance(Duration.ofMillis(9_999)); // to 10 s after the second task's start, less a millisecond
+        return null;
+      }));
+      assertThat(gather.isComplete()).as("no timeout fired before its task had its full 10 s").isFalse();
+      await(call(context, () -> {
+        clock.advance(Duration.ofMillis(1));
+        return null;
+      }));
+      assertThat(await(gather)).allSatisfy(o -> assertThat(o.cause()).isInstanceOf(TaskTimeoutException.class));
+    }
+
+    @Test
+    void aTaskThatAsksForItsRemainingTimeInsideTheLoopGetsItsDeadlineThere() {
+      ManualTimers clock = new ManualTimers();
+      Context context = vertx.getOrCreateContext();
+      AtomicReference<Optional<Duration>> seen = new AtomicReference<>();
+      TaskFn<Integer> asks = scope -> {
+        seen.set(scope.remaining());
+        clock.advance(Duration.ofSeconds(3)); // the rest of the loop takes 3 s
+        return VertxTest.<Integer>untilCancelled().run(scope);
+      };
+      List<TaskFn<Integer>> fns = List.of(asks.withTimeout(Duration.ofSeconds(10)), VertxTest.<Integer>untilCancelled().withTimeout(Duration.ofSeconds(10)));
+      Future<List<Outcome<Integer>>> gather = await(call(context, () -> TaskGroup.gather(vertx, clock.options(), fns)));
+      assertThat(seen.get()).contains(Duration.ofSeconds(10));
+      await(call(context, () -> {
+        clock.advance(Duration.ofSeconds(7)); // the first task's 10 s are up; the second's started 3 s later
+        return null;
+      }));
+      assertThat(gather.isComplete()).isFalse();
+      await(call(context, () -> {
+        clock.advance(Duration.ofSeconds(3));
+        return null;
+      }));
+      assertThat(await(gather)).allSatisfy(o -> assertThat(o.cause()).isInstanceOf(TaskTimeoutException.class));
+    }
   }
 }
