@@ -194,10 +194,16 @@ final class Deadlines {
 
     /** {@return the deadline while it is pending or once it has passed, else {@link ScopeImpl#NO_DEADLINE}} */
     final long deadlineNanos() {
-      if (pending) {
-        queue.owner().stampPending();
+      Queue q = queue; // read once: off the context, the node may leave its queue meanwhile
+      if (pending && q != null) {
+        if (!q.group().onContext()) {
+          // a snapshot for another thread (TaskScope.remaining() is callable anywhere): writing
+          // the batch's state from here would race the loop; the stamp to come is no earlier
+          return q.group().timers.nanoTime() + q.duration;
+        }
+        q.owner().stampPending();
       }
-      return queue != null || expired ? deadline : ScopeImpl.NO_DEADLINE;
+      return q != null || expired ? deadline : ScopeImpl.NO_DEADLINE;
     }
 
     /** The deadline passed; the node is already out of its queue. */

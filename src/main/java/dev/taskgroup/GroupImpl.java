@@ -744,45 +744,64 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         sink.settled(t);
       }
     }
+    TaskImpl<?>[] live = NO_TASKS;
     if (liveHead != null) {
       // Snapshot first: a hook of one task may settle another and reshape the live list.
       int n = 0;
       for (t = liveHead; t != null; t = t.next) {
         n++;
       }
-      TaskImpl<?>[] live = new TaskImpl<?>[n];
+      live = new TaskImpl<?>[n];
       n = 0;
       for (t = liveHead; t != null && n < live.length; t = t.next) {
         live[n++] = t;
       }
-      for (int i = 0; i < n; i++) {
-        live[i].cancel(cause);
+    }
+    int j = 0;
+    Object[] p = pattern;
+    if (p != null && running > 0) {
+      // A pattern's tasks, small or not (one that waited for a slot, a retried one), cancelled in
+      // their start order, which is index order: the small ones from the array, the others (the
+      // live list, in start order too) merged in by index.
+      for (int i = 0; i < p.length; i++) {
+        while (j < live.length && live[j].seq() <= i) {
+          live[j++].cancel(cause);
+        }
+        Object o = p[i];
+        if (o instanceof PatternTask && ((PatternTask<?>) o).runsAt(this, i)) {
+          ((PatternTask<?>) o).cancel(cause);
+        }
       }
     }
-    if (running > 0) {
-      cancelPatternTasks(cause, false);
+    while (j < live.length) {
+      live[j++].cancel(cause);
     }
   }
 
+  private static final TaskImpl<?>[] NO_TASKS = new TaskImpl<?>[0];
+
   /**
-   * Cancels the running pattern tasks, in index order (their start order). No snapshot needed: a
-   * hook that settles another task only puts its outcome in its slot, and nothing starts while the
-   * group is shutting down. {@code crash}: mark and run each cancellation, whatever the state.
+   * Drops what {@code t}'s slot of the pattern's array holds (its outcome, for a small task) once the
+   * pattern's sink has read it, for the sinks that keep only some outcomes ({@code race},
+   * {@code quorum}): else every outcome would stay reachable until the group completes.
    */
-  private void cancelPatternTasks(TaskCancelledException cause, boolean crash) {
+  void forgetSlot(AbstractTask<?> t) {
+    Object[] p = pattern;
+    if (p != null) {
+      p[t.seq()] = null;
+    }
+  }
+
+  /** The group crashed: marks and runs the cancellation of each running pattern task, in index order, whatever its state. */
+  private void crashPatternTasks(TaskCancelledException cause) {
     Object[] p = pattern;
     if (p == null) {
       return;
     }
     for (int i = 0; i < p.length; i++) {
       Object o = p[i];
-      if (o instanceof PatternTask && ((PatternTask<?>) o).runsAt(this, i)) {
-        PatternTask<?> t = (PatternTask<?>) o;
-        if (!crash) {
-          t.cancel(cause);
-        } else if (t.markCancelled(cause)) {
-          t.cancelled(cause);
-        }
+      if (o instanceof PatternTask && ((PatternTask<?>) o).runsAt(this, i) && ((PatternTask<?>) o).markCancelled(cause)) {
+        ((PatternTask<?>) o).cancelled(cause);
       }
     }
   }
@@ -832,7 +851,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
           t.cancelled(cause);
         }
       }
-      cancelPatternTasks(cause, true);
+      crashPatternTasks(cause);
       close();
       deadlines.closeAll(cause);
       if (parentHook != null) {

@@ -26,8 +26,16 @@ final class Quorum<T> implements ResultSink {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public Throwable settled(AbstractTask<?> t) {
+    try {
+      return keep(t);
+    } finally {
+      t.group.forgetSlot(t); // read: the outcome need not stay in the array
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Throwable keep(AbstractTask<?> t) {
     boolean failed = t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t);
     if (reached) {
       return null; // successes past the k-th, and failures of the cancelled rest, are not asked for

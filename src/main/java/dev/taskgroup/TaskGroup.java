@@ -400,6 +400,7 @@ public final class TaskGroup implements TaskScope {
       } else if (t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t)) {
         errors.add(t.failure());
       }
+      t.group.forgetSlot(t); // read: the outcome need not stay in the array
       return null; // a failed attempt is the race's to report, not an error of the group
     }
 

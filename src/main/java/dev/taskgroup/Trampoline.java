@@ -71,11 +71,14 @@ final class Trampoline {
   /** Leaves a frame; the outermost one runs what was deferred meanwhile, then arms the timers queued meanwhile. */
   void exit() {
     if (--depth == 0) {
-      if (head != null) {
-        drain();
-      }
-      if (armHead != null) {
-        armQueued();
+      try {
+        if (head != null) {
+          drain();
+        }
+      } finally { // even if a frame threw past its guard: a timer left unarmed could hang its group
+        if (armHead != null) {
+          armQueued();
+        }
       }
     }
   }
@@ -201,9 +204,12 @@ final class Trampoline {
       }
       tr.tail = last;
       if (tr.depth == 0) {
-        tr.drain();
-        if (tr.armHead != null) {
-          tr.armQueued();
+        try {
+          tr.drain();
+        } finally {
+          if (tr.armHead != null) {
+            tr.armQueued();
+          }
         }
       }
     });

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -192,6 +193,108 @@ class PatternTaskTest extends VertxTest {
       context.runOnContext(v -> listed.complete());
       awaitFailure(all);
       assertThat(reasons).containsExactly(CancelReason.SIBLING_FAILED); // once, though two slots held the task
+    }
+  }
+
+  /** Found in review of the pattern tasks: each pins what the live list gave before. */
+  @Nested
+  class AfterReview {
+    @Test
+    void siblingsOfBothKindsAreCancelledInTheirStartOrder() {
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Promise<Void> lastStarted = Promise.promise();
+      List<TaskFn<String>> fns = List.of(later("done"), hooked(1, cancelled, null), hooked(2, cancelled, null),
+          hooked(3, cancelled, lastStarted)); // the fourth waits for the first's slot: an ordinary task
+      Future<Void> outer = TaskGroup.run(vertx, g -> {
+        Future<List<String>> all = TaskGroup.all(g, new TaskGroupOptions().setMaxConcurrency(3), fns);
+        lastStarted.future().onComplete(v -> g.cancel());
+        return all.otherwiseEmpty().mapEmpty();
+      });
+      await(outer);
+      assertThat(cancelled).containsExactly(1, 2, 3);
+    }
+
+    private TaskFn<String> hooked(int index, List<Integer> cancelled, Promise<Void> started) {
+      return scope -> {
+        scope.onCancel(c -> cancelled.add(index));
+        if (started != null) {
+          started.complete();
+        }
+        return VertxTest.<String>untilCancelled().run(scope);
+      };
+    }
+
+    @RepeatedTest(5)
+    void remainingReadOnAnotherThreadDuringTheSpawnLoopNeitherHangsNorExpiresEarly() throws Exception {
+      int n = 20_000;
+      java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        AtomicReference<TaskScope> first = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        List<TaskFn<Integer>> fns = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          int k = i;
+          fns.add(((TaskFn<Integer>) scope -> {
+            if (k == 0) { // the first task's scope is read from another thread while the loop runs on
+              first.set(scope);
+              reader.execute(() -> {
+                reading.countDown();
+                while (!stop.get()) {
+                  scope.remaining();
+                  reads.incrementAndGet();
+                }
+              });
+              try {
+                reading.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return later(k).run(scope);
+          }).withTimeout(Duration.ofSeconds(30)));
+        }
+        List<Integer> results = await(TaskGroup.all(vertx, fns));
+        stop.set(true);
+        assertThat(results).hasSize(n).startsWith(0, 1, 2).endsWith(n - 1); // none timed out early
+        assertThat(reads.get()).isPositive();
+      } finally {
+        stop(reader);
+      }
+    }
+
+    private void stop(java.util.concurrent.ExecutorService reader) throws InterruptedException {
+      reader.shutdownNow();
+      assertThat(reader.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aRaceKeepsNoOutcomeOfALoserThatSucceededLate() {
+      Context context = vertx.getOrCreateContext();
+      Promise<Void> release = Promise.promise();
+      AtomicReference<java.lang.ref.WeakReference<Object>> late = new AtomicReference<>();
+      Promise<Void> lateSettled = Promise.promise();
+      TaskFn<Object> winner = later("win");
+      TaskFn<Object> lateLoser = scope -> { // ignores its cancellation, succeeds anyway
+        Object big = new byte[1 << 20];
+        late.set(new java.lang.ref.WeakReference<>(big));
+        Promise<Object> p = Promise.promise();
+        context.runOnContext(v -> context.runOnContext(w -> {
+          p.complete(big);
+          lateSettled.complete();
+        }));
+        return p.future();
+      };
+      TaskFn<Object> stubborn = scope -> release.future().map(v -> (Object) "never mind"); // keeps the group open
+      Future<Object> race = on(context, () -> TaskGroup.race(vertx, List.of(winner, lateLoser, stubborn)));
+      await(lateSettled.future());
+      for (int i = 0; i < 20 && late.get().get() != null; i++) {
+        System.gc();
+      }
+      assertThat(late.get().get()).as("the late loser's result, while the group still waits for a task").isNull();
+      context.runOnContext(v -> release.complete());
+      assertThat(await(race)).isEqualTo("win");
     }
   }
 

@@ -135,7 +135,7 @@ final class GatewayMetrics {
 
   private void aborted(String upstream, double amount) {
     meter(aborts, upstream, k -> Counter.builder("gateway.upstream.aborted")
-        .description("upstream requests reset because their call was cancelled")
+        .description("upstream requests reset because their call was cancelled (not those drained once their answer began)")
         .tag("upstream", k).register(registry)).increment(amount);
   }
 
