@@ -82,13 +82,13 @@ public final class GatewayLoadMain {
       for (String g : gateways) {
         switch (g) {
           case "naive": {
-            NaiveGateway naive = new NaiveGateway(GatewayConfig.parse(gatewayJson(urls, 0)));
+            NaiveGateway naive = new NaiveGateway(GatewayConfig.parse(gatewayJson(urls, freePort())));
             get(gatewayVertx.deployVerticle(naive));
             targets.add(target("naive (Future.all)", naive.actualPort()));
             break;
           }
           case "taskgroup": {
-            targets.add(target("taskgroup gateway", RealGateway.start(gatewayVertx, gatewayJson(urls, 0))));
+            targets.add(target("taskgroup gateway", RealGateway.start(gatewayVertx, gatewayJson(urls, freePort()))));
             break;
           }
           default:
@@ -175,6 +175,17 @@ public final class GatewayLoadMain {
   }
 
   /** {@return the {@code key=value} arguments as a map} */
+  /**
+   * {@return a port free right now on 127.0.0.1} Each gateway gets its own: two servers of one
+   * Vert.x that both listen on port 0 with several instances share one random port (Vert.x's server
+   * sharing), and the two gateways would then take turns answering each other's load.
+   */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
   static Map<String, String> options(String[] args) {
     Map<String, String> opts = new HashMap<>();
     for (String a : args) {
