@@ -109,9 +109,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for side in $order; do
       echo "round $r/$ROUNDS $bench $side (load $(cut -d' ' -f1-3 /proc/loadavg), $(( $(date +%s) - started )) s)"
       # shellcheck disable=SC2086
-      java -jar "$TMP/$side.jar" "FanOutBenchmark\.$bench\$" -p n="$NS" -f 1 $JMH_OPTS -prof gc -foe true \
-        -rf json -rff "$OUT/raw/r$r-$bench-$side.json" > "$OUT/raw/r$r-$bench-$side.txt" 2>&1 \
-        || { echo "JMH failed: $OUT/raw/r$r-$bench-$side.txt" >&2; tail -20 "$OUT/raw/r$r-$bench-$side.txt" >&2; exit 1; }
+      bash "$BENCH_DIR/jmh-fork.sh" "$TMP/$side.jar" "$OUT/raw/r$r-$bench-$side" \
+        "FanOutBenchmark\.$bench\$" -p n="$NS" -f 1 $JMH_OPTS -prof gc -foe true || exit 1
     done
   done
 done

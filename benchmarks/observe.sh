@@ -59,9 +59,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for f in "${order[@]}"; do
     echo "round $r/$ROUNDS $f (load $(cut -d' ' -f1-3 /proc/loadavg))"
     # shellcheck disable=SC2086
-    java -jar "$TMP/bench/target/benchmarks.jar" 'ObservationBenchmark' -p features="$f" -f 1 $JMH_OPTS -prof gc -foe true \
-      -rf json -rff "$OUT/r$r-$f.json" > "$OUT/r$r-$f.txt" 2>&1 \
-      || { echo "JMH failed: $OUT/r$r-$f.txt" >&2; tail -20 "$OUT/r$r-$f.txt" >&2; exit 1; }
+    bash "$BENCH_DIR/jmh-fork.sh" "$TMP/bench/target/benchmarks.jar" "$OUT/r$r-$f" \
+      'ObservationBenchmark' -p features="$f" -f 1 $JMH_OPTS -prof gc -foe true || exit 1
   done
 done
 echo "load average at end: $(cat /proc/loadavg)" | tee -a "$OUT/machine.txt"

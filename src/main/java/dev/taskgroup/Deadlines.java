@@ -47,11 +47,7 @@ final class Deadlines {
 
   /** Queues {@code node} to expire {@code durationNanos} from now; it must not be queued already. */
   void add(Node node, long durationNanos) {
-    if (batching) {
-      addPending(node, durationNanos);
-    } else {
-      add(node, durationNanos, group.timers.nanoTime());
-    }
+    add(node, durationNanos, batching ? 0 : group.timers.nanoTime()); // a batch reads the clock itself
   }
 
   /** Like {@link #add(Node, long)}, from {@code now} read off the group's clock by the caller. */

@@ -70,16 +70,8 @@ final class Trampoline {
 
   /** Leaves a frame; the outermost one runs what was deferred meanwhile, then arms the timers queued meanwhile. */
   void exit() {
-    if (--depth == 0) {
-      try {
-        if (head != null) {
-          drain();
-        }
-      } finally { // even if a frame threw past its guard: a timer left unarmed could hang its group
-        if (armHead != null) {
-          armQueued();
-        }
-      }
+    if (--depth == 0 && (head != null || armHead != null)) {
+      drainAndArm();
     }
   }
 
@@ -96,6 +88,19 @@ final class Trampoline {
   void armLater(Deadlines.Queue queue) {
     queue.nextToArm = armHead;
     armHead = queue;
+  }
+
+  /** At depth 0: runs what was deferred, then arms the timers queued meanwhile. */
+  private void drainAndArm() {
+    try {
+      if (head != null) {
+        drain();
+      }
+    } finally { // even if a frame threw past its guard: a timer left unarmed could hang its group
+      if (armHead != null) {
+        armQueued();
+      }
+    }
   }
 
   private void armQueued() {
@@ -204,13 +209,7 @@ final class Trampoline {
       }
       tr.tail = last;
       if (tr.depth == 0) {
-        try {
-          tr.drain();
-        } finally {
-          if (tr.armHead != null) {
-            tr.armQueued();
-          }
-        }
+        tr.drainAndArm();
       }
     });
   }
