@@ -150,6 +150,7 @@ final class Deadlines {
       }
       others = null;
     }
+    group.blockDeadlines = null; // the pattern's shared deadlines: closed above, or idle
   }
 
   /** {@return how many deadlines are queued (for tests and toString)} */
