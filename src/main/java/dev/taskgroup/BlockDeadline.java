@@ -214,6 +214,20 @@ final class BlockDeadline extends Deadlines.Node {
     }
   }
 
+  /** {@return how many nodes the chains of {@code g} hold (for tests)} */
+  static int chained(GroupImpl<?> g) {
+    BlockDeadline[] blocks = g.blockDeadlines;
+    int n = 0;
+    if (blocks != null) {
+      for (BlockDeadline head : blocks) {
+        for (BlockDeadline b = head; b != null; b = b.nextInBlock) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   @Override
   public String toString() {
     return "BlockDeadline[" + first + ".." + last + ", " + Durations.millis(timeout) + ", live=" + live
