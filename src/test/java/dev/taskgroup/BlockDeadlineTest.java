@@ -332,6 +332,29 @@ class BlockDeadlineTest extends OnManualClock {
       assertThat(leftIn(pattern.get())).isEqualTo("0 deadlines, 0 timers, 0 block nodes, 0 clock timers");
     }
 
+    @RepeatedTest(10)
+    void aCancelFromAnotherThreadRacingTheBlocksRealTimersEndsEveryTaskOnceAndLeavesNothing() {
+      Promise<TaskGroup> started = Promise.promise();
+      AtomicReference<Future<List<Outcome<Integer>>>> inner = new AtomicReference<>();
+      Future<Void> run = on(context, () -> TaskGroup.run(vertx, g -> { // Vert.x's own timers
+        inner.set(TaskGroup.gather(g, timed(600, ms(2))));
+        started.complete(g);
+        return inner.get().otherwiseEmpty().mapEmpty();
+      }));
+      await(started.future()).cancel(); // from the test thread, while the 2 ms deadlines may be firing
+      await(run);
+      io.vertx.core.AsyncResult<List<Outcome<Integer>>> gather = completion(inner.get());
+      if (gather.succeeded()) { // every deadline fired before the cancel came
+        assertThat(gather.result()).allSatisfy(o -> assertThat(o.cause()).isInstanceOf(TaskTimeoutException.class));
+      } else {
+        assertThat(gather.cause()).isInstanceOf(java.util.concurrent.CancellationException.class);
+      }
+      GroupImpl<?> g = pattern.get();
+      assertThat(leftIn(g)).isEqualTo("0 deadlines, 0 timers, 0 block nodes, 0 clock timers");
+      assertThat(g.blockDeadlines).isNull();
+      assertThat(g.running()).isZero();
+    }
+
     @Test
     void aTimedTaskWhoseStartIsDeferredKeepsADeadlineOfItsOwnAndTimesOutLikeTheOthers() {
       List<TaskFn<Integer>> fns = new ArrayList<>(timed(300, ms(1_000)));
