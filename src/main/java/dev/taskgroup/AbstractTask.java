@@ -115,7 +115,7 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
     }
     try {
       if (fresh) {
-        callFunction(f);
+        callFunction(f, true);
       } else {
         runFunction(f);
       }
@@ -146,14 +146,14 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
       settle(null, cancelled);
       return;
     }
-    callFunction(f);
+    callFunction(f, false);
   }
 
   /** Calls the function; a throw or a null is the task's failure. */
-  private void callFunction(TaskFn<T> f) {
+  private void callFunction(TaskFn<T> f, boolean fresh) {
     Future<T> work;
     try {
-      work = invoke(f);
+      work = invoke(f, fresh);
     } catch (Throwable e) {
       settle(null, e);
       return;
@@ -165,7 +165,11 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
     work.onComplete(this);
   }
 
-  Future<T> invoke(TaskFn<T> f) throws Exception {
+  /**
+   * {@return the work's future: the function called with this task's scope} {@code fresh}: called
+   * inline by the spawn that made the task (for a pattern's task, by the spawn loop, in index order).
+   */
+  Future<T> invoke(TaskFn<T> f, boolean fresh) throws Exception {
     return f.run(this);
   }
 

@@ -25,6 +25,10 @@ import java.util.Map;
  * load), against ~100 ns for a whole task. Rejected: one reading for the whole loop (a pass over
  * 100,000 nodes long out of cache cost about what it saved, and the lateness grew with the loop).
  *
+ * <p>A pattern's timed tasks that its spawn loop starts share one node per block of
+ * {@value BlockDeadline#SIZE} indexes and duration ({@link BlockDeadline}), stamped when the loop
+ * has started the block: 100,000 of them under one timeout hold 391 nodes, not 100,000.
+ *
  * <p>Rejected: one Vert.x timer per deadline (one Netty scheduled task each: 6x the cost of the
  * work it guards in our benchmark); a hashed wheel (a periodic tick even when idle, and
  * tick-granular deadlines).
@@ -150,6 +154,7 @@ final class Deadlines {
       }
       others = null;
     }
+    group.blockDeadlines = null; // the pattern's shared deadlines: closed above, or idle
   }
 
   /** {@return how many deadlines are queued (for tests and toString)} */

@@ -79,6 +79,17 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   Object[] pattern;
   /** The pending hooks of the pattern tasks by index, made when the first registers one; else null. */
   Hook[] patternHooks;
+  /**
+   * The pattern's shared task deadlines ({@link BlockDeadline}) by block of indexes, each a chain,
+   * made when the first timed task joins one; null when none did, and once the group completed.
+   */
+  BlockDeadline[] blockDeadlines;
+  /**
+   * The own deadlines of the pattern's timed tasks that did not start in the spawn loop, by index
+   * (a task settled or not started has none); made when the first needs one, else null. Written on
+   * the context; another thread's {@code remaining()} may read it, as a snapshot.
+   */
+  TaskDeadline<?>[] patternDeadlines;
   private List<Throwable> errors; // real errors in completion order (fatal ones first); null while none
   private Set<Throwable> recorded; // identity set of errors once there are many: recording stays O(1)
   private boolean bodyDone;
@@ -327,13 +338,20 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   void spawnPattern(Object[] fns) {
     pattern = fns;
     deadlines.batch(() -> { // the timed tasks' deadlines share clock readings (Deadlines.batch)
-      for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
+      int i = 0;
+      for (int n = fns.length; i < n && state == State.OPEN; i++) {
         Object fn = fns[i];
         if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
           startPatternTask(fns, i, fn);
         } else {
           spawnChecked(null, (TaskFn<?>) fn);
         }
+        if ((i & BlockDeadline.MASK) == BlockDeadline.MASK && blockDeadlines != null) {
+          BlockDeadline.blockStarted(this, i >>> BlockDeadline.SHIFT); // its shared deadlines are stamped now
+        }
+      }
+      if (i > 0 && blockDeadlines != null) { // the last block, whole or not (a second call for a whole one is a no-op)
+        BlockDeadline.blockStarted(this, (i - 1) >>> BlockDeadline.SHIFT);
       }
     });
   }
@@ -348,6 +366,25 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       obs.taskStarted(t);
     }
     t.run((TaskFn<T>) fn, true);
+  }
+
+  /** Keeps the own deadline of pattern task {@code i}; the side array is made on the first one. */
+  void ownDeadline(int i, TaskDeadline<?> d) {
+    if (patternDeadlines == null) {
+      patternDeadlines = new TaskDeadline<?>[pattern.length];
+    }
+    patternDeadlines[i] = d;
+  }
+
+  /** {@return and forget the own deadline of pattern task {@code i}, or null} */
+  TaskDeadline<?> takeOwnDeadline(int i) {
+    TaskDeadline<?>[] side = patternDeadlines;
+    if (side == null) {
+      return null;
+    }
+    TaskDeadline<?> d = side[i];
+    side[i] = null;
+    return d;
   }
 
   /** Sets the pending hooks of pattern task {@code i}; the side array is made on the first one. */

@@ -34,7 +34,7 @@ final class RetriedTaskImpl<T> extends TaskImpl<T> {
   }
 
   @Override
-  Future<T> invoke(TaskFn<T> f) throws Exception {
+  Future<T> invoke(TaskFn<T> f, boolean fresh) throws Exception {
     return fn.runFirstInTask(this);
   }
 

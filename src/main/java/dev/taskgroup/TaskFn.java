@@ -42,8 +42,8 @@ public interface TaskFn<T> {
    *
    * <p>The time counts from the task's start. The tasks that {@code all}, {@code gather},
    * {@code settle}, {@code race} and {@code quorum} start in one go share clock readings, one per
-   * 256 tasks, taken once those have started (or sooner, when one asks for its
-   * {@link TaskScope#remaining()}): a timeout may then end as much later as starting 256 tasks
+   * 256 consecutive tasks of the list, taken once those have started (or sooner, when one asks for
+   * its {@link TaskScope#remaining()}): a timeout may then end as much later as starting 256 tasks
    * takes (microseconds), never earlier.
    *
    * @throws NullPointerException if {@code timeout} is null

@@ -29,7 +29,7 @@ final class TimedTaskImpl<T> extends TaskImpl<T> {
   }
 
   @Override
-  Future<T> invoke(TaskFn<T> f) throws Exception {
+  Future<T> invoke(TaskFn<T> f, boolean fresh) throws Exception {
     return deadline.start(spec);
   }
 

@@ -81,7 +81,7 @@ final class TimeoutScope<T> extends HookedScope implements Completable<T>, Handl
   private void attach() {
     parentHook = parent.attachChild(this); // the scope itself: TaskTree finds it among the parent's hooks
     group.attach(); // the group completes only after this work settles, awaited or not
-    group.deadlines.add(deadline, spec.nanos);
+    group.deadlines.add(deadline, spec.nanos());
   }
 
   /** The enclosing scope was cancelled. */
@@ -92,7 +92,7 @@ final class TimeoutScope<T> extends HookedScope implements Completable<T>, Handl
 
   /** {@return the timeout's length} For {@link TaskTree}: the scope opened that long before its deadline. */
   long timeoutNanos() {
-    return spec.nanos;
+    return spec.nanos();
   }
 
   private void runInner() {

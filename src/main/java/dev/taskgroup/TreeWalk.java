@@ -213,7 +213,7 @@ final class TreeWalk {
       AbstractTask<?> t = (AbstractTask<?>) s;
       long start = g.obs != null ? g.obs.startOf(t) : -1;
       if (start < 0 && t.timeoutSpec() != null && own != ScopeImpl.NO_DEADLINE) {
-        start = own - t.timeoutSpec().nanos; // armed as the function was called
+        start = own - t.timeoutSpec().nanos(); // armed as the function was called
       }
       String taskState = cause != null && t.state() == TaskState.RUNNING ? "CANCELLING" : t.state().name();
       return new TaskTree.Node(TaskTree.Kind.TASK, t.name(), taskState, start < 0 ? null : since(now, start), reason, message, left,

@@ -2,11 +2,7 @@ package dev.taskgroup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -15,8 +11,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * Random task trees keep every guarantee of a group. Each try builds a tree from its seed (see
@@ -24,21 +18,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * every group against what the task code itself recorded ({@link TreeRun}). Tries per property:
  * {@code jqwik.tries.default} (1,000 in CI; {@code -Djqwik.tries.default=100000} locally).
  */
-class TaskTreeProperties {
-  private static final List<String> blockedThreadEvents = new CopyOnWriteArrayList<>();
-  private static Vertx vertx;
-  private static Context context;
-
-  @BeforeContainer
-  static void startVertx() {
-    vertx = VertxTest.healthyVertx(blockedThreadEvents);
-    context = vertx.getOrCreateContext();
-  }
-
-  @AfterContainer
-  static void stopVertx() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
-  }
+class TaskTreeProperties extends OneContextProperties {
 
   @Provide
   Arbitrary<TreeModel.Group> trees() {

@@ -167,4 +167,29 @@ class VirtualThreadsTest extends VertxTest {
     })));
     assertThat(page).isEqualTo("user+orders");
   }
+
+  @Test
+  void aPatternsTimedTasksEachKeepADeadlineOfTheirOwnAndTimeOut() {
+    List<Boolean> ownDeadline = new CopyOnWriteArrayList<>();
+    List<TaskFn<Integer>> fns = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      TaskFn<Integer> f = i % 3 == 2 ? later(i) : scope -> {
+        // each task function runs as its own context task, after the spawn loop: no shared block deadline
+        GroupImpl<?> g = ((AbstractTask<?>) scope).group;
+        ownDeadline.add(g.patternDeadlines != null && g.patternDeadlines[((AbstractTask<?>) scope).seq()] != null);
+        return VertxTest.<Integer>untilCancelled().run(scope);
+      };
+      fns.add(i % 3 == 2 ? f : f.withTimeout(Duration.ofMillis(50)));
+    }
+    List<Outcome<Integer>> outcomes = onVirtualThread(() -> Future.await(TaskGroup.gather(vertx, fns)));
+    for (int i = 0; i < 300; i++) {
+      if (i % 3 == 2) {
+        assertThat(outcomes.get(i).result()).isEqualTo(i);
+      } else {
+        assertThat(outcomes.get(i).cause()).isInstanceOf(TaskTimeoutException.class)
+            .hasMessage("task 'task-" + i + "' timed out after 50 ms");
+      }
+    }
+    assertThat(ownDeadline).hasSize(200).containsOnly(true);
+  }
 }
