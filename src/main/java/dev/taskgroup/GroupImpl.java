@@ -891,7 +891,11 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     }
     // Sleeps nobody awaited end now; idle timers are cancelled. The cause only when a node is left
     // to receive it: a cancellation (its message built) per completed group was a share of a short
-    // group's cost (a JFR profile of a service answering at once, RESULTS.md 10).
+    // group's cost (a JFR profile of a service answering at once, RESULTS.md 10). The group's own
+    // deadline leaves first: its close ignores the cause, so it alone needs none built.
+    if (deadline != null) {
+      Deadlines.remove(deadline);
+    }
     deadlines.closeAll(deadlines.size() == 0 ? null : closedCause());
     Throwable failure = outcome();
     Observation.completed(this, failure);

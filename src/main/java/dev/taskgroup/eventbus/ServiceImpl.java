@@ -8,12 +8,13 @@ import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.TaskGroupOptions;
 import dev.taskgroup.TaskTimeoutException;
 import dev.taskgroup.http.DeadlineHeader;
-import io.vertx.core.AsyncResult;
+import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -62,7 +63,7 @@ final class ServiceImpl<T, R> implements Service {
    * One message being worked on. It is also its group's body and the group's listener (two lambdas
    * fewer per message), and a link of the service's list of calls in flight.
    */
-  final class Call implements Function<TaskGroup, Future<R>>, Handler<AsyncResult<R>> {
+  final class Call implements Function<TaskGroup, Future<R>>, Completable<R> {
     final Message<?> message; // the bus's: the reply goes there
     final Message<T> view; // what the handler sees: the same message, or a LocalCall's view of it
     // The request id (a String, then also the key in byId), or the LocalCall of a call in this
@@ -98,10 +99,13 @@ final class ServiceImpl<T, R> implements Service {
       return body(g, view);
     }
 
-    /** The group settled. */
+    /**
+     * The group settled. A {@code Completable}, not a {@code Handler<AsyncResult>}: the group's
+     * future takes it as its listener as it is, where a handler is wrapped in one more object.
+     */
     @Override
-    public void handle(AsyncResult<R> ar) {
-      settle(this, ar);
+    public void complete(R result, Throwable failure) {
+      settle(this, result, failure);
     }
 
     void cancel(CallState why) {
@@ -114,6 +118,13 @@ final class ServiceImpl<T, R> implements Service {
       }
     }
   }
+
+  /**
+   * The options of every reply: no headers, the default codec. One shared instance, where
+   * {@code Message.reply(Object)} makes one per reply: the bus only reads a message's options
+   * (checked against Vert.x 5.0.7's event bus, local and clustered), and nothing here writes it.
+   */
+  private static final DeliveryOptions REPLY = new DeliveryOptions();
 
   private final Vertx vertx;
   private final Context context;
@@ -132,6 +143,10 @@ final class ServiceImpl<T, R> implements Service {
   private MessageConsumer<T> local; // the local address, on a bus that is not clustered; else null
   private LocalCall.Served served; // the registry this service is listed in while it serves; else null
   private final TaskGroupOptions maxOptions; // the group options of a call bounded by the local maximum, shared
+  // The group options of the last caller's remaining time (null: the maximum bounds it), shared by
+  // the calls that carry the same number of ms; a group reads its options once, as it is made.
+  private long lastCallerMs = -1;
+  private TaskGroupOptions lastCallerOptions;
   private volatile int inFlightSnapshot; // inFlight, for other threads
   private int remoteCalls; // calls in flight whose caller is on another node
   private long watchTimer = -1; // armed while remoteCalls > 0
@@ -283,9 +298,14 @@ final class ServiceImpl<T, R> implements Service {
       return;
     }
     if (callerMs > 0) {
-      Duration callerTime = Duration.ofMillis(callerMs);
-      if (callerTime.compareTo(options.getMaxTimeout()) < 0) {
-        groupOptions = new TaskGroupOptions().setName(address).setTimeout(callerTime);
+      if (callerMs != lastCallerMs) { // calls of one caller's group carry (nearly) one remaining time: its options are shared
+        Duration callerTime = Duration.ofMillis(callerMs);
+        lastCallerOptions = callerTime.compareTo(options.getMaxTimeout()) < 0
+            ? new TaskGroupOptions().setName(address).setTimeout(callerTime) : null;
+        lastCallerMs = callerMs;
+      }
+      if (lastCallerOptions != null) {
+        groupOptions = lastCallerOptions;
         callersDeadline = true;
       }
     }
@@ -410,16 +430,16 @@ final class ServiceImpl<T, R> implements Service {
     call.cancel(CallState.CANCELLED_BY_CALLER);
   }
 
-  /** The call's group settled: answer, unless the caller is no longer waiting. */
-  private void settle(Call call, AsyncResult<R> ar) {
-    if (call.state == CallState.RUNNING && call.callersDeadline && ar.failed()
-        && failureOf(ar.cause()).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
+  /** The call's group settled ({@code failure} null: it succeeded with {@code result}): answer, unless the caller is no longer waiting. */
+  private void settle(Call call, R result, Throwable failure) {
+    if (call.state == CallState.RUNNING && call.callersDeadline && failure != null
+        && failureOf(failure).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
       call.state = CallState.TIMEOUT_HELD;
       call.heldTimer = vertx.setTimer(ScopedIo.DEADLINE_GRACE_MS, t -> {
         if (call.state == CallState.TIMEOUT_HELD) { // no cancel signal came: the caller still waits
           call.state = CallState.RUNNING;
           call.callersDeadline = false;
-          settle(call, ar);
+          settle(call, result, failure);
         }
       });
       return;
@@ -433,11 +453,11 @@ final class ServiceImpl<T, R> implements Service {
     }
     if (state == CallState.CLOSED) {
       call.message.fail(ScopedEventBus.FAILURE_UNAVAILABLE, "service " + address + " was closed");
-    } else if (ar.succeeded()) {
-      call.message.reply(ar.result());
+    } else if (failure == null) {
+      call.message.reply(result, REPLY);
     } else {
-      ReplyException failure = failureOf(ar.cause());
-      call.message.fail(failure.failureCode(), failure.getMessage());
+      ReplyException reply = failureOf(failure);
+      call.message.fail(reply.failureCode(), reply.getMessage());
     }
   }
 
