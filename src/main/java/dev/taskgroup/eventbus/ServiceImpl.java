@@ -64,8 +64,9 @@ final class ServiceImpl<T, R> implements Service {
    * fewer per message), and a link of the service's list of calls in flight.
    */
   final class Call implements Function<TaskGroup, Future<R>>, Completable<R> {
-    final Message<?> message; // the bus's: the reply goes there
-    final Message<T> view; // what the handler sees: the same message, or a LocalCall's view of it
+    // What the handler sees and what is answered: the bus's message, or a LocalCall's view of it,
+    // which answers through the bus's (one field: the view keeps the bus's message).
+    final Message<T> message;
     // The request id (a String, then also the key in byId), or the LocalCall of a call in this
     // process, or null when the caller sent none (or a malformed one): then not cancellable by signal.
     final Object id;
@@ -77,9 +78,8 @@ final class ServiceImpl<T, R> implements Service {
     Call prev; // the list of calls in flight
     Call next;
 
-    Call(Message<?> message, Message<T> view, Object id, String node) {
+    Call(Message<T> message, Object id, String node) {
       this.message = message;
-      this.view = view;
       this.id = id;
       this.node = node;
     }
@@ -96,7 +96,7 @@ final class ServiceImpl<T, R> implements Service {
       if (state != CallState.RUNNING) {
         g.cancel(); // cancelled before the body started (cannot happen today: kept for safety)
       }
-      return body(g, view);
+      return body(g, message);
     }
 
     /**
@@ -286,8 +286,9 @@ final class ServiceImpl<T, R> implements Service {
   }
 
   /**
-   * Runs one call: {@code message} is answered, {@code view} is what the handler sees; the caller's
-   * remaining time in ms ({@code -1}: none sent), the call's key for cancel signals (null: none).
+   * Runs one call: {@code view} is what the handler sees and what is answered (the bus's
+   * {@code message}, or a view that answers through it); the caller's remaining time in ms
+   * ({@code -1}: none sent), the call's key for cancel signals (null: none).
    */
   private void serve(Message<?> message, Message<T> view, long callerMs, Object key, String node) {
     TaskGroupOptions groupOptions = maxOptions;
@@ -309,7 +310,7 @@ final class ServiceImpl<T, R> implements Service {
         callersDeadline = true;
       }
     }
-    Call call = new Call(message, view, key, node);
+    Call call = new Call(view, key, node);
     call.callersDeadline = callersDeadline;
     track(call, +1);
     if (key instanceof LocalCall) {
