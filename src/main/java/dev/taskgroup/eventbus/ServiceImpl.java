@@ -12,6 +12,7 @@ import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -20,6 +21,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.spi.cluster.ClusterManager;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -148,6 +151,15 @@ final class ServiceImpl<T, R> implements Service {
   private long lastCallerMs = -1;
   private TaskGroupOptions lastCallerOptions;
   private volatile int inFlightSnapshot; // inFlight, for other threads
+  private static final VarHandle IN_FLIGHT_SNAPSHOT;
+
+  static {
+    try {
+      IN_FLIGHT_SNAPSHOT = MethodHandles.lookup().findVarHandle(ServiceImpl.class, "inFlightSnapshot", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   private int remoteCalls; // calls in flight whose caller is on another node
   private long watchTimer = -1; // armed while remoteCalls > 0
   private boolean closed;
@@ -272,12 +284,17 @@ final class ServiceImpl<T, R> implements Service {
       serve(message, new LocalCall.View<>(message, local, address), local.remainingMs, local, ClusterView.LOCAL);
       return;
     }
+    MultiMap headers = message.headers();
+    if (headers.isEmpty()) { // a plain request: no deadline, no id (each lookup would hash its header's name)
+      serve(message, message, -1, null, null);
+      return;
+    }
     long callerMs = -1;
-    Optional<Duration> callerTime = DeadlineHeader.read(message.headers()); // malformed: empty, the maximum applies
+    Optional<Duration> callerTime = DeadlineHeader.read(headers); // malformed: empty, the maximum applies
     if (callerTime.isPresent()) {
       callerMs = LocalCall.millis(callerTime.get());
     }
-    String id = message.headers().get(ScopedEventBus.REQUEST_ID_HEADER);
+    String id = headers.get(ScopedEventBus.REQUEST_ID_HEADER);
     String node = ScopedEventBus.callerNode(id);
     if (node == null || byId.containsKey(id)) {
       id = null; // malformed or reused: served, but not cancellable by signal or by the caller's node leaving
@@ -374,7 +391,7 @@ final class ServiceImpl<T, R> implements Service {
         ((LocalCall) call.id).receipt = null; // a late signal finds nothing, as a late id does
       }
     }
-    inFlightSnapshot = inFlight;
+    IN_FLIGHT_SNAPSHOT.setRelease(this, inFlight); // a snapshot: no fence needed, twice per message
     if (cluster != null && call.node != null && !call.node.equals(ownNode)) {
       remoteCalls += delta;
       if (remoteCalls > 0 && watchTimer < 0) {
