@@ -97,6 +97,11 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   private CancellationException bodyCancelled; // the body ended with a cancellation of its own
   private Registration parentHook;
   private GroupDeadline deadline;
+  /**
+   * The group's own deadline while its first frame runs, before it is queued ({@link #begin}), or
+   * {@link #NO_DEADLINE}: a group that completes in that frame never makes its node or its queue.
+   */
+  private long unqueuedDeadline = NO_DEADLINE;
   // A top-level group's entry in its context's OwnerClose list; guarded by that OwnerClose's monitor.
   OwnerClose owner;
   private boolean parentNotified; // the enclosing group was told this one completed: exactly once
@@ -196,12 +201,25 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       });
       return;
     }
+    // On an event loop no timer can fire before this frame ends, so the deadline is queued as the
+    // frame ends, if the group is still open then (queueAfterFirstFrame): one that completes in it
+    // (a service answering at once) never makes its node or its queue. Elsewhere (a worker, a
+    // virtual thread, whose body may block or suspend; a manual clock) it is queued at once.
+    boolean unqueued = timeout != null && eventLoop && timers.firesInALaterTask();
     try {
-      armDeadline(now); // in the frame: a group that completes in it never schedules its timer (Deadlines.Queue.append)
+      if (unqueued) {
+        unqueuedDeadline = now + Durations.toNanos(timeout);
+      } else {
+        armDeadline(now); // in the frame: a group that completes in it never schedules its timer (Deadlines.Queue.append)
+      }
       runBody(body);
     } catch (Throwable e) {
       crash(e);
     } finally {
+      if (unqueued && unqueuedDeadline != NO_DEADLINE) { // still open: its deadline joins a queue
+        unqueuedDeadline = NO_DEADLINE;
+        queueAfterFirstFrame(now);
+      }
       tr.exit();
     }
   }
@@ -211,6 +229,24 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     if (timeout != null) {
       deadline = new GroupDeadline();
       deadlines.add(deadline, Durations.toNanos(timeout), now);
+    }
+  }
+
+  /**
+   * Queues the group's own deadline, {@code now} + its timeout, as its first frame ends with the
+   * group open. A deadline the body queued is later than this one: one of the same duration would
+   * sit ahead of it in that duration's FIFO queue, and fire first. So then it goes alone in the
+   * queue keyed one nanosecond shorter, with the same deadline (only a deadline the body queued
+   * with exactly that duration could precede it there, and that one only by the body's running
+   * time: late, never early).
+   */
+  private void queueAfterFirstFrame(long now) {
+    long nanos = Durations.toNanos(timeout);
+    deadline = new GroupDeadline();
+    if (deadlines.size() == 0) {
+      deadlines.add(deadline, nanos, now);
+    } else {
+      deadlines.add(deadline, nanos - 1, now + 1);
     }
   }
 
@@ -274,7 +310,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
 
   @Override
   long ownDeadlineNanos() {
-    return deadline != null ? deadline.deadlineNanos() : NO_DEADLINE;
+    return deadline != null ? deadline.deadlineNanos() : unqueuedDeadline;
   }
 
   @Override
@@ -928,7 +964,12 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     }
     // Sleeps nobody awaited end now; idle timers are cancelled. The cause only when a node is left
     // to receive it: a cancellation (its message built) per completed group was a share of a short
-    // group's cost (a JFR profile of a service answering at once, RESULTS.md 10).
+    // group's cost (a JFR profile of a service answering at once, RESULTS.md 10). The group's own
+    // deadline leaves first: its close ignores the cause, so it alone needs none built.
+    if (deadline != null) {
+      Deadlines.remove(deadline);
+    }
+    unqueuedDeadline = NO_DEADLINE; // completed in its first frame: it never had a node
     deadlines.closeAll(deadlines.size() == 0 ? null : closedCause());
     Throwable failure = outcome();
     Observation.completed(this, failure);

@@ -8,17 +8,21 @@ import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.TaskGroupOptions;
 import dev.taskgroup.TaskTimeoutException;
 import dev.taskgroup.http.DeadlineHeader;
-import io.vertx.core.AsyncResult;
+import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.spi.cluster.ClusterManager;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,9 +66,10 @@ final class ServiceImpl<T, R> implements Service {
    * One message being worked on. It is also its group's body and the group's listener (two lambdas
    * fewer per message), and a link of the service's list of calls in flight.
    */
-  final class Call implements Function<TaskGroup, Future<R>>, Handler<AsyncResult<R>> {
-    final Message<?> message; // the bus's: the reply goes there
-    final Message<T> view; // what the handler sees: the same message, or a LocalCall's view of it
+  final class Call implements Function<TaskGroup, Future<R>>, Completable<R> {
+    // What the handler sees and what is answered: the bus's message, or a LocalCall's view of it,
+    // which answers through the bus's (one field: the view keeps the bus's message).
+    final Message<T> message;
     // The request id (a String, then also the key in byId), or the LocalCall of a call in this
     // process, or null when the caller sent none (or a malformed one): then not cancellable by signal.
     final Object id;
@@ -76,9 +81,8 @@ final class ServiceImpl<T, R> implements Service {
     Call prev; // the list of calls in flight
     Call next;
 
-    Call(Message<?> message, Message<T> view, Object id, String node) {
+    Call(Message<T> message, Object id, String node) {
       this.message = message;
-      this.view = view;
       this.id = id;
       this.node = node;
     }
@@ -95,13 +99,16 @@ final class ServiceImpl<T, R> implements Service {
       if (state != CallState.RUNNING) {
         g.cancel(); // cancelled before the body started (cannot happen today: kept for safety)
       }
-      return body(g, view);
+      return body(g, message);
     }
 
-    /** The group settled. */
+    /**
+     * The group settled. A {@code Completable}, not a {@code Handler<AsyncResult>}: the group's
+     * future takes it as its listener as it is, where a handler is wrapped in one more object.
+     */
     @Override
-    public void handle(AsyncResult<R> ar) {
-      settle(this, ar);
+    public void complete(R result, Throwable failure) {
+      settle(this, result, failure);
     }
 
     void cancel(CallState why) {
@@ -114,6 +121,13 @@ final class ServiceImpl<T, R> implements Service {
       }
     }
   }
+
+  /**
+   * The options of every reply: no headers, the default codec. One shared instance, where
+   * {@code Message.reply(Object)} makes one per reply: the bus only reads a message's options
+   * (checked against Vert.x 5.0.7's event bus, local and clustered), and nothing here writes it.
+   */
+  private static final DeliveryOptions REPLY = new DeliveryOptions();
 
   private final Vertx vertx;
   private final Context context;
@@ -132,7 +146,20 @@ final class ServiceImpl<T, R> implements Service {
   private MessageConsumer<T> local; // the local address, on a bus that is not clustered; else null
   private LocalCall.Served served; // the registry this service is listed in while it serves; else null
   private final TaskGroupOptions maxOptions; // the group options of a call bounded by the local maximum, shared
+  // The group options of the last caller's remaining time (null: the maximum bounds it), shared by
+  // the calls that carry the same number of ms; a group reads its options once, as it is made.
+  private long lastCallerMs = -1;
+  private TaskGroupOptions lastCallerOptions;
   private volatile int inFlightSnapshot; // inFlight, for other threads
+  private static final VarHandle IN_FLIGHT_SNAPSHOT;
+
+  static {
+    try {
+      IN_FLIGHT_SNAPSHOT = MethodHandles.lookup().findVarHandle(ServiceImpl.class, "inFlightSnapshot", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   private int remoteCalls; // calls in flight whose caller is on another node
   private long watchTimer = -1; // armed while remoteCalls > 0
   private boolean closed;
@@ -257,12 +284,17 @@ final class ServiceImpl<T, R> implements Service {
       serve(message, new LocalCall.View<>(message, local, address), local.remainingMs, local, ClusterView.LOCAL);
       return;
     }
+    MultiMap headers = message.headers();
+    if (headers.isEmpty()) { // a plain request: no deadline, no id (each lookup would hash its header's name)
+      serve(message, message, -1, null, null);
+      return;
+    }
     long callerMs = -1;
-    Optional<Duration> callerTime = DeadlineHeader.read(message.headers()); // malformed: empty, the maximum applies
+    Optional<Duration> callerTime = DeadlineHeader.read(headers); // malformed: empty, the maximum applies
     if (callerTime.isPresent()) {
       callerMs = LocalCall.millis(callerTime.get());
     }
-    String id = message.headers().get(ScopedEventBus.REQUEST_ID_HEADER);
+    String id = headers.get(ScopedEventBus.REQUEST_ID_HEADER);
     String node = ScopedEventBus.callerNode(id);
     if (node == null || byId.containsKey(id)) {
       id = null; // malformed or reused: served, but not cancellable by signal or by the caller's node leaving
@@ -271,8 +303,9 @@ final class ServiceImpl<T, R> implements Service {
   }
 
   /**
-   * Runs one call: {@code message} is answered, {@code view} is what the handler sees; the caller's
-   * remaining time in ms ({@code -1}: none sent), the call's key for cancel signals (null: none).
+   * Runs one call: {@code view} is what the handler sees and what is answered (the bus's
+   * {@code message}, or a view that answers through it); the caller's remaining time in ms
+   * ({@code -1}: none sent), the call's key for cancel signals (null: none).
    */
   private void serve(Message<?> message, Message<T> view, long callerMs, Object key, String node) {
     TaskGroupOptions groupOptions = maxOptions;
@@ -283,13 +316,18 @@ final class ServiceImpl<T, R> implements Service {
       return;
     }
     if (callerMs > 0) {
-      Duration callerTime = Duration.ofMillis(callerMs);
-      if (callerTime.compareTo(options.getMaxTimeout()) < 0) {
-        groupOptions = new TaskGroupOptions().setName(address).setTimeout(callerTime);
+      if (callerMs != lastCallerMs) { // calls of one caller's group carry (nearly) one remaining time: its options are shared
+        Duration callerTime = Duration.ofMillis(callerMs);
+        lastCallerOptions = callerTime.compareTo(options.getMaxTimeout()) < 0
+            ? new TaskGroupOptions().setName(address).setTimeout(callerTime) : null;
+        lastCallerMs = callerMs;
+      }
+      if (lastCallerOptions != null) {
+        groupOptions = lastCallerOptions;
         callersDeadline = true;
       }
     }
-    Call call = new Call(message, view, key, node);
+    Call call = new Call(view, key, node);
     call.callersDeadline = callersDeadline;
     track(call, +1);
     if (key instanceof LocalCall) {
@@ -353,7 +391,7 @@ final class ServiceImpl<T, R> implements Service {
         ((LocalCall) call.id).receipt = null; // a late signal finds nothing, as a late id does
       }
     }
-    inFlightSnapshot = inFlight;
+    IN_FLIGHT_SNAPSHOT.setRelease(this, inFlight); // a snapshot: no fence needed, twice per message
     if (cluster != null && call.node != null && !call.node.equals(ownNode)) {
       remoteCalls += delta;
       if (remoteCalls > 0 && watchTimer < 0) {
@@ -410,16 +448,16 @@ final class ServiceImpl<T, R> implements Service {
     call.cancel(CallState.CANCELLED_BY_CALLER);
   }
 
-  /** The call's group settled: answer, unless the caller is no longer waiting. */
-  private void settle(Call call, AsyncResult<R> ar) {
-    if (call.state == CallState.RUNNING && call.callersDeadline && ar.failed()
-        && failureOf(ar.cause()).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
+  /** The call's group settled ({@code failure} null: it succeeded with {@code result}): answer, unless the caller is no longer waiting. */
+  private void settle(Call call, R result, Throwable failure) {
+    if (call.state == CallState.RUNNING && call.callersDeadline && failure != null
+        && failureOf(failure).failureCode() == ScopedEventBus.FAILURE_TIMEOUT) {
       call.state = CallState.TIMEOUT_HELD;
       call.heldTimer = vertx.setTimer(ScopedIo.DEADLINE_GRACE_MS, t -> {
         if (call.state == CallState.TIMEOUT_HELD) { // no cancel signal came: the caller still waits
           call.state = CallState.RUNNING;
           call.callersDeadline = false;
-          settle(call, ar);
+          settle(call, result, failure);
         }
       });
       return;
@@ -433,11 +471,11 @@ final class ServiceImpl<T, R> implements Service {
     }
     if (state == CallState.CLOSED) {
       call.message.fail(ScopedEventBus.FAILURE_UNAVAILABLE, "service " + address + " was closed");
-    } else if (ar.succeeded()) {
-      call.message.reply(ar.result());
+    } else if (failure == null) {
+      call.message.reply(result, REPLY);
     } else {
-      ReplyException failure = failureOf(ar.cause());
-      call.message.fail(failure.failureCode(), failure.getMessage());
+      ReplyException reply = failureOf(failure);
+      call.message.fail(reply.failureCode(), reply.getMessage());
     }
   }
 

@@ -19,6 +19,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
@@ -121,6 +122,23 @@ class ServeTest extends VertxTest {
           new DeliveryOptions().addHeader(ScopedEventBus.DEADLINE_HEADER, "60000"));
       assertThat(await(handler.started.future())).isLessThanOrEqualTo(Duration.ofMillis(200));
       assertThat(failureOf(reply).failureCode()).isEqualTo(ScopedEventBus.FAILURE_TIMEOUT);
+    }
+
+    @Test
+    void eachCallGetsItsOwnCallersRemainingTimeWhetherOrNotItRepeatsThePreviousOne() {
+      List<Duration> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      serve("remaining", new ServeOptions().setMaxTimeout(Duration.ofSeconds(10)), (scope, msg) -> {
+        seen.add(scope.remaining().orElseThrow());
+        return Future.succeededFuture("ok");
+      });
+      for (String ms : List.of("5000", "5000", "60000", "3000")) { // the same twice, above the maximum, below again
+        await(vertx.eventBus().request("remaining", "x", new DeliveryOptions().addHeader(ScopedEventBus.DEADLINE_HEADER, ms)));
+      }
+      assertThat(seen).hasSize(4);
+      assertThat(seen.get(0)).isBetween(Duration.ofMillis(4000), Duration.ofMillis(5000));
+      assertThat(seen.get(1)).isBetween(Duration.ofMillis(4000), Duration.ofMillis(5000));
+      assertThat(seen.get(2)).as("cut to the maximum").isBetween(Duration.ofSeconds(9), Duration.ofSeconds(10));
+      assertThat(seen.get(3)).isBetween(Duration.ofMillis(2000), Duration.ofMillis(3000));
     }
 
     @Test
