@@ -79,6 +79,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   Object[] pattern;
   /** The pending hooks of the pattern tasks by index, made when the first registers one; else null. */
   Hook[] patternHooks;
+  /** The block of hedge delays the spawn loop is filling ({@link HedgeFn.Block}), or null; context only. */
+  HedgeFn.Block hedgeBlock;
   private List<Throwable> errors; // real errors in completion order (fatal ones first); null while none
   private Set<Throwable> recorded; // identity set of errors once there are many: recording stays O(1)
   private boolean bodyDone;
@@ -297,7 +299,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
-        : fn instanceof RetryFn ? new RetriedTaskImpl<>(this, taskName, (RetryFn<T>) fn, spawned++)
+        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
         : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
     if (startNow) {
       startTask(t, true);
@@ -320,16 +322,15 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   /**
    * A pattern's body: spawns every function of {@code fns}, in order, while the group is open (a
    * task that settles synchronously may end the group: an {@code all} failing, a race won; the rest
-   * then never start). A function that can start now and is not a retry runs as a
-   * {@link PatternTask} kept in {@code fns}; the others take {@link #spawnChecked}'s path. On the
-   * context, nulls refused at the call.
+   * then never start). A function that can start now runs as a {@link PatternTask} kept in
+   * {@code fns}; the others take {@link #spawnChecked}'s path. On the context, nulls refused at the call.
    */
   void spawnPattern(Object[] fns) {
     pattern = fns;
     deadlines.batch(() -> { // the timed tasks' deadlines share clock readings (Deadlines.batch)
       for (int i = 0, n = fns.length; i < n && state == State.OPEN; i++) {
         Object fn = fns[i];
-        if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
+        if (running < maxConcurrency && queued == 0) {
           startPatternTask(fns, i, fn);
         } else {
           spawnChecked(null, (TaskFn<?>) fn);
@@ -341,7 +342,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   @SuppressWarnings("unchecked")
   private <T> void startPatternTask(Object[] fns, int i, Object fn) {
     int seq = spawned++; // == i: every function counts one spawn
-    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn) : new PatternTask<>(this, seq);
+    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn)
+        : fn instanceof AttemptFn ? new AttemptPatternTask<>(this, seq) : new PatternTask<>(this, seq);
     running++;
     fns[i] = t; // register before running user code, as startTask does
     if (obs != null) {
