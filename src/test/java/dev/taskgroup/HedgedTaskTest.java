@@ -7,9 +7,13 @@ import io.vertx.core.Promise;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -104,6 +108,68 @@ class HedgedTaskTest extends OnManualClock {
           List.of(slowFirst(new AtomicReference<>()).hedged(hedge(2, 100)))));
       advance(150);
       assertThat(await(result)).containsExactly("r-2");
+    }
+  }
+
+  @Nested
+  class Races {
+    /**
+     * A {@link Task#cancel()} from a foreign thread and attempt 2's success completed from another
+     * one: whichever the group's context hears first wins, the task settles once, and attempt 1's
+     * hook runs once either way.
+     */
+    @RepeatedTest(30)
+    void aForeignCancelRacingTheSecondAttemptsWinSettlesTheTaskOnceWithOneOfThem() throws Exception {
+      AtomicReference<Task<String>> task = new AtomicReference<>();
+      AtomicReference<Promise<String>> second = new AtomicReference<>();
+      AtomicInteger firstHooks = new AtomicInteger();
+      TaskFn<String> fn = scope -> {
+        if (scope.attempt() == 2) {
+          Promise<String> p = Promise.promise();
+          second.set(p);
+          return p.future();
+        }
+        Promise<String> p = Promise.promise();
+        scope.onCancel(c -> {
+          firstHooks.incrementAndGet();
+          p.fail(c);
+        });
+        return p.future();
+      };
+      Future<Void> result = group(g -> {
+        task.set(g.spawn("call", fn.hedged(hedge(2, 100))));
+        return Future.succeededFuture();
+      });
+      advance(100);
+      CyclicBarrier go = new CyclicBarrier(2);
+      CompletableFuture<Boolean> cancelled = CompletableFuture.supplyAsync(() -> {
+        awaitBarrier(go);
+        return task.get().cancel();
+      });
+      CompletableFuture<Void> won = CompletableFuture.runAsync(() -> {
+        awaitBarrier(go);
+        second.get().complete("r-2");
+      });
+      boolean cancelWon = cancelled.get(10, TimeUnit.SECONDS);
+      won.get(10, TimeUnit.SECONDS);
+      await(result);
+      TaskState state = task.get().state();
+      assertThat(state).isIn(TaskState.SUCCEEDED, TaskState.CANCELLED);
+      if (!cancelWon) {
+        assertThat(state).as("the hedge cancelled attempt 1 first: the win stands").isEqualTo(TaskState.SUCCEEDED);
+      }
+      if (state == TaskState.SUCCEEDED) {
+        assertThat(await(task.get().future())).isEqualTo("r-2");
+      }
+      assertThat(firstHooks).hasValue(1);
+    }
+
+    private void awaitBarrier(CyclicBarrier barrier) {
+      try {
+        barrier.await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 
