@@ -762,7 +762,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     int j = 0;
     Object[] p = pattern;
     if (p != null && running > 0) {
-      // A pattern's tasks, small or not (one that waited for a slot, a retried one), cancelled in
+      // A pattern's tasks, small or not (one that waited for a slot), cancelled in
       // their start order, which is index order: the small ones from the array, the others (the
       // live list, in start order too) merged in by index.
       for (int i = 0; i < p.length; i++) {
