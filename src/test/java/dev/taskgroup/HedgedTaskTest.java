@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
@@ -142,16 +144,22 @@ class HedgedTaskTest extends OnManualClock {
       });
       advance(100);
       CyclicBarrier go = new CyclicBarrier(2);
-      CompletableFuture<Boolean> cancelled = CompletableFuture.supplyAsync(() -> {
-        awaitBarrier(go);
-        return task.get().cancel();
-      });
-      CompletableFuture<Void> won = CompletableFuture.runAsync(() -> {
-        awaitBarrier(go);
-        second.get().complete("r-2");
-      });
-      boolean cancelWon = cancelled.get(10, TimeUnit.SECONDS);
-      won.get(10, TimeUnit.SECONDS);
+      ExecutorService two = Executors.newFixedThreadPool(2); // the common pool may have one thread: the barrier needs two
+      boolean cancelWon;
+      try {
+        CompletableFuture<Boolean> cancelled = CompletableFuture.supplyAsync(() -> {
+          awaitBarrier(go);
+          return task.get().cancel();
+        }, two);
+        CompletableFuture<Void> won = CompletableFuture.runAsync(() -> {
+          awaitBarrier(go);
+          second.get().complete("r-2");
+        }, two);
+        cancelWon = cancelled.get(10, TimeUnit.SECONDS);
+        won.get(10, TimeUnit.SECONDS);
+      } finally {
+        two.shutdownNow();
+      }
       await(result);
       TaskState state = task.get().state();
       assertThat(state).isIn(TaskState.SUCCEEDED, TaskState.CANCELLED);
