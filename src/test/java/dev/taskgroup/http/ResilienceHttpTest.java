@@ -55,6 +55,23 @@ class ResilienceHttpTest extends WithUpstream {
   }
 
   @Nested
+  class HedgeInAPattern {
+    /** The hedge as a pattern's function: attempt 1 runs in the pattern task's own scope, and losing resets its request. */
+    @ParameterizedTest
+    @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "HTTP_CLIENT_H2"})
+    void theLosingFirstAttemptsRequestIsResetWhenTheHedgeWins(Caller caller, Vertx vertx, VertxTestContext ctx) {
+      Caller.Clients clients = caller.open(vertx, upstream.port());
+      TaskFn<String> read = scope -> get(clients, scope, scope.attempt() == 1 ? "/slow?id=pattern-1" : "/fast?id=pattern-2");
+      Future<List<String>> result = TaskGroup.all(vertx, List.of(read.hedged(new HedgeOptions().setDelay(Duration.ofMillis(50)))));
+      Future.all(result, upstream.aborted("pattern-1")).onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+        assertThat(result.result()).containsExactly("ok");
+        assertThat(upstream.aborted("pattern-1").result().kind()).isEqualTo(caller.expectedAbort());
+        ctx.completeNow();
+      })));
+    }
+  }
+
+  @Nested
   class Retry {
     @ParameterizedTest
     @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "HTTP_CLIENT_H2"})
