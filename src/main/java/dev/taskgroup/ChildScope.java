@@ -81,6 +81,19 @@ final class ChildScope<T> extends HookedScope implements Completable<T>, Handler
     return c;
   }
 
+  /**
+   * {@return attempt {@code number} beside attempt 1 of a hedge that runs in {@code parent}, a
+   * task's own scope ({@link AttemptTask}), not yet started} Enclosed by the task (its deadline,
+   * its attempt numbering) but hooked nowhere: the task's scope is attempt 1's, and closing it when
+   * attempt 1 ends must not reach this one; the task's cancellation reaches it through the hedge
+   * ({@link AttemptTask.Role#cancelling}). The caller has checked as for {@link #attempt}.
+   */
+  static <T> ChildScope<T> beside(ScopeImpl parent, int number, Listener<T> listener) {
+    ChildScope<T> c = new ChildScope<>(parent, number, null, false, listener);
+    c.parentHook = Hook.GONE;
+    return c;
+  }
+
   /** {@return a shielded step in {@code parent}'s group bounded by {@code timeout}, not yet started} */
   static <T> ChildScope<T> shielded(ScopeImpl parent, Duration timeout, Listener<T> listener) {
     ChildScope<T> c = new ChildScope<>(parent, 0, timeout, true, listener);

@@ -73,7 +73,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    * i holds task i's function until it starts, then its {@link PatternTask} while it runs, then its
    * outcome (the pattern's sink may replace that by what it keeps). The pattern tasks' live set:
    * the group's cancellation walks it ({@link #propagate}). A task of the pattern that has to wait
-   * for a free slot ({@code maxConcurrency}) or is a retry is a {@link TaskImpl} in the
+   * for a free slot ({@code maxConcurrency}) is a {@link TaskImpl} in the
    * live list instead, and its slot keeps the function until the sink writes the outcome.
    */
   Object[] pattern;
@@ -90,6 +90,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    * the context; another thread's {@code remaining()} may read it, as a snapshot.
    */
   TaskDeadline<?>[] patternDeadlines;
+  /** The block of hedge delays the spawn loop is filling ({@link HedgeFn.Block}), or null; context only. */
+  HedgeFn.Block hedgeBlock;
   private List<Throwable> errors; // real errors in completion order (fatal ones first); null while none
   private Set<Throwable> recorded; // identity set of errors once there are many: recording stays O(1)
   private boolean bodyDone;
@@ -344,7 +346,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     }
     TaskImpl<T> t = fn instanceof TimeoutFn
         ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
-        : fn instanceof RetryFn ? new RetriedTaskImpl<>(this, taskName, (RetryFn<T>) fn, spawned++)
+        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
         : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
     if (startNow) {
       startTask(t, true);
@@ -367,9 +369,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   /**
    * A pattern's body: spawns every function of {@code fns}, in order, while the group is open (a
    * task that settles synchronously may end the group: an {@code all} failing, a race won; the rest
-   * then never start). A function that can start now and is not a retry runs as a
-   * {@link PatternTask} kept in {@code fns}; the others take {@link #spawnChecked}'s path. On the
-   * context, nulls refused at the call.
+   * then never start). A function that can start now runs as a {@link PatternTask} kept in
+   * {@code fns}; the others take {@link #spawnChecked}'s path. On the context, nulls refused at the call.
    */
   void spawnPattern(Object[] fns) {
     pattern = fns;
@@ -377,7 +378,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       int i = 0;
       for (int n = fns.length; i < n && state == State.OPEN; i++) {
         Object fn = fns[i];
-        if (running < maxConcurrency && queued == 0 && !(fn instanceof RetryFn)) {
+        if (running < maxConcurrency && queued == 0) {
           startPatternTask(fns, i, fn);
         } else {
           spawnChecked(null, (TaskFn<?>) fn);
@@ -395,7 +396,8 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   @SuppressWarnings("unchecked")
   private <T> void startPatternTask(Object[] fns, int i, Object fn) {
     int seq = spawned++; // == i: every function counts one spawn
-    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn) : new PatternTask<>(this, seq);
+    PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn)
+        : fn instanceof AttemptFn ? new AttemptPatternTask<>(this, seq) : new PatternTask<>(this, seq);
     running++;
     fns[i] = t; // register before running user code, as startTask does
     if (obs != null) {
@@ -833,7 +835,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     int j = 0;
     Object[] p = pattern;
     if (p != null && running > 0) {
-      // A pattern's tasks, small or not (one that waited for a slot, a retried one), cancelled in
+      // A pattern's tasks, small or not (one that waited for a slot), cancelled in
       // their start order, which is index order: the small ones from the array, the others (the
       // live list, in start order too) merged in by index.
       for (int i = 0; i < p.length; i++) {

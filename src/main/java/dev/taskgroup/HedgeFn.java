@@ -7,32 +7,66 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * A hedged function (see {@link TaskFn#hedged}): attempts in child scopes of the calling scope,
- * the delay a deadline node of the group (one queue, and one timer, for all the hedges of a group
- * with the same delay; the node leaves its queue the moment the hedge ends, so a won hedge leaves
- * nothing behind). Immutable but for the latency window of an adaptive delay, which is guarded by
- * its own monitor: one hedged function may serve every event loop. The options are read once per
- * change of the options into a {@link Policy} that every function hedged with them shares; the
- * window is this function's own (it learns the latencies of the function it hedges).
+ * A hedged function (see {@link TaskFn#hedged}). Immutable but for the latency window of an
+ * adaptive delay, which is guarded by its own monitor: one hedged function may serve every event
+ * loop. The options are read once per change of the options into a {@link Policy} that every
+ * function hedged with them shares; the window is this function's own (it learns the latencies of
+ * the function it hedges).
+ *
+ * <h2>Two paths</h2>
+ * <p><b>A task's whole function</b> (spawned, or a pattern's: {@link AttemptTask}): attempt 1 runs
+ * in the task's own scope, and the delay is a slot in a {@link Block}, one deadline node shared
+ * by up to {@value #BLOCK} hedges that a pattern's spawn loop starts together (their deadlines
+ * are stamped with one clock reading anyway, see {@link Deadlines#batch}). A hedge that never fires
+ * so costs its task one reference and a slot, and no scope, hook, promise, listener or node of its
+ * own; the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
+ * Attempts 2 and on then run in child scopes enclosed by the task (its deadline and attempt
+ * numbering) that hang from no hook of it: the task's cancellation reaches them through the hedge
+ * ({@link AttemptTask.Role#cancelling}), so that closing attempt 1's leftovers (the task's scope,
+ * when attempt 1 fails while others run) never reaches them. When another attempt wins (or fails
+ * with an error not handled) while attempt 1 still runs, attempt 1 is cancelled as a loser must
+ * be: the task's scope is cancelled ({@link CancelReason#RACE_LOST} or
+ * {@link CancelReason#SIBLING_FAILED}), so attempt 1's {@code isCancelled()} is true, its hooks run
+ * (its HTTP request is reset) and work it binds afterwards is refused; the task then settles with
+ * the hedge's outcome once attempt 1 has settled. That is the state a task already reaches when a
+ * result arrives despite its cancellation: a cancelled scope that still succeeds. What the rest of
+ * the library sees meanwhile: {@link Task#state()} stays {@code RUNNING} until the task settles
+ * (then {@code SUCCEEDED} with the winner, or {@code FAILED}); {@link Task#cancel()} returns false
+ * (the scope is already cancelled); the task tree shows the task {@code CANCELLING} with the
+ * hedge's reason and its running attempts below it; observers and the group see one task that
+ * succeeded or failed, never a cancelled one. Code of attempt 1 still running after its future
+ * failed, while a later attempt runs, finds the task's scope open, and what it binds then is
+ * cancelled when the task ends (the same as for a retry, see {@link RetryFn}).
+ *
+ * <p><b>Run any other way</b> (wrapped in a timeout, called from a lambda): every attempt in a
+ * child scope of the calling scope, the delay the hedge's own deadline node (one queue, and one
+ * timer, for all the hedges of a group with the same delay; the node leaves its queue the moment
+ * the hedge ends).
+ *
+ * <p>Rejected: attempt 1 in a small scope of its own forwarding to the task's (32 bytes and a hook
+ * per hedge, where the task's own scope is free); one deadline node per hedge on the task path (40
+ * bytes and a queue link per hedge, the cost that kept per-task timeouts at 1.3-1.5x).
  */
-final class HedgeFn<T> implements TaskFn<T> {
+final class HedgeFn<T> extends AttemptFn<T> {
   /** How many recent latencies an adaptive delay is computed from. */
   static final int WINDOW = 100;
   /** How many latencies an adaptive delay needs before it uses them (until then: its maximum). */
   static final int MIN_SAMPLES = 10;
+  /** How many hedges one {@link Block} holds at most: consecutive spawn numbers, like a batch's stamp. */
+  static final int BLOCK = Deadlines.STAMP_EVERY;
 
   private final TaskFn<T> inner;
   private final Policy spec;
-  private final long[] latencies; // ring of winning attempts' latencies; null when fixed; guarded by itself
-  private int recorded; // how many latencies were ever recorded; guarded by latencies
+  private final Window window; // null when the delay is fixed
 
   HedgeFn(TaskFn<T> inner, HedgeOptions options) {
     this.inner = Objects.requireNonNull(inner, "inner");
     this.spec = Objects.requireNonNull(options, "options").policy();
-    this.latencies = spec.percentile > 0 ? new long[WINDOW] : null;
+    this.window = spec.percentile > 0 ? new Window() : null;
   }
 
   /** What a hedge reads of its options, immutable: shared by all functions hedged with the same unchanged options. */
@@ -56,6 +90,12 @@ final class HedgeFn<T> implements TaskFn<T> {
     }
   }
 
+  /** The latencies of an adaptive delay's winning attempts: a ring, guarded by its own monitor. */
+  private static final class Window {
+    final long[] latencies = new long[WINDOW];
+    int recorded; // how many latencies were ever recorded (kept below 2 * WINDOW)
+  }
+
   @Override
   public Future<T> run(TaskScope scope) {
     ScopeImpl parent = ScopeImpl.of(scope);
@@ -66,22 +106,76 @@ final class HedgeFn<T> implements TaskFn<T> {
     if (spec.budget != null) {
       spec.budget.deposit();
     }
-    Hedge<T> hedge = new Hedge<>(this, parent, delayNanos());
+    Hedge<T> hedge = new Hedge<>(this, parent, null, delayNanos(), 0);
     hedge.begin();
     return hedge.promise.future();
   }
 
+  /**
+   * Attempt 1 of the hedge that is {@code task}'s whole function, in the task's own scope: the
+   * delay joins the group's open {@link Block} (or opens one), which is the task's role until it
+   * passes; with a zero delay the hedge's state is made at once and starts the other attempts
+   * after attempt 1's function returned; with one attempt allowed this function is the role.
+   */
+  @Override
+  Future<T> runFirst(AttemptTask<T> task) {
+    if (spec.budget != null) {
+      spec.budget.deposit();
+    }
+    if (spec.maxAttempts == 1) {
+      task.role(this);
+      return callFirst(inner, task);
+    }
+    long delay = delayNanos();
+    if (delay > 0) {
+      Block.join(this, task, delay);
+      return callFirst(inner, task);
+    }
+    Hedge<T> hedge = new Hedge<>(this, task.scope(), task, 0, window != null ? task.scope().group.timers.nanoTime() : 0);
+    task.role(hedge);
+    Future<T> work = callFirst(inner, task);
+    hedge.startTheRest();
+    return work;
+  }
+
+  /** Attempt 1 of a hedge allowed no other ended: a success settles the task, a failure goes through the hedge's rules. */
+  @Override
+  public void firstSettled(AttemptTask<T> task, T value, Throwable error) {
+    if (!endsAlone(task, value, error)) {
+      Hedge<T> hedge = new Hedge<>(this, task.scope(), task, 0, 0);
+      task.role(hedge);
+      hedge.firstSettled(task, null, error);
+    }
+  }
+
+  /**
+   * Settles {@code task} at once when attempt 1 ended as the whole hedge would with no other
+   * attempt running: a success, or a cancellation of the task. {@return whether it did}
+   */
+  private static <T> boolean endsAlone(AttemptTask<T> task, T value, Throwable error) {
+    if (error == null) {
+      task.finish(value, null);
+      return true;
+    }
+    TaskCancelledException cause = task.scope().cancelCause;
+    if (cause != null && error instanceof CancellationException) {
+      task.finish(null, cause); // the hedge's failure on the general path: its caller's cancellation
+      return true;
+    }
+    return false;
+  }
+
   /** {@return the delay before a further attempt: fixed, or the percentile of the window, clamped} */
   long delayNanos() {
-    if (latencies == null) {
+    if (window == null) {
       return spec.fixedNanos;
     }
     long[] sorted;
-    synchronized (latencies) {
-      if (recorded < MIN_SAMPLES) {
+    synchronized (window) {
+      if (window.recorded < MIN_SAMPLES) {
         return spec.maxNanos;
       }
-      sorted = Arrays.copyOf(latencies, Math.min(recorded, WINDOW));
+      sorted = Arrays.copyOf(window.latencies, Math.min(window.recorded, WINDOW));
     }
     Arrays.sort(sorted);
     int rank = (int) Math.ceil(spec.percentile / 100 * sorted.length) - 1; // nearest-rank percentile
@@ -89,11 +183,11 @@ final class HedgeFn<T> implements TaskFn<T> {
   }
 
   void recordLatency(long nanos) {
-    if (latencies != null) {
-      synchronized (latencies) {
-        latencies[recorded++ % WINDOW] = nanos;
-        if (recorded == 2 * WINDOW) {
-          recorded = WINDOW; // keeps the index from overflowing; the ring stays full
+    if (window != null) {
+      synchronized (window) {
+        window.latencies[window.recorded++ % WINDOW] = nanos;
+        if (window.recorded == 2 * WINDOW) {
+          window.recorded = WINDOW; // keeps the index from overflowing; the ring stays full
         }
       }
     }
@@ -105,19 +199,151 @@ final class HedgeFn<T> implements TaskFn<T> {
   }
 
   /**
+   * The delays of up to {@value #BLOCK} hedges started together in one group, each a task's whole
+   * function: one deadline node for all of them, and the role of each of their tasks while its
+   * delay runs. A hedge joins the group's open block while that block's deadline is still pending
+   * (a pattern's spawn loop, {@link Deadlines#batch}: every deadline added there is stamped with one
+   * reading anyway), its delay is the block's, and its spawn number falls in the block's
+   * {@value #BLOCK} slots (the slot is the spawn number less the block's first, so a task keeps no
+   * index); otherwise it opens a new block, and the pending deadlines are stamped first, so a
+   * block's deadline is never later than starting {@value #BLOCK} tasks takes. Outside a batch a
+   * block holds one hedge. A hedge leaves its slot when attempt 1 ends or the delay passes; the
+   * block leaves its queue as its last hedge leaves, so an ended hedge holds nothing. When the delay
+   * passes, each hedge still in the block gets its state ({@link Hedge}), which starts attempt 2.
+   * Group's context only.
+   */
+  static final class Block extends Deadlines.Node implements AttemptTask.Role<Object> {
+    private final GroupImpl<?> group;
+    private final long delayNanos;
+    private final int base; // the spawn number of slot 0
+    private AttemptTask<?>[] tasks; // grown 1, 16, then BLOCK: outside a batch a block holds one
+    private HedgeFn<?>[] fns;
+    private int live; // hedges in the block
+
+    private Block(GroupImpl<?> group, long delayNanos, int base) {
+      this.group = group;
+      this.delayNanos = delayNanos;
+      this.base = base;
+      this.tasks = new AttemptTask<?>[1];
+      this.fns = new HedgeFn<?>[1];
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static <T> void join(HedgeFn<T> fn, AttemptTask<T> task, long delayNanos) {
+      AbstractTask<T> s = task.scope();
+      GroupImpl<?> g = s.group;
+      Block b = g.hedgeBlock;
+      int slot = b == null ? -1 : s.seq() - b.base;
+      if (b == null || !b.pending || b.delayNanos != delayNanos || slot < 0 || slot >= BLOCK
+          || (slot < b.tasks.length && b.tasks[slot] != null)) {
+        if (b != null && b.pending) {
+          g.deadlines.stampPending(); // the block left behind gets its deadline now, not at the batch's end
+        }
+        b = new Block(g, delayNanos, s.seq());
+        g.deadlines.add(b, delayNanos);
+        g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
+        slot = 0;
+      }
+      if (slot >= b.tasks.length) {
+        int n = Math.min(BLOCK, Math.max(slot + 1, b.tasks.length * 16));
+        b.tasks = Arrays.copyOf(b.tasks, n);
+        b.fns = Arrays.copyOf(b.fns, n);
+      }
+      b.tasks[slot] = task;
+      b.fns[slot] = fn;
+      b.live++;
+      task.role((AttemptTask.Role) b);
+    }
+
+    /** {@return when the block's hedges started, on the group's clock: its deadline less the delay} */
+    private long startedNanos() {
+      return deadlineNanos() - delayNanos; // stamps a pending block first
+    }
+
+    /** Takes {@code task} out of its slot; {@return its function} */
+    private HedgeFn<?> leave(AttemptTask<?> task) {
+      int slot = task.scope().seq() - base;
+      HedgeFn<?> fn = fns[slot];
+      tasks[slot] = null;
+      fns[slot] = null;
+      if (--live == 0) {
+        Deadlines.remove(this);
+        if (group.hedgeBlock == this) {
+          group.hedgeBlock = null;
+        }
+      }
+      return fn;
+    }
+
+    /** Attempt 1 ended before the delay passed: a success settles the task, a failure makes the hedge's state. */
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
+      HedgeFn fn = fns[task.scope().seq() - base];
+      if (error == null && fn.window != null) {
+        fn.recordLatency(group.timers.nanoTime() - startedNanos()); // before it leaves: its deadline is the block's
+      }
+      leave(task);
+      if (!endsAlone(task, value, error)) {
+        Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, 0); // attempt 1 is over: its start is not needed
+        task.role(hedge);
+        hedge.firstSettled(task, null, error);
+      }
+    }
+
+    /** The delay passed (the node is out of its queue): each hedge still here gets its state, which starts attempt 2. */
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void expire() {
+      if (group.hedgeBlock == this) {
+        group.hedgeBlock = null;
+      }
+      long started = deadline - delayNanos;
+      AttemptTask<?>[] ts = tasks;
+      HedgeFn<?>[] fs = fns;
+      for (int i = 0; i < ts.length && live > 0; i++) {
+        AttemptTask task = ts[i];
+        if (task != null) {
+          HedgeFn fn = fs[i];
+          ts[i] = null;
+          fs[i] = null;
+          live--;
+          Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, started);
+          task.role(hedge);
+          hedge.expire(); // may run user code (attempt 2), which may end other hedges of this block
+        }
+      }
+    }
+
+    @Override
+    void close(TaskCancelledException cause) {} // the group completed: every hedge had ended
+  }
+
+  /**
    * One call of a hedged function. Group's context only. It ends once: with the first success
    * (the others are cancelled with {@link CancelReason#RACE_LOST}), with a failure not handled
-   * (the others are cancelled), or when no attempt runs and none may start; its future completes
-   * when every attempt has settled. It is its own delay node: queued while the delay runs, out of
-   * the queue otherwise.
+   * (the others are cancelled), or when no attempt runs and none may start; it completes (its
+   * promise, or its task) when every attempt has settled. It is its own delay node: queued while
+   * the delay runs, out of the queue otherwise.
+   *
+   * <p>Two modes. On the general path every attempt is a {@link ChildScope} of {@code parent},
+   * attempt 1 included, and the outcome completes {@code promise}. When the hedge is a task's whole
+   * function ({@code task} non-null, {@code parent} the task), attempt 1 is the task's own scope,
+   * running from the start (the state is made later, when the delay passed or attempt 1 failed);
+   * further attempts are {@link ChildScope#beside} the task, cancelled through
+   * {@link #cancelling}; a loser attempt 1 is cancelled by cancelling the task's scope, and the
+   * outcome ends the task.
    */
-  private static final class Hedge<T> extends Deadlines.Node implements ChildScope.Listener<T> {
+  private static final class Hedge<T> extends Deadlines.Node implements ChildScope.Listener<T>, AttemptTask.Role<T> {
     private final HedgeFn<T> fn;
     private final Policy spec;
     private final ScopeImpl parent;
+    private final AttemptTask<T> task; // the task whose whole function the hedge is, or null
     private final long delayNanos;
-    final Promise<T> promise;
-    private ChildScope<T> first; // attempt 1
+    final Promise<T> promise; // null when the hedge is a task's function
+    private ChildScope<T> first; // attempt 1, on the general path
+    private final long firstStartedNanos; // a task's attempt 1, adaptive delays only: when it started
+    private boolean firstDone; // a task's attempt 1 ended
     private List<ChildScope<T>> more; // attempts 2 and on, made when the first of them starts
     private int live; // attempts started and not settled
     private List<Throwable> errors; // made by the first failure
@@ -128,24 +354,38 @@ final class HedgeFn<T> implements TaskFn<T> {
     private String why; // why the hedge failed, once ended without a winner
     private boolean completed;
 
-    Hedge(HedgeFn<T> fn, ScopeImpl parent, long delayNanos) {
+    Hedge(HedgeFn<T> fn, ScopeImpl parent, AttemptTask<T> task, long delayNanos, long firstStartedNanos) {
       this.fn = fn;
       this.spec = fn.spec;
       this.parent = parent;
+      this.task = task;
       this.delayNanos = delayNanos;
-      this.promise = VertxContexts.promise(parent.group.context);
+      this.firstStartedNanos = firstStartedNanos;
+      if (task == null) {
+        this.promise = VertxContexts.promise(parent.group.context);
+      } else {
+        this.promise = null;
+        this.started = 1; // attempt 1 is the task's scope, running since the task's function was called
+        this.live = 1;
+      }
     }
 
+    /** The general path: attempt 1 in a child scope, then the delay or, with none, every other attempt. */
     void begin() {
       launch();
-      if (delayNanos == 0) { // every attempt at once, as far as the budget allows
-        while (!stopped() && started < spec.maxAttempts && mayStartAnother()) {
-          launch();
-        }
+      if (delayNanos == 0) {
+        startTheRest();
       } else {
         arm();
       }
       maybeComplete();
+    }
+
+    /** A zero delay: every further attempt at once, as far as the budget allows. */
+    void startTheRest() {
+      while (!stopped() && started < spec.maxAttempts && mayStartAnother()) {
+        launch();
+      }
     }
 
     private boolean stopped() {
@@ -161,11 +401,11 @@ final class HedgeFn<T> implements TaskFn<T> {
       if (started > 1) {
         Observation.hedged(parent.group);
       }
-      ChildScope<T> attempt = ChildScope.attempt(parent, started, this);
-      if (fn.latencies != null) {
+      ChildScope<T> attempt = task != null ? ChildScope.beside(parent, started, this) : ChildScope.attempt(parent, started, this);
+      if (fn.window != null) {
         attempt.startedNanos = parent.group.timers.nanoTime(); // only an adaptive delay reads the clock for it
       }
-      if (first == null) {
+      if (first == null && task == null) {
         first = attempt;
       } else {
         if (more == null) {
@@ -205,24 +445,65 @@ final class HedgeFn<T> implements TaskFn<T> {
 
     @Override
     public void childSettled(ChildScope<T> attempt, T value, Throwable error) {
+      settled(attempt.attempt, attempt.startedNanos, attempt.cancelCause != null, value, error);
+    }
+
+    /**
+     * A task's attempt 1 (the task's own scope) ended. What it left bound to the scope is
+     * cancelled and its hooks dropped ({@link ScopeImpl#close}), as closing its own scope would,
+     * unless the scope is being cancelled (its hooks run then); the attempts beside it hang from
+     * no hook, so this cannot reach them.
+     */
+    @Override
+    public void firstSettled(AttemptTask<T> t, T value, Throwable error) {
+      if (firstDone) {
+        return; // attempt 1's work completing twice: the first outcome stands
+      }
+      firstDone = true;
+      if (parent.cancelCause == null) {
+        parent.close();
+      }
+      settled(1, firstStartedNanos, parent.cancelCause != null, value, error);
+    }
+
+    /** The task's scope is being cancelled (by its group, {@link Task#cancel()}, or this hedge): so is every attempt beside it. */
+    @Override
+    public void cancelling(AttemptTask<T> t, TaskCancelledException cause) {
+      Deadlines.remove(this); // no attempt starts any more
+      cancelMore(cause);
+    }
+
+    @Override
+    public void attemptsBeside(Consumer<ScopeImpl> each) {
+      if (more != null) {
+        for (ChildScope<T> c : more) {
+          if (!c.closed()) {
+            each.accept(c);
+          }
+        }
+      }
+    }
+
+    /** Attempt {@code number} settled; {@code cancelled}: its scope had been cancelled. */
+    private void settled(int number, long startedNanos, boolean cancelled, T value, Throwable error) {
       live--;
       if (!ended) {
         if (error == null) {
           ended = true;
           won = true;
           winner = value;
-          if (fn.latencies != null) {
-            fn.recordLatency(parent.group.timers.nanoTime() - attempt.startedNanos);
+          if (fn.window != null) {
+            fn.recordLatency(parent.group.timers.nanoTime() - startedNanos);
           }
-          cancelOthers(CancelReason.RACE_LOST, attempt, "succeeded first");
-        } else if (!(attempt.cancelCause != null && error instanceof CancellationException)) {
-          failed(attempt, error); // an attempt cancelled by the hedge or the caller is no error
+          cancelOthers(CancelReason.RACE_LOST, number, "succeeded first");
+        } else if (!(cancelled && error instanceof CancellationException)) {
+          failed(number, error); // an attempt cancelled by the hedge or the caller is no error
         }
       }
       maybeComplete();
     }
 
-    private void failed(ChildScope<T> attempt, Throwable error) {
+    private void failed(int number, Throwable error) {
       record(error);
       if (parent.cancelCause != null || parent.closed()) {
         return; // the caller's cancellation is ending every attempt
@@ -236,8 +517,8 @@ final class HedgeFn<T> implements TaskFn<T> {
       }
       if (!handled) {
         ended = true;
-        why = "attempt " + attempt.attempt + " failed with an error not handled";
-        cancelOthers(CancelReason.SIBLING_FAILED, attempt, "failed");
+        why = "attempt " + number + " failed with an error not handled";
+        cancelOthers(CancelReason.SIBLING_FAILED, number, "failed");
       } else if (started < spec.maxAttempts) {
         if (mayStartAnother()) {
           launch(); // a handled failure starts the next attempt at once, and the delay anew
@@ -257,16 +538,28 @@ final class HedgeFn<T> implements TaskFn<T> {
 
     /**
      * Stops the delay and cancels every attempt still running; the cancellation (and its message)
-     * is made only if one runs, so a hedge won by its only attempt allocates none.
+     * is made only if one runs, so a hedge won by its only attempt allocates none. A task's attempt
+     * 1 still running is cancelled through the task's scope (which cancels the others too, through
+     * {@link #cancelling}).
      */
-    private void cancelOthers(CancelReason reason, ChildScope<T> by, String what) {
+    private void cancelOthers(CancelReason reason, int by, String what) {
       Deadlines.remove(this);
       if (live == 0) {
         return;
       }
       TaskCancelledException cause = new TaskCancelledException(reason,
-          "attempt " + by.attempt + " of the hedge in '" + parent.scopeName() + "' " + what);
-      first.cancel(cause); // a no-op once it has settled
+          "attempt " + by + " of the hedge in '" + parent.scopeName() + "' " + what);
+      if (task != null) {
+        if (!firstDone) {
+          parent.cancel(cause); // attempt 1 lost: the task's scope is its scope (see the class doc of HedgeFn)
+        }
+      } else {
+        first.cancel(cause); // a no-op once it has settled
+      }
+      cancelMore(cause);
+    }
+
+    private void cancelMore(TaskCancelledException cause) {
       if (more != null) {
         for (Object c : more.toArray()) { // a snapshot: a cancelled attempt may settle at once
           @SuppressWarnings("unchecked")
@@ -284,15 +577,19 @@ final class HedgeFn<T> implements TaskFn<T> {
       completed = true;
       Deadlines.remove(this);
       if (won) {
-        promise.complete(winner);
+        end(winner, null);
       } else if (errors == null || (!ended && (parent.cancelCause != null || parent.closed()))) {
         TaskCancelledException cause = parent.cancelCause;
-        promise.fail(cause != null ? cause : parent.closedCause());
+        end(null, cause != null ? cause : parent.closedCause());
       } else {
         String n = started == 1 ? "1 attempt" : started + " attempts";
-        promise.fail(new TaskGroupException("the hedge in '" + parent.scopeName() + "' failed after " + n + ": "
+        end(null, new TaskGroupException("the hedge in '" + parent.scopeName() + "' failed after " + n + ": "
             + (why != null ? why : "no attempt left (maxAttempts " + spec.maxAttempts + ")"), errors));
       }
+    }
+
+    private void end(T value, Throwable error) {
+      AttemptTask.end(task, promise, value, error);
     }
   }
 }

@@ -18,8 +18,17 @@ import java.util.function.Predicate;
  * the calling scope, the backoff a sleep of that scope. Immutable (the options are copied, once
  * per change of the options, into a {@link Policy} that every function retried with them shares);
  * reusable across tasks and threads.
+ *
+ * <p>Spawned as a task's whole function (or a pattern's), attempt 1 runs in the task's own scope
+ * ({@link AttemptTask}): a retry that never fires costs the task one reference (this function as
+ * its role) and nothing else; when attempt 1 fails, a {@link Retry} takes over and runs attempts 2
+ * and on in child scopes of the task. What differs from the general path, for attempt 1 alone: its
+ * scope is the task's, so code of attempt 1 that still runs after its future failed, while a later
+ * attempt runs, finds the scope open ({@code isFinished()} is false), and work it binds to the
+ * scope then is cancelled when the task ends, not at once. What attempt 1 bound before its future
+ * failed is cancelled before the retry goes on, as closing its own scope would do.
  */
-final class RetryFn<T> implements TaskFn<T> {
+final class RetryFn<T> extends AttemptFn<T> {
   private final TaskFn<T> inner;
   private final Policy policy;
 
@@ -78,29 +87,33 @@ final class RetryFn<T> implements TaskFn<T> {
   }
 
   /**
-   * Runs attempt 1 of the retry that is {@code task}'s whole function (see {@link RetriedTaskImpl})
-   * in the task's own scope; the budget counts the call. {@return attempt 1's work} (a null
-   * becomes a failure that says so)
+   * Attempt 1 of the retry that is {@code task}'s whole function, in the task's own scope: the
+   * function itself is the task's role until attempt 1 fails, so a retry that never fires costs
+   * the task no more than the reference to it.
    */
-  Future<T> runFirstInTask(RetriedTaskImpl<T> task) throws Exception {
+  @Override
+  Future<T> runFirst(AttemptTask<T> task) {
     if (policy.budget != null) {
       policy.budget.deposit();
     }
-    Future<T> work = inner.run(task);
-    return work != null ? work : Future.failedFuture(new NullPointerException(
-        "the function of attempt 1 of '" + task.name() + "' returned null instead of a Future"));
+    task.role(this);
+    return callFirst(inner, task);
   }
 
   /**
-   * {@return the retry of {@code task}, whose attempt 1 (run in the task's own scope) failed}
-   * Made only then: a retry that never fires costs a task no more than this function's reference.
-   * Hand it attempt 1's outcome through {@link Retry#firstFailed}; it ends the task through
-   * {@link RetriedTaskImpl#finish}.
+   * Attempt 1, run in the task's own scope, ended: a success settles the task; a failure makes the
+   * {@link Retry} (only now), which takes over the task's role and ends the task.
    */
-  Retry<T> afterFirstInTask(RetriedTaskImpl<T> task) {
-    Retry<T> retry = new Retry<>(this, task, task);
+  @Override
+  public void firstSettled(AttemptTask<T> task, T value, Throwable error) {
+    if (error == null) {
+      task.finish(value, null);
+      return;
+    }
+    Retry<T> retry = new Retry<>(this, task.scope(), task);
     retry.attempts = 1;
-    return retry;
+    task.role(retry);
+    retry.firstFailed(error);
   }
 
   @Override
@@ -119,22 +132,26 @@ final class RetryFn<T> implements TaskFn<T> {
    * just as closing its own scope would: the task's scope held nothing else, since the retry is all
    * the task runs.
    */
-  static final class Retry<T> implements ChildScope.Listener<T>, Handler<AsyncResult<Void>> {
+  static final class Retry<T> implements ChildScope.Listener<T>, Handler<AsyncResult<Void>>, AttemptTask.Role<T> {
     private final TaskFn<T> inner;
     private final Policy spec;
     private final ScopeImpl parent;
     final Promise<T> promise; // null when the retry is a task's function
-    private final RetriedTaskImpl<T> task; // the task whose function this retry is, or null
+    private final AttemptTask<T> task; // the task whose function this retry is, or null
     private List<Throwable> errors; // made by the first failure: a retry that never fires needs none
     int attempts;
 
-    Retry(RetryFn<T> fn, ScopeImpl parent, RetriedTaskImpl<T> task) {
+    Retry(RetryFn<T> fn, ScopeImpl parent, AttemptTask<T> task) {
       this.inner = fn.inner;
       this.spec = fn.policy;
       this.parent = parent;
       this.task = task;
       this.promise = task == null ? VertxContexts.promise(parent.group.context) : null;
     }
+
+    /** Attempt 1's work completing a second time (a misbehaving future): its first outcome stands. */
+    @Override
+    public void firstSettled(AttemptTask<T> t, T value, Throwable error) {}
 
     /** Attempt 1, run in the task's scope, failed with {@code error} (or the task was cancelled before it ran). */
     void firstFailed(Throwable error) {
@@ -153,13 +170,7 @@ final class RetryFn<T> implements TaskFn<T> {
     }
 
     private void end(T value, Throwable error) {
-      if (task != null) {
-        task.finish(value, error);
-      } else if (error == null) {
-        promise.complete(value);
-      } else {
-        promise.fail(error);
-      }
+      AttemptTask.end(task, promise, value, error);
     }
 
     /** An attempt settled: {@code attempt} is its scope, or null for attempt 1 run in the task's own scope. */

@@ -324,6 +324,9 @@ abstract class ScopeImpl implements TaskScope {
       if (s instanceof ChildScope && ((ChildScope<?>) s).attempt > 0) {
         return ((ChildScope<?>) s).attempt;
       }
+      if (s instanceof AttemptTask) { // attempt 1 of a retry or hedge run in the task's own scope
+        return 1;
+      }
     }
     return 1;
   }

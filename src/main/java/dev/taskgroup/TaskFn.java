@@ -75,8 +75,8 @@ public interface TaskFn<T> {
    * {@link RetryOptions#setMinRemaining minRemaining} (and more than nothing) is left before the
    * scope's nearest deadline.
    *
-   * <p>A retried function spawned as a task's whole function ({@code group.spawn(fn.retried(o))})
-   * runs attempt 1 in the task's own scope instead, so that a retry that never fires costs about
+   * <p>A retried function spawned as a task's whole function ({@code group.spawn(fn.retried(o))},
+   * or one of a pattern's functions) runs attempt 1 in the task's own scope instead, so that a retry that never fires costs about
    * what the bare task does: what attempt 1 bound to the scope is cancelled before a retry follows,
    * as closing its own scope would do, but code of attempt 1 still running after its future failed
    * finds the scope open, and what it binds then is cancelled when the task ends.
@@ -115,6 +115,15 @@ public interface TaskFn<T> {
    * attempt runs in its own child scope of the caller's and sees its number in
    * {@link TaskScope#attempt()}; cancelling the caller cancels them all, and the hedge ends with
    * that cancellation.
+   *
+   * <p>A hedged function spawned as a task's whole function ({@code group.spawn(fn.hedged(o))},
+   * or one of a pattern's functions) runs attempt 1 in the task's own scope instead, so that a
+   * hedge that never fires costs about what the bare task does. If another attempt wins while
+   * attempt 1 runs, the task's scope is cancelled as attempt 1's (its {@code isCancelled()} is
+   * true, its hooks run, what it binds afterwards is refused), and the task still succeeds with the
+   * winner's result; meanwhile {@link Task#cancel()} returns false and the task tree shows the
+   * task cancelling. Code of attempt 1 still running after its future failed, while a later
+   * attempt runs, finds the scope open, and what it binds then is cancelled when the task ends.
    *
    * <pre>{@code
    * TaskFn<Buffer> read = scope -> replicas.get(scope, "/item/7");

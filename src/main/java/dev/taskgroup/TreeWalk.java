@@ -157,6 +157,9 @@ final class TreeWalk {
         h = h.next;
       } while (h != first && h != null);
     }
+    if (f.scope instanceof AttemptTask && ((AttemptTask<?>) f.scope).role() != null) {
+      ((AttemptTask<?>) f.scope).role().attemptsBeside(a -> add(f, a, budget)); // a hedge's, hooked nowhere
+    }
     if (f.scope instanceof GroupImpl) {
       GroupImpl<?> g = (GroupImpl<?>) f.scope;
       int seen = 0;

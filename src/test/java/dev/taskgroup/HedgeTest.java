@@ -46,8 +46,32 @@ class HedgeTest extends OnManualClock {
     return new HedgeOptions().setMaxAttempts(attempts).setDelay(ms(delayMs));
   }
 
+  /**
+   * How {@link #task} runs the hedged function: as a spawned task's whole function, as a pattern's
+   * (both run attempt 1 in the task's own scope, {@link AttemptTask}), or called from a lambda
+   * (every attempt in a child scope). {@link HedgeCalledTest} and {@link HedgePatternTest} run
+   * every test of this class their way.
+   */
+  enum Way { SPAWNED, PATTERN, CALLED }
+
+  Way way() {
+    return Way.SPAWNED;
+  }
+
+  /** {@return the name of the task {@link #task} runs} */
+  String name() {
+    return way() == Way.PATTERN ? "task-0" : "call";
+  }
+
   <T> Future<T> task(TaskFn<T> fn) {
-    return group(g -> g.spawn("call", fn).future());
+    switch (way()) {
+      case PATTERN:
+        return on(context, () -> TaskGroup.all(vertx, options(), List.of(fn))).map(list -> list.get(0));
+      case CALLED:
+        return group(g -> g.spawn("call", (TaskFn<T>) scope -> fn.run(scope)).future());
+      default:
+        return group(g -> g.spawn("call", fn).future());
+    }
   }
 
   /** {@return the hedge's own failure: the only error of the group its task ran in} */
@@ -121,7 +145,7 @@ class HedgeTest extends OnManualClock {
           .setHandledOn(e -> !e.getMessage().equals("404"))));
       advance(500);
       TaskGroupException error = hedgeFailure(result);
-      assertThat(error).hasMessageStartingWith("the hedge in 'call' failed after 2 attempts: attempt 2 failed with an error not handled");
+      assertThat(error).hasMessageStartingWith("the hedge in '" + name() + "' failed after 2 attempts: attempt 2 failed with an error not handled");
       assertThat(error.exceptions()).extracting(Throwable::getMessage).containsExactly("404");
       assertThat(log).containsExactly("start 1@0", "start 2@100", "cancel 1@110 SIBLING_FAILED");
     }
@@ -131,7 +155,7 @@ class HedgeTest extends OnManualClock {
       Future<String> result = task(script(fail(150, "a"), fail(10, "b")).hedged(hedge(2, 100)));
       advance(500);
       TaskGroupException error = hedgeFailure(result);
-      assertThat(error).hasMessageStartingWith("the hedge in 'call' failed after 2 attempts: no attempt left (maxAttempts 2)");
+      assertThat(error).hasMessageStartingWith("the hedge in '" + name() + "' failed after 2 attempts: no attempt left (maxAttempts 2)");
       assertThat(error.exceptions()).extracting(Throwable::getMessage).containsExactly("b", "a");
     }
   }

@@ -156,6 +156,16 @@ class ObservabilityTest extends VertxTest {
     }
 
     @Test
+    void aHedgedTaskWhoseFirstAttemptLostIsHeardAsOneTaskThatSucceeded() {
+      record();
+      TaskFn<String> slowFirst = scope -> scope.attempt() == 1 ? VertxTest.<String>untilCancelled().run(scope) : Future.succeededFuture("ok");
+      Future<String> result = TaskGroup.run(vertx, new TaskGroupOptions().setName("h"), g ->
+          g.spawn(slowFirst.hedged(new HedgeOptions().setMaxAttempts(2).setDelay(Duration.ofMillis(1)))).future());
+      assertThat(await(result)).isEqualTo("ok");
+      assertThat(events).containsExactly("h started", "h hedge", "h SUCCEEDED", "h completed SUCCEEDED");
+    }
+
+    @Test
     void anObserverThatThrowsChangesNothingAndItsErrorGoesToTheContextsHandler() {
       List<Throwable> reported = new CopyOnWriteArrayList<>();
       vertx.exceptionHandler(reported::add);

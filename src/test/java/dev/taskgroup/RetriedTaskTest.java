@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * A retried function spawned as a task's whole function runs attempt 1 in the task's own scope
- * ({@link RetriedTaskImpl}); the same function called from inside a task runs every attempt in a
- * child scope ({@link RetryFn#run}). Both must behave alike; each test runs both ways.
+ * A retried function spawned as a task's whole function, or as one of a pattern's, runs attempt 1
+ * in the task's own scope ({@link AttemptTask}); the same function called from inside a task runs
+ * every attempt in a child scope ({@link RetryFn#run}). All must behave alike; each test runs
+ * every way.
  */
 class RetriedTaskTest extends OnManualClock {
   final List<String> log = new ArrayList<>();
@@ -24,14 +25,22 @@ class RetriedTaskTest extends OnManualClock {
 
   /** How the retried function is run: as the task's function, or called by a lambda that is. */
   enum Way {
-    SPAWNED, CALLED;
+    SPAWNED, PATTERN, CALLED;
 
     <T> TaskFn<T> apply(TaskFn<T> retried) {
-      return this == SPAWNED ? retried : scope -> retried.run(scope);
+      return this == CALLED ? scope -> retried.run(scope) : retried;
+    }
+
+    String taskName() {
+      return this == PATTERN ? "task-0" : "call";
     }
   }
 
+  /** Runs {@code retried} as a spawned task's function named "call", as a pattern's only function, or called from one. */
   <T> Future<T> spawned(Way way, TaskFn<T> retried) {
+    if (way == Way.PATTERN) {
+      return on(context, () -> TaskGroup.all(vertx, options(), List.of(retried))).map(list -> list.get(0));
+    }
     return group(g -> g.spawn("call", way.apply(retried)).future());
   }
 
@@ -106,7 +115,7 @@ class RetriedTaskTest extends OnManualClock {
         TaskGroupException group = (TaskGroupException) awaitFailure(result);
         TaskGroupException retry = (TaskGroupException) group.exceptions().get(0);
         assertThat(retry.exceptions()).extracting(Throwable::getMessage).as(way.name()).containsExactly(
-            "the function of attempt 1 of 'call' returned null instead of a Future", "boom-2");
+            "the function of attempt 1 of '" + way.taskName() + "' returned null instead of a Future", "boom-2");
       }
     }
   }

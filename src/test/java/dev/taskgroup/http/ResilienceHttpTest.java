@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,14 +42,26 @@ class ResilienceHttpTest extends WithUpstream {
     @ParameterizedTest
     @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "HTTP_CLIENT_H2"})
     void theLosingAttemptsRequestIsResetWhenTheHedgeWins(Caller caller, Vertx vertx, VertxTestContext ctx) {
+      losingFirstAttemptIsReset(caller, vertx, ctx, "hedge", hedged -> TaskGroup.run(vertx, g -> g.spawn("read", hedged).future()));
+    }
+
+    /** A pattern's function runs attempt 1 in the pattern task's own scope: losing resets its request all the same. */
+    @ParameterizedTest
+    @EnumSource(value = Caller.class, names = {"HTTP_CLIENT_H1", "HTTP_CLIENT_H2"})
+    void theLosingAttemptsRequestIsResetWhenAPatternsHedgeWins(Caller caller, Vertx vertx, VertxTestContext ctx) {
+      losingFirstAttemptIsReset(caller, vertx, ctx, "pattern", hedged -> TaskGroup.all(vertx, List.of(hedged)).map(list -> list.get(0)));
+    }
+
+    /** Attempt 1 reads {@code /slow?id=ID-1}, attempt 2 (after 50 ms) {@code /fast?id=ID-2}; {@code run} runs the hedge. */
+    private void losingFirstAttemptIsReset(Caller caller, Vertx vertx, VertxTestContext ctx, String id,
+                                           Function<TaskFn<String>, Future<String>> run) {
       Caller.Clients clients = caller.open(vertx, upstream.port());
-      TaskFn<String> read = scope -> get(clients, scope, scope.attempt() == 1 ? "/slow?id=hedge-1" : "/fast?id=hedge-2");
-      TaskFn<String> hedged = read.hedged(new HedgeOptions().setDelay(Duration.ofMillis(50)));
-      Future<String> result = TaskGroup.run(vertx, g -> g.spawn("read", hedged).future());
-      Future.all(result, upstream.aborted("hedge-1")).onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+      TaskFn<String> read = scope -> get(clients, scope, scope.attempt() == 1 ? "/slow?id=" + id + "-1" : "/fast?id=" + id + "-2");
+      Future<String> result = run.apply(read.hedged(new HedgeOptions().setDelay(Duration.ofMillis(50))));
+      Future.all(result, upstream.aborted(id + "-1")).onComplete(ctx.succeeding(done -> ctx.verify(() -> {
         assertThat(result.result()).isEqualTo("ok");
-        assertThat(upstream.aborted("hedge-1").result().kind()).isEqualTo(caller.expectedAbort());
-        assertThat(upstream.receivedIds).contains("hedge-1", "hedge-2");
+        assertThat(upstream.aborted(id + "-1").result().kind()).isEqualTo(caller.expectedAbort());
+        assertThat(upstream.receivedIds).contains(id + "-1", id + "-2");
         ctx.completeNow();
       })));
     }

@@ -1,0 +1,48 @@
+package dev.taskgroup;
+
+import io.vertx.core.Future;
+
+/**
+ * A pattern's task whose whole function is a retried or hedged function (see
+ * {@link AttemptTask}): a {@link PatternTask} plus its role, 32 bytes with compressed references
+ * (the role fills the bare pattern task's padding but for 4 bytes), against an
+ * {@link AttemptTaskImpl}'s 48 and its place in the group's live list.
+ */
+final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<T> {
+  private Role<T> role; // null until the function runs; group's context only
+
+  AttemptPatternTask(GroupImpl<?> group, int index) {
+    super(group, index);
+  }
+
+  @Override
+  public Role<T> role() {
+    return role;
+  }
+
+  @Override
+  public void role(Role<T> role) {
+    this.role = role;
+  }
+
+  @Override
+  Future<T> invoke(TaskFn<T> f, boolean fresh) throws Exception {
+    return ((AttemptFn<T>) f).runFirst(this);
+  }
+
+  @Override
+  void settle(T value, Throwable error) {
+    firstSettled(value, error);
+  }
+
+  @Override
+  public void finish(T value, Throwable error) {
+    super.settle(value, error);
+  }
+
+  @Override
+  void runCancellation(TaskCancelledException cause) {
+    super.runCancellation(cause);
+    cancelAttemptsBeside(cause);
+  }
+}
