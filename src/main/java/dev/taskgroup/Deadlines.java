@@ -16,8 +16,9 @@ import java.util.Map;
  *
  * <p>Inside a {@link #batch} (a pattern's spawn loop) the clock is read once per
  * {@value #STAMP_EVERY} deadlines, not once per deadline: a deadline added there is <em>pending</em>
- * until {@value #STAMP_EVERY} are, or the batch ends, or anything asks for one
- * ({@link Node#deadlineNanos}, a firing timer), and then every pending deadline is stamped with
+ * until {@value #STAMP_EVERY} are, or the loop has started {@value #STAMP_EVERY} more tasks (at each
+ * block of indexes' end, however few of its tasks added a deadline), or the batch ends, or anything
+ * asks for one ({@link Node#deadlineNanos}, a firing timer), and then every pending deadline is stamped with
  * that one reading. The reading is never earlier than the moment each of them was added, so a
  * deadline may end up as late as starting {@value #STAMP_EVERY} tasks takes (tens of microseconds;
  * timers are millisecond-grained), never early; a queue stays sorted, since its pending nodes are

@@ -218,8 +218,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     } catch (Throwable e) {
       crash(e);
     } finally {
-      if (unqueued && unqueuedDeadline != NO_DEADLINE) { // still open: its deadline joins a queue
-        unqueuedDeadline = NO_DEADLINE;
+      if (unqueued && unqueuedDeadline != NO_DEADLINE && state != State.COMPLETED) { // still open: its deadline joins a queue
         queueAfterFirstFrame(now);
       }
       tr.exit();
@@ -244,12 +243,15 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    */
   private void queueAfterFirstFrame(long now) {
     long nanos = Durations.toNanos(timeout);
-    deadline = new GroupDeadline();
+    GroupDeadline d = new GroupDeadline();
     if (deadlines.size() == 0) {
-      deadlines.add(deadline, nanos, now);
+      deadlines.add(d, nanos, now);
     } else {
-      deadlines.add(deadline, nanos - 1, now + 1);
+      deadlines.add(d, nanos - 1, now + 1);
     }
+    // queued, then published, then the snapshot dropped: another thread's remaining() reads one of the two all along
+    deadline = d;
+    unqueuedDeadline = NO_DEADLINE;
   }
 
   private void runBody(Function<TaskGroup, Future<R>> body) {
@@ -383,8 +385,13 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         } else {
           spawnChecked(null, (TaskFn<?>) fn);
         }
-        if ((i & BlockDeadline.MASK) == BlockDeadline.MASK && blockDeadlines != null) {
-          BlockDeadline.blockStarted(this, i >>> BlockDeadline.SHIFT); // its shared deadlines are stamped now
+        if ((i & BlockDeadline.MASK) == BlockDeadline.MASK) {
+          if (blockDeadlines != null) {
+            BlockDeadline.blockStarted(this, i >>> BlockDeadline.SHIFT); // its shared deadlines are stamped now
+          }
+          // and every other deadline its tasks added (a hedge's delay, a sleep): none is stamped
+          // later than 256 starts after its own, however few of them add one
+          deadlines.stampPending();
         }
       }
       if (i > 0 && blockDeadlines != null) { // the last block, whole or not (a second call for a whole one is a no-op)
@@ -900,6 +907,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     } catch (Throwable ignored) { // out of memory: the error itself is still delivered below
     }
     state = State.COMPLETED;
+    unqueuedDeadline = NO_DEADLINE; // crashed in its first frame: its deadline never joins a queue
     TaskCancelledException cause = new TaskCancelledException(CancelReason.SIBLING_FAILED,
         "task group '" + name + "' failed in its own dispatch: " + e.getClass().getName());
     markCancelled(cause);

@@ -36,7 +36,8 @@ import java.util.function.Predicate;
  * result arrives despite its cancellation: a cancelled scope that still succeeds. What the rest of
  * the library sees meanwhile: {@link Task#state()} stays {@code RUNNING} until the task settles
  * (then {@code SUCCEEDED} with the winner, or {@code FAILED}); {@link Task#cancel()} returns false
- * (the scope is already cancelled); the task tree shows the task {@code CANCELLING} with the
+ * once the hedge has marked the scope cancelled (a foreign cancel just ahead of that mark returns
+ * true, and the task still succeeds with the winner: a result that arrived first wins); the task tree shows the task {@code CANCELLING} with the
  * hedge's reason and its running attempts below it; observers and the group see one task that
  * succeeded or failed, never a cancelled one. Code of attempt 1 still running after its future
  * failed, while a later attempt runs, finds the task's scope open, and what it binds then is
@@ -115,7 +116,9 @@ final class HedgeFn<T> extends AttemptFn<T> {
    * Attempt 1 of the hedge that is {@code task}'s whole function, in the task's own scope: the
    * delay joins the group's open {@link Block} (or opens one), which is the task's role until it
    * passes; with a zero delay the hedge's state is made at once and starts the other attempts
-   * after attempt 1's function returned; with one attempt allowed this function is the role.
+   * after attempt 1's function returned, unless attempt 1 already ended in that call (a cached
+   * answer, a synchronous failure: then its outcome goes through the hedge's rules as it settles);
+   * with one attempt allowed this function is the role.
    */
   @Override
   Future<T> runFirst(AttemptTask<T> task) {
@@ -134,7 +137,9 @@ final class HedgeFn<T> extends AttemptFn<T> {
     Hedge<T> hedge = new Hedge<>(this, task.scope(), task, 0, window != null ? task.scope().group.timers.nanoTime() : 0);
     task.role(hedge);
     Future<T> work = callFirst(inner, task);
-    hedge.startTheRest();
+    if (!work.isComplete()) { // one that ended in its call settles the task through the hedge's rules
+      hedge.startTheRest();
+    }
     return work;
   }
 

@@ -121,8 +121,8 @@ public interface TaskFn<T> {
    * hedge that never fires costs about what the bare task does. If another attempt wins while
    * attempt 1 runs, the task's scope is cancelled as attempt 1's (its {@code isCancelled()} is
    * true, its hooks run, what it binds afterwards is refused), and the task still succeeds with the
-   * winner's result; meanwhile {@link Task#cancel()} returns false and the task tree shows the
-   * task cancelling. Code of attempt 1 still running after its future failed, while a later
+   * winner's result; meanwhile (once the hedge has marked the scope) {@link Task#cancel()} returns
+   * false and the task tree shows the task cancelling. Code of attempt 1 still running after its future failed, while a later
    * attempt runs, finds the scope open, and what it binds then is cancelled when the task ends.
    *
    * <pre>{@code

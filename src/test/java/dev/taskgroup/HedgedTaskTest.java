@@ -359,5 +359,77 @@ class HedgedTaskTest extends OnManualClock {
       assertThat(log).containsExactly("start 1", "start 1");
       assertThat(clock.pending()).isZero();
     }
+
+    @Test
+    void aLoneHedgeAmongManyPlainTasksHasItsDelayStampedOnceItsBlockOfIndexesHasStarted() {
+      TaskFn<String> hedged = ((TaskFn<String>) scope -> {
+        log.add("start " + scope.attempt() + "@" + nowMillis());
+        return scope.attempt() == 1 ? scope.sleep(ms(10_000)).map("first") : Future.succeededFuture("second");
+      }).hedged(hedge(2, 1_000));
+      List<TaskFn<String>> fns = new ArrayList<>();
+      fns.add(hedged);
+      for (int i = 1; i < 600; i++) {
+        fns.add(scope -> { // each start takes 1 ms of the manual clock; nothing falls due meanwhile
+          clock.advance(ms(1));
+          return Future.succeededFuture("plain");
+        });
+      }
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), fns));
+      long loopEnded = onContext(() -> Future.succeededFuture(nowMillis())); // queued behind the loop on the context
+      assertThat(loopEnded).as("the spawn loop's time").isEqualTo(599);
+      advance(1_255 - 599);
+      assertThat(log).as("stamped after index 255 started (255 ms), not when the loop ended (599 ms)")
+          .containsExactly("start 1@0", "start 2@1255");
+      assertThat(await(result)).startsWith("second");
+    }
+  }
+
+  @Nested
+  class AZeroDelay {
+    TaskFn<String> answeringAtOnce() {
+      return scope -> {
+        log.add("start " + scope.attempt());
+        return Future.succeededFuture("r-" + scope.attempt());
+      };
+    }
+
+    @Test
+    void startsNoOtherAttemptWhenTheFirstSucceedsWithinItsCall() {
+      AtomicReference<Task<String>> task = new AtomicReference<>();
+      Future<Void> result = group(g -> {
+        task.set(g.spawn("call", answeringAtOnce().hedged(hedge(3, 0))));
+        return Future.succeededFuture();
+      });
+      await(result);
+      assertThat(log).containsExactly("start 1");
+      assertThat(await(task.get().future())).isEqualTo("r-1");
+    }
+
+    @Test
+    void startsNoOtherAttemptInAPatternWhenTheFirstSucceedsWithinItsCall() {
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(),
+          List.of(answeringAtOnce().hedged(hedge(3, 0)), answeringAtOnce().hedged(hedge(3, 0)))));
+      assertThat(await(result)).containsExactly("r-1", "r-1");
+      assertThat(log).containsExactly("start 1", "start 1");
+    }
+
+    @Test
+    void startsNoOtherAttemptWhenTheFirstFailsWithinItsCallWithAnErrorItDoesNotHandle() {
+      IllegalStateException bad = new IllegalStateException("bad request");
+      TaskFn<String> fn = scope -> {
+        log.add("start " + scope.attempt());
+        throw bad;
+      };
+      AtomicReference<Task<String>> task = new AtomicReference<>();
+      Future<Void> result = group(g -> {
+        task.set(g.spawn("call", fn.hedged(hedge(3, 0).setHandledOn(e -> e instanceof IOException))));
+        return Future.succeededFuture();
+      });
+      awaitFailure(result);
+      assertThat(log).containsExactly("start 1");
+      Throwable failure = awaitFailure(task.get().future());
+      assertThat(failure).isInstanceOf(TaskGroupException.class);
+      assertThat(((TaskGroupException) failure).exceptions()).containsExactly(bad);
+    }
   }
 }
