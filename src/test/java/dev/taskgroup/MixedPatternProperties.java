@@ -1,0 +1,271 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * Patterns mixing plain, timed, hedged and retried functions and their compositions both ways, on
+ * the manual clock, whatever the pattern's length against the 256-index deadline blocks, its
+ * concurrency limit, a cancel of the enclosing group or its own timeout: the group always ends; a
+ * task of {@code gather} whose first attempt succeeds before any deadline succeeds, a plain one
+ * that fails fails with its own error, a timed one whose work never ends times out (or falls
+ * back); no deadline reaches an attempt before it is due; and nothing is left behind (no queued
+ * deadline, armed timer, block node, hook, or clock timer).
+ */
+class MixedPatternProperties extends OneContextProperties {
+  /** How an attempt ends: after {@code ms} (0: within its call), with a value, an error, or never unless cancelled. */
+  enum End { OK, FAIL, NEVER }
+
+  record Attempt(int ms, End end) {
+    @Override
+    public String toString() {
+      return ms + end.name().substring(0, 1);
+    }
+  }
+
+  /** How a task's function is put together around its work. */
+  enum Shape { PLAIN, TIMEOUT, HEDGE, RETRY, HEDGE_THEN_TIMEOUT, TIMEOUT_THEN_HEDGE, RETRY_THEN_TIMEOUT }
+
+  record Spec(Shape shape, int timeoutMs, boolean fallback, int hedgeDelayMs, int maxAttempts, boolean handled,
+      Attempt first, Attempt later) {
+    @Override
+    public String toString() {
+      return shape + "(t" + timeoutMs + (fallback ? "+fb" : "") + " d" + hedgeDelayMs + " x" + maxAttempts
+          + (handled ? " h" : "") + " " + first + "/" + later + ")";
+    }
+  }
+
+  enum Pattern { GATHER, ALL, SETTLE, RACE, QUORUM }
+
+  record Run(Pattern pattern, List<Spec> specs, int maxConcurrency, int cancelAtMs, int groupTimeoutMs) {
+    @Override
+    public String toString() {
+      return pattern + " of " + specs.size() + " limit " + maxConcurrency + " cancel at " + cancelAtMs
+          + " group timeout " + groupTimeoutMs + ": " + specs;
+    }
+
+    boolean modelled() {
+      return pattern == Pattern.GATHER && maxConcurrency == 0;
+    }
+  }
+
+  /** An error hedges and retries handle. */
+  static final class Handled extends RuntimeException {
+    Handled(String m) {
+      super(m, null, false, false);
+    }
+  }
+
+  /** An error a hedge does not handle (a retry retries every error). */
+  static final class Unhandled extends RuntimeException {
+    Unhandled(String m) {
+      super(m, null, false, false);
+    }
+  }
+
+  private static final int[] TIMEOUTS_MS = {1, 2, 3, 5, 10};
+  private static final long HORIZON_MS = 200;
+
+  @Provide
+  Arbitrary<Run> runs() {
+    Arbitrary<Attempt> attempt = Combinators.combine(
+        Arbitraries.integers().between(0, 6), Arbitraries.of(End.class)).as(Attempt::new);
+    Arbitrary<Spec> spec = Combinators.combine(
+        Arbitraries.of(Shape.class), Arbitraries.of(1, 2, 3, 5, 10), Arbitraries.of(true, false),
+        Arbitraries.integers().between(0, 3), Arbitraries.integers().between(1, 3), Arbitraries.of(true, false),
+        attempt, attempt).as(Spec::new);
+    Arbitrary<List<Spec>> specs = Arbitraries.oneOf(
+        spec.list().ofMinSize(1).ofMaxSize(8),
+        spec.list().ofMinSize(250).ofMaxSize(700));
+    return Combinators.combine(
+        Arbitraries.of(Pattern.class).withoutEdgeCases(),
+        specs,
+        Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(1, 300)),
+        Arbitraries.oneOf(Arbitraries.just(-1), Arbitraries.integers().between(0, 12)),
+        Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(1, 12))).as(Run::new);
+  }
+
+  @Property(tries = 40)
+  void everyMixOfTimedHedgedAndRetriedTasksEndsAsItsModelSaysAndLeavesNothing(@ForAll("runs") Run run)
+      throws Exception {
+    ManualTimers clock = new ManualTimers();
+    long t0 = clock.nanoTime();
+    Map<Integer, Long> firstStart = new ConcurrentHashMap<>();
+    List<String> early = new CopyOnWriteArrayList<>();
+    Set<GroupImpl<?>> groups = ConcurrentHashMap.newKeySet();
+    List<TaskFn<Integer>> fns = new ArrayList<>();
+    for (int i = 0; i < run.specs().size(); i++) {
+      fns.add(fn(i, run.specs().get(i), run, clock, t0, firstStart, early, groups));
+    }
+    TaskGroupOptions outer = clock.options();
+    if (run.groupTimeoutMs() > 0) {
+      outer.setTimeout(Duration.ofMillis(run.groupTimeoutMs()));
+    }
+    TaskGroupOptions inner = clock.options();
+    if (run.maxConcurrency() > 0) {
+      inner.setMaxConcurrency(run.maxConcurrency());
+    }
+    List<TaskGroup> outerGroup = new CopyOnWriteArrayList<>();
+    Future<Object> result = VertxTest.call(context, () -> TaskGroup.run(vertx, outer, g -> {
+      outerGroup.add(g);
+      if (run.cancelAtMs() >= 0) {
+        clock.schedule(context, run.cancelAtMs(), id -> g.cancel());
+      }
+      return pattern(g, inner, run, fns);
+    })).await(10, TimeUnit.SECONDS);
+    for (long ms = 0; ms < HORIZON_MS; ms++) {
+      VertxTest.call(context, () -> {
+        clock.advance(Duration.ofMillis(1));
+        return null;
+      }).await(10, TimeUnit.SECONDS);
+    }
+    // Nothing hangs: the group has ended once every deadline and sleep has passed.
+    AsyncResult<Object> done = VertxTest.call(context, () -> result.isComplete() ? result : null).await(10, TimeUnit.SECONDS);
+    assertThat(done).as("the group's outcome after %d ms for %s", HORIZON_MS, run).isNotNull();
+    assertThat(early).as("deadlines that came early").isEmpty();
+    if (run.modelled()) {
+      checkModel(run, done);
+    }
+    groups.add(outerGroup.get(0).impl);
+    for (GroupImpl<?> g : groups) {
+      String left = VertxTest.call(context, () -> g.deadlines.size() + " deadlines, " + g.deadlines.armedTimers()
+          + " timers, " + BlockDeadline.chained(g) + " block nodes, " + g.hookCount() + " hooks")
+          .await(10, TimeUnit.SECONDS);
+      assertThat(left).as("what group %s keeps", g.name).isEqualTo("0 deadlines, 0 timers, 0 block nodes, 0 hooks");
+    }
+    assertThat(VertxTest.call(context, clock::pending).await(10, TimeUnit.SECONDS)).as("clock timers").isZero();
+    assertThat(blockedThreadEvents).isEmpty();
+  }
+
+  /** The outcomes of {@code gather} where the model can state them (no limit; times before any cancel). */
+  @SuppressWarnings("unchecked")
+  private static void checkModel(Run run, AsyncResult<Object> done) {
+    long stop = Math.min(run.cancelAtMs() >= 0 ? run.cancelAtMs() : Long.MAX_VALUE,
+        run.groupTimeoutMs() > 0 ? run.groupTimeoutMs() : Long.MAX_VALUE);
+    if (done.failed() || done.result() == null) { // a cancelled group ends cleanly, with no result
+      assertThat(stop).as("gather failed with %s though nothing cancelled it", done.cause()).isLessThan(Long.MAX_VALUE);
+      return;
+    }
+    List<Outcome<Integer>> outcomes = (List<Outcome<Integer>>) done.result();
+    for (int i = 0; i < outcomes.size(); i++) {
+      Spec s = run.specs().get(i);
+      Outcome<Integer> o = outcomes.get(i);
+      boolean timed = s.shape() != Shape.PLAIN && s.shape() != Shape.HEDGE && s.shape() != Shape.RETRY;
+      long deadline = timed ? s.timeoutMs() : Long.MAX_VALUE;
+      Attempt a = s.first();
+      String as = "task " + i + " " + s + " in " + run.pattern() + ", stop at " + stop;
+      boolean hedged = s.shape() == Shape.HEDGE || s.shape() == Shape.HEDGE_THEN_TIMEOUT
+          || s.shape() == Shape.TIMEOUT_THEN_HEDGE;
+      // An unhandled error of a later attempt ends a hedge at once, maybe before attempt 1 succeeds.
+      boolean laterMayFailIt = hedged && s.maxAttempts() > 1 && s.later().end() == End.FAIL && !s.handled();
+      if (a.end() == End.OK && a.ms() < deadline && a.ms() < stop && !laterMayFailIt) {
+        assertThat(o.succeeded()).as(as + ": " + o).isTrue();
+        if (s.shape() == Shape.PLAIN || s.shape() == Shape.TIMEOUT || s.shape() == Shape.RETRY
+            || s.shape() == Shape.RETRY_THEN_TIMEOUT) {
+          assertThat(o.result()).as(as).isEqualTo(i * 10 + 1);
+        }
+      } else if (s.shape() == Shape.PLAIN && a.end() == End.FAIL && a.ms() < stop) {
+        assertThat(o.cause()).as(as).isInstanceOf(s.handled() ? Handled.class : Unhandled.class);
+      } else if (s.shape() == Shape.TIMEOUT && a.end() == End.NEVER && s.timeoutMs() < stop) {
+        if (s.fallback()) {
+          assertThat(o.result()).as(as + ": " + o).isEqualTo(-1);
+        } else {
+          assertThat(o.cause()).as(as).isInstanceOf(TaskTimeoutException.class);
+        }
+      }
+    }
+  }
+
+  private static Future<Object> pattern(TaskGroup g, TaskGroupOptions options, Run run, List<TaskFn<Integer>> fns) {
+    return switch (run.pattern()) {
+      case GATHER -> TaskGroup.gather(g, options, fns).map(o -> (Object) o);
+      case ALL -> TaskGroup.all(g, options, fns).map(o -> (Object) o);
+      case SETTLE -> TaskGroup.settle(g, options, fns).map(o -> (Object) o);
+      case RACE -> TaskGroup.race(g, options, fns).map(o -> (Object) o);
+      case QUORUM -> TaskGroup.quorum(g, options, 1 + fns.size() / 3, fns).map(o -> (Object) o);
+    };
+  }
+
+  private static TaskFn<Integer> fn(int i, Spec s, Run run, ManualTimers clock, long t0, Map<Integer, Long> firstStart,
+      List<String> early, Set<GroupImpl<?>> groups) {
+    Duration timeout = Duration.ofMillis(s.timeoutMs());
+    // The deadlines that may reach an attempt: an outer one from the task's start, an inner one from the attempt's.
+    long outerMs = switch (s.shape()) {
+      case TIMEOUT, HEDGE_THEN_TIMEOUT, RETRY_THEN_TIMEOUT -> s.timeoutMs();
+      default -> Long.MAX_VALUE;
+    };
+    long innerMs = s.shape() == Shape.TIMEOUT_THEN_HEDGE ? s.timeoutMs() : Long.MAX_VALUE;
+    long groupMs = run.groupTimeoutMs() > 0 ? run.groupTimeoutMs() : Long.MAX_VALUE;
+    boolean bounded = outerMs < Long.MAX_VALUE || innerMs < Long.MAX_VALUE || run.cancelAtMs() >= 0 || groupMs < Long.MAX_VALUE;
+    TaskFn<Integer> work = scope -> {
+      long now = (clock.nanoTime() - t0) / 1_000_000;
+      firstStart.putIfAbsent(i, now);
+      long attemptStart = now;
+      if (scope instanceof AbstractTask<?> t) {
+        groups.add(t.group);
+      }
+      int n = scope.attempt();
+      Attempt a = n == 1 ? s.first() : s.later();
+      if (a.end() == End.NEVER && !bounded) {
+        a = new Attempt(7, End.OK); // nothing would ever end it: a hang of the test's own making
+      }
+      scope.onCancel(c -> {
+        if (c.reason() == CancelReason.DEADLINE) {
+          long at = (clock.nanoTime() - t0) / 1_000_000;
+          boolean due = at - firstStart.get(i) >= outerMs || at - attemptStart >= innerMs || at >= groupMs;
+          if (!due) {
+            early.add("task " + i + " attempt " + n + " (" + s + ") got a deadline at " + at + " ms, started "
+                + attemptStart + " ms, task started " + firstStart.get(i) + " ms");
+          }
+        }
+      });
+      int value = i * 10 + n;
+      RuntimeException error = s.handled() ? new Handled("task " + i + " attempt " + n)
+          : new Unhandled("task " + i + " attempt " + n);
+      Attempt end = a;
+      if (a.end() == End.NEVER) {
+        Promise<Integer> p = Promise.promise();
+        scope.onCancel(p::fail);
+        return p.future();
+      }
+      if (a.ms() == 0) {
+        return a.end() == End.OK ? Future.succeededFuture(value) : Future.failedFuture(error);
+      }
+      return scope.sleep(Duration.ofMillis(a.ms())).compose(v ->
+          end.end() == End.OK ? Future.succeededFuture(value) : Future.failedFuture(error));
+    };
+    HedgeOptions hedge = new HedgeOptions().setMaxAttempts(s.maxAttempts()).setDelay(Duration.ofMillis(s.hedgeDelayMs()))
+        .setHandledOn(e -> e instanceof Handled);
+    RetryOptions retry = new RetryOptions().setMaxAttempts(s.maxAttempts()).setInitialDelay(Duration.ofMillis(1))
+        .setMaxDelay(Duration.ofMillis(2)).setRandom(new Random(i));
+    return switch (s.shape()) {
+      case PLAIN -> work;
+      case TIMEOUT -> s.fallback() ? work.withTimeout(timeout, -1) : work.withTimeout(timeout);
+      case HEDGE -> work.hedged(hedge);
+      case RETRY -> work.retried(retry);
+      case HEDGE_THEN_TIMEOUT -> s.fallback() ? work.hedged(hedge).withTimeout(timeout, -1)
+          : work.hedged(hedge).withTimeout(timeout);
+      case TIMEOUT_THEN_HEDGE -> work.withTimeout(timeout).hedged(hedge);
+      case RETRY_THEN_TIMEOUT -> s.fallback() ? work.retried(retry).withTimeout(timeout, -1)
+          : work.retried(retry).withTimeout(timeout);
+    };
+  }
+}
