@@ -103,7 +103,7 @@ class MixedPatternProperties extends OneContextProperties {
         Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(1, 12))).as(Run::new);
   }
 
-  @Property(tries = 40)
+  @Property(tries = 60)
   void everyMixOfTimedHedgedAndRetriedTasksEndsAsItsModelSaysAndLeavesNothing(@ForAll("runs") Run run)
       throws Exception {
     ManualTimers clock = new ManualTimers();
