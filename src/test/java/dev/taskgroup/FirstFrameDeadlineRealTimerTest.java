@@ -151,6 +151,69 @@ class FirstFrameDeadlineRealTimerTest extends VertxTest {
     }
   }
 
+  @RepeatedTest(10)
+  void aPatternWithItsOwnTimeoutOfItsTasksDurationEndsNoEarlierThanItsDeadline() {
+    for (Duration d : TIMEOUTS) {
+      List<TaskFn<Object>> fns = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        fns.add(VertxTest.<Object>untilCancelled().withTimeout(d));
+      }
+      Context context = vertx.getOrCreateContext();
+      Promise<Long> ended = Promise.promise();
+      AtomicReference<AsyncResult<List<Object>>> result = new AtomicReference<>();
+      context.runOnContext(v -> {
+        long start = System.nanoTime();
+        TaskGroup.all(vertx, new TaskGroupOptions().setTimeout(d), fns).onComplete(r -> {
+          result.set(r);
+          ended.complete(System.nanoTime() - start);
+        });
+      });
+      long elapsed = await(ended.future());
+      assertThat(result.get().failed()).as("a pattern of %s", d).isTrue();
+      assertThat(elapsed).as("when a pattern of %s ended", d).isGreaterThanOrEqualTo(d.toNanos());
+    }
+  }
+
+  @RepeatedTest(10)
+  void patternTasksThatEachNestATimedGroupEndNoEarlierThanTheirDeadlines() {
+    for (Duration d : TIMEOUTS) {
+      List<TaskFn<Object>> fns = new ArrayList<>();
+      List<Long> early = new java.util.concurrent.CopyOnWriteArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        TaskFn<Object> nested = scope -> {
+          long start = System.nanoTime();
+          return TaskGroup.run(scope, new TaskGroupOptions().setTimeout(d), TaskGroupTestBodies::untilCancelled)
+              .onComplete(r -> {
+                if (System.nanoTime() - start < d.toNanos()) {
+                  early.add(System.nanoTime() - start);
+                }
+              });
+        };
+        fns.add(i % 2 == 0 ? nested : nested.withTimeout(d));
+      }
+      Ended e = run(Duration.ofSeconds(5), g -> TaskGroup.gather(g, fns).map(o -> (Object) o));
+      assertThat(e.result().succeeded()).as("the gather of %s", d).isTrue();
+      @SuppressWarnings("unchecked")
+      List<Outcome<Object>> outcomes = (List<Outcome<Object>>) e.result().result();
+      assertThat(outcomes).as("tasks of %s", d).allSatisfy(o -> assertThat(o.failed()).isTrue());
+      assertThat(early).as("nested groups of %s that ended early (ns)", d).isEmpty();
+    }
+  }
+
+  @RepeatedTest(10)
+  void hedgedAndRetriedTasksOfTheGroupsTimeoutEndNoEarlierThanItsDeadline() {
+    for (Duration d : TIMEOUTS) {
+      Ended e = run(d, g -> {
+        TaskFn<Object> never = VertxTest.untilCancelled();
+        g.spawn(never.hedged(new HedgeOptions().setMaxAttempts(3).setDelay(Duration.ZERO)).withTimeout(d));
+        g.spawn(never.withTimeout(d).hedged(new HedgeOptions().setMaxAttempts(2).setDelay(Duration.ofMillis(1))));
+        g.spawn(never.withTimeout(d).retried(new RetryOptions().setMaxAttempts(3).setInitialDelay(Duration.ofMillis(1))));
+        return untilCancelled(g);
+      });
+      timedOutNoEarlierThan(e, d);
+    }
+  }
+
   /** Bodies for the nested groups. */
   private static final class TaskGroupTestBodies {
     static Future<Object> untilCancelled(TaskGroup g) {
