@@ -197,8 +197,11 @@ class MixedPatternProperties extends OneContextProperties {
   private static void checkModel(Run run, AsyncResult<Object> done, Map<Integer, Long> firstStart) {
     // Synchronous work moves the clock during the spawn loop: a block's shared deadline may then be
     // stamped late (by design, never early), so whether a never-ending task times out or is
-    // cancelled first is not stated then; nor, as timers then fire late and together, whether work
-    // that ends just before its deadline on the clock is seen before the deadline fires.
+    // cancelled first is not stated then. Nor whether work that ends just before its deadline is
+    // seen first: once the timers are overdue, a deadline queue's timer that fires (for its head)
+    // expires every node already past its deadline at that moment (Deadlines.Queue.handle), ahead
+    // of a sleep whose timer was due earlier than those nodes (seen: a 5 ms task started at 24 ms
+    // whose 4 ms sleep, due at 28 ms, lost to its deadline, due at 29 ms, both fired at 184 ms).
     if (run.burns()) {
       return;
     }
