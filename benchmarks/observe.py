@@ -3,7 +3,8 @@
 of the per-round ratios, 95% t interval over rounds) and bytes per task, from r<round>-<setting>.json."""
 import glob, json, math, os, re, sys
 
-T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+from compare import interval  # compare.py's geometric mean and 95% t interval (its t table goes past 9 rounds)
+
 TASKS_PER_OP = 10_000  # n=1000, reps(1000)=10
 
 def main(out):
@@ -21,17 +22,12 @@ def main(out):
             continue
         rounds = sorted(set(runs[name]) & set(off))
         logs = [math.log(runs[name][r][0] / off[r][0]) for r in rounds]
-        mean = sum(logs) / len(logs)
-        if len(logs) > 1:
-            sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
-            half = T95.get(len(logs) - 1, 2.0) * sd / math.sqrt(len(logs))
-            interval = f"{math.exp(mean):.2f} ({math.exp(mean - half):.2f}-{math.exp(mean + half):.2f})"
-        else:
-            interval = f"{math.exp(mean):.2f}"
+        g, lo, hi = interval(logs)
+        cell = f"{g:.2f}" if len(logs) < 2 else f"{g:.2f} ({lo:.2f}-{hi:.2f})"
         ns = sum(runs[name][r][0] for r in rounds) / len(rounds) * 1000 / TASKS_PER_OP
         by = sum(runs[name][r][1] for r in rounds) / len(rounds) / TASKS_PER_OP
         by_off = sum(off[r][1] for r in rounds) / len(rounds) / TASKS_PER_OP
-        print(f"| {name} | {ns:.0f} | {interval} | {by:.1f} | {by - by_off:+.2f} |")
+        print(f"| {name} | {ns:.0f} | {cell} | {by:.1f} | {by - by_off:+.2f} |")
 
 if __name__ == "__main__":
     main(sys.argv[1])

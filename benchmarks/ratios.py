@@ -15,12 +15,7 @@ import os
 import re
 import sys
 
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-       10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
-
-
-def t95(df):
-    return T95.get(df) or T95[max(k for k in T95 if k <= df)]
+from compare import interval  # compare.py's geometric mean and 95% t interval (benchmarks/ is on sys.path)
 
 
 def load(raw):
@@ -43,16 +38,11 @@ def load(raw):
 
 
 def ratio_stats(pairs):
+    """geometric mean, 95% interval (compare.py's), smallest and largest of the ratios a/b"""
     logs = [math.log(a / b) for a, b in pairs if a and b]
     if not logs:
         return None
-    g = math.exp(sum(logs) / len(logs))
-    if len(logs) < 2:
-        return g, float("nan"), float("nan"), math.exp(min(logs)), math.exp(max(logs))
-    m = sum(logs) / len(logs)
-    sd = math.sqrt(sum((x - m) ** 2 for x in logs) / (len(logs) - 1))
-    h = t95(len(logs) - 1) * sd / math.sqrt(len(logs))
-    return g, math.exp(m - h), math.exp(m + h), math.exp(min(logs)), math.exp(max(logs))
+    return (*interval(logs), math.exp(min(logs)), math.exp(max(logs)))
 
 
 def fmt(s):

@@ -23,7 +23,7 @@ import java.time.Duration;
  *
  * <p>Stamping: a node is added to its queue as a pending deadline of the loop's
  * {@link Deadlines#batch batch}, and stamped with one clock reading when the loop has started the
- * block's last index ({@link #blockStarted}), when the batch ends, or when anything asks for a
+ * block's last index (the loop stamps every pending deadline there, {@link GroupImpl#spawnPattern}), when the batch ends, or when anything asks for a
  * deadline (a member's {@code remaining()}, a firing timer): never earlier than any member's
  * start, at most the time {@value #SIZE} starts take later, as {@link Deadlines} promises.
  *
@@ -136,26 +136,21 @@ final class BlockDeadline extends Deadlines.Node {
 
   /**
    * The spawn loop has started the last index of block {@code b} (or stopped inside it): the
-   * block's pending nodes are stamped now, and its idle ones dropped (no task can join them any more).
+   * block's idle nodes are dropped, since no task can join them any more (the loop stamps the
+   * pending ones itself, with every other pending deadline).
    */
   static void blockStarted(GroupImpl<?> g, int b) {
     BlockDeadline[] blocks = g.blockDeadlines;
     if (blocks == null || b >= blocks.length) {
       return;
     }
-    boolean stamp = false;
     BlockDeadline next;
     for (BlockDeadline n = blocks[b]; n != null; n = next) {
       next = n.nextInBlock; // before an unchain clears it
       if (n.idle) {
         n.idle = false;
         n.unchain();
-      } else {
-        stamp |= n.pending;
       }
-    }
-    if (stamp) {
-      g.deadlines.stampPending();
     }
   }
 
@@ -179,7 +174,7 @@ final class BlockDeadline extends Deadlines.Node {
     nextInBlock = null;
   }
 
-  /** {@return whether {@code o}, found at index {@code i} of the pattern's array, is a running member} */
+  /** {@return {@code o}, found at index {@code i} of the pattern's array, if it is a running member; else null} */
   private TimedPatternTask<?> memberAt(Object o, int i) {
     if (o instanceof TimedPatternTask) {
       TimedPatternTask<?> t = (TimedPatternTask<?>) o;

@@ -158,6 +158,17 @@ final class Deadlines {
     group.blockDeadlines = null; // the pattern's shared deadlines: closed above, or idle
   }
 
+  /** {@return whether no deadline is queued} O(1): a queue other than the first is dropped as it empties. */
+  boolean isEmpty() {
+    return (first == null || first.size == 0) && (others == null || others.isEmpty());
+  }
+
+  /** {@return whether a deadline of exactly {@code durationNanos} is queued} Its FIFO queue would put a newcomer behind it. */
+  boolean hasQueued(long durationNanos) {
+    Queue q = first != null && first.duration == durationNanos ? first : others == null ? null : others.get(durationNanos);
+    return q != null && q.size > 0;
+  }
+
   /** {@return how many deadlines are queued (for tests and toString)} */
   int size() {
     int n = first == null ? 0 : first.size;

@@ -236,15 +236,16 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   /**
    * Queues the group's own deadline, {@code now} + its timeout, as its first frame ends with the
    * group open. A deadline the body queued is later than this one: one of the same duration would
-   * sit ahead of it in that duration's FIFO queue, and fire first. So then it goes alone in the
-   * queue keyed one nanosecond shorter, with the same deadline (only a deadline the body queued
+   * sit ahead of it in that duration's FIFO queue, and fire first. So when the body queued one of
+   * exactly that duration ({@link Deadlines#hasQueued}), it goes alone in the queue keyed one
+   * nanosecond shorter, with the same deadline (only a deadline the body queued
    * with exactly that duration could precede it there, and that one only by the body's running
    * time: late, never early).
    */
   private void queueAfterFirstFrame(long now) {
-    long nanos = Durations.toNanos(timeout);
+    long nanos = unqueuedDeadline - now;
     GroupDeadline d = new GroupDeadline();
-    if (deadlines.size() == 0) {
+    if (!deadlines.hasQueued(nanos)) {
       deadlines.add(d, nanos, now);
     } else {
       deadlines.add(d, nanos - 1, now + 1);
@@ -386,15 +387,13 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
           spawnChecked(null, (TaskFn<?>) fn);
         }
         if ((i & BlockDeadline.MASK) == BlockDeadline.MASK) {
-          if (blockDeadlines != null) {
-            BlockDeadline.blockStarted(this, i >>> BlockDeadline.SHIFT); // its shared deadlines are stamped now
-          }
-          // and every other deadline its tasks added (a hedge's delay, a sleep): none is stamped
-          // later than 256 starts after its own, however few of them add one
+          // every deadline this block's tasks added (their shared ones, a hedge's delay, a sleep):
+          // none is stamped later than 256 starts after its own, however few of them add one
           deadlines.stampPending();
+          BlockDeadline.blockStarted(this, i >>> BlockDeadline.SHIFT);
         }
       }
-      if (i > 0 && blockDeadlines != null) { // the last block, whole or not (a second call for a whole one is a no-op)
+      if (i > 0) { // the last block, whole or not (a second call for a whole one is a no-op); the batch's end stamps
         BlockDeadline.blockStarted(this, (i - 1) >>> BlockDeadline.SHIFT);
       }
     });
@@ -980,7 +979,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       Deadlines.remove(deadline);
     }
     unqueuedDeadline = NO_DEADLINE; // completed in its first frame: it never had a node
-    deadlines.closeAll(deadlines.size() == 0 ? null : closedCause());
+    deadlines.closeAll(deadlines.isEmpty() ? null : closedCause());
     Throwable failure = outcome();
     Observation.completed(this, failure);
     // Asked before completing: the listeners may be what finishes the owner (a task awaiting us).

@@ -210,8 +210,10 @@ final class HedgeFn<T> extends AttemptFn<T> {
    * (a pattern's spawn loop, {@link Deadlines#batch}: every deadline added there is stamped with one
    * reading anyway), its delay is the block's, and its spawn number falls in the block's
    * {@value #BLOCK} slots (the slot is the spawn number less the block's first, so a task keeps no
-   * index); otherwise it opens a new block, and the pending deadlines are stamped first, so a
-   * block's deadline is never later than starting {@value #BLOCK} tasks takes. Outside a batch a
+   * index); otherwise it opens a new block. The block left behind stays pending until the spawn
+   * loop stamps every pending deadline at the end of each {@value #BLOCK} starts
+   * ({@link GroupImpl#spawnPattern}), so a block's deadline is never later than starting
+   * {@value #BLOCK} tasks takes. Outside a batch a
    * block holds one hedge. A hedge leaves its slot when attempt 1 ends or the delay passes; the
    * block leaves its queue as its last hedge leaves, so an ended hedge holds nothing. When the delay
    * passes, each hedge still in the block gets its state ({@link Hedge}), which starts attempt 2.
@@ -241,9 +243,6 @@ final class HedgeFn<T> extends AttemptFn<T> {
       int slot = b == null ? -1 : s.seq() - b.base;
       if (b == null || !b.pending || b.delayNanos != delayNanos || slot < 0 || slot >= BLOCK
           || (slot < b.tasks.length && b.tasks[slot] != null)) {
-        if (b != null && b.pending) {
-          g.deadlines.stampPending(); // the block left behind gets its deadline now, not at the batch's end
-        }
         b = new Block(g, delayNanos, s.seq());
         g.deadlines.add(b, delayNanos);
         g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
@@ -265,10 +264,8 @@ final class HedgeFn<T> extends AttemptFn<T> {
       return deadlineNanos() - delayNanos; // stamps a pending block first
     }
 
-    /** Takes {@code task} out of its slot; {@return its function} */
-    private HedgeFn<?> leave(AttemptTask<?> task) {
-      int slot = task.scope().seq() - base;
-      HedgeFn<?> fn = fns[slot];
+    /** Takes the hedge of {@code slot} out of the block. */
+    private void leave(int slot) {
       tasks[slot] = null;
       fns[slot] = null;
       if (--live == 0) {
@@ -277,18 +274,18 @@ final class HedgeFn<T> extends AttemptFn<T> {
           group.hedgeBlock = null;
         }
       }
-      return fn;
     }
 
     /** Attempt 1 ended before the delay passed: a success settles the task, a failure makes the hedge's state. */
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
-      HedgeFn fn = fns[task.scope().seq() - base];
+      int slot = task.scope().seq() - base;
+      HedgeFn fn = fns[slot];
       if (error == null && fn.window != null) {
         fn.recordLatency(group.timers.nanoTime() - startedNanos()); // before it leaves: its deadline is the block's
       }
-      leave(task);
+      leave(slot);
       if (!endsAlone(task, value, error)) {
         Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, 0); // attempt 1 is over: its start is not needed
         task.role(hedge);

@@ -80,12 +80,7 @@ final class TimedPatternTask<T> extends PatternTask<T> {
       BlockDeadline.leave(this, spec);
       TaskDeadline.record(this, timedOut, value, error);
     } else if (armed == OWN) {
-      TaskDeadline<T> own = (TaskDeadline<T>) group.takeOwnDeadline(seq());
-      if (own != null) {
-        own.settle(value, error);
-      } else { // unreachable: the slot is cleared only here
-        record(value, error);
-      }
+      ((TaskDeadline<T>) group.takeOwnDeadline(seq())).settle(value, error); // set before armed = OWN, cleared only here
     } else { // cancelled before its function ran
       record(value, error);
     }

@@ -12,7 +12,8 @@ import java.util.Objects;
  * <p>24 bytes with compressed references (a header and three references): the caller makes one
  * per timed task when each task wraps its own function, so its size is part of a fan-out's bytes
  * per task (issue 15). The nanoseconds are derived from the {@code Duration} where needed (two
- * multiplications' worth, once per start) and "no fallback" is a marker in the fallback's field.
+ * multiplications' worth: at a start, and when a block's members are matched by length, which
+ * tries the same {@code Duration} object first) and "no fallback" is a marker in the fallback's field.
  * Rejected: the nanoseconds as a field with the {@code Duration} derived on the timeout path
  * (32 bytes with the fallback, and a duration past {@code Long.MAX_VALUE} ns would not come back
  * the same in the messages).

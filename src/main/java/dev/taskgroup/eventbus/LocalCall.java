@@ -54,12 +54,6 @@ final class LocalCall {
     this.sequence = sequence;
   }
 
-  /** {@return the header's value for {@code remaining}, as a number: whole ms, rounded down, capped at {@link DeadlineHeader#MAX_MILLIS}} */
-  static long millis(java.time.Duration remaining) {
-    return remaining.compareTo(java.time.Duration.ofMillis(DeadlineHeader.MAX_MILLIS)) >= 0
-        ? DeadlineHeader.MAX_MILLIS : remaining.toMillis();
-  }
-
   /** {@return the request id the wire protocol gives this call} */
   String id() {
     return ClusterView.LOCAL + "/" + sequence;
@@ -100,9 +94,10 @@ final class LocalCall {
 
   /**
    * The addresses that services of this library consume on one event bus, which a scoped caller
-   * consults to choose the wrapper. Counted, since several services may serve one address. Kept
-   * per bus in a weak map, so that a closed Vert.x is forgotten; the codec is registered once per
-   * bus, with the first service.
+   * consults to choose the wrapper, with the local address each is served at (made once, not per
+   * call). Counted, since several services may serve one address. Kept per bus in a weak map, so
+   * that a closed Vert.x is forgotten; the codec is registered once per bus, with the first service
+   * or the first scoped call, whichever comes first.
    *
    * <p>Thread-safe: services add and remove their address on their own contexts, callers read on theirs.
    */
@@ -112,7 +107,10 @@ final class LocalCall {
     private static volatile Served last;
 
     private final java.lang.ref.WeakReference<EventBus> bus;
-    private final ConcurrentHashMap<String, Integer> addresses = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Entry> addresses = new ConcurrentHashMap<>();
+
+    /** How many services consume an address, and the local address they are served at. */
+    private record Entry(int count, String local) {}
 
     private Served(EventBus bus) {
       this.bus = new java.lang.ref.WeakReference<>(bus);
@@ -136,30 +134,21 @@ final class LocalCall {
       return s;
     }
 
-    /** {@return the registry of {@code bus}, or null when no service ever registered there} Any thread. */
-    static Served find(EventBus bus) {
-      Served s = last;
-      if (s != null && s.bus.get() == bus) {
-        return s;
-      }
-      s = BY_BUS.get(bus);
-      if (s != null) {
-        last = s;
-      }
-      return s;
-    }
-
-    /** {@return whether a service of this library consumes {@code address} on this bus} Any thread. */
-    boolean serves(String address) {
-      return addresses.containsKey(address);
+    /**
+     * {@return the local address ({@link ScopedEventBus#LOCAL_SUFFIX}) at which a service of this
+     * library consumes {@code address} on this bus, or null when none does} Any thread.
+     */
+    String localAddress(String address) {
+      Entry e = addresses.get(address);
+      return e == null ? null : e.local;
     }
 
     void add(String address) {
-      addresses.merge(address, 1, Integer::sum);
+      addresses.merge(address, new Entry(1, address + ScopedEventBus.LOCAL_SUFFIX), (e, one) -> new Entry(e.count + 1, e.local));
     }
 
     void remove(String address) {
-      addresses.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+      addresses.computeIfPresent(address, (a, e) -> e.count == 1 ? null : new Entry(e.count - 1, e.local));
     }
   }
 

@@ -221,16 +221,16 @@ public final class ScopedEventBus {
     if (scope.vertx().isClustered()) {
       return wire(scope, bus, address, body, opts, remaining);
     }
-    LocalCall.Served served = LocalCall.Served.find(bus);
-    if (served == null || !served.serves(address)) {
-      return send(scope, bus, address, body, opts, null, null, null);
+    String local = LocalCall.Served.of(bus).localAddress(address);
+    if (local == null) {
+      return send(scope, bus, address, body, opts, null, null, false);
     }
     if (opts.getCodecName() != null) { // the caller's codec is for its body, not for a LocalCall
       return wire(scope, bus, address, body, opts, remaining);
     }
-    LocalCall call = new LocalCall(body, remaining.isPresent() ? LocalCall.millis(remaining.get()) : -1,
+    LocalCall call = new LocalCall(body, remaining.isPresent() ? DeadlineHeader.millis(remaining.get()) : -1,
         SEQUENCE.incrementAndGet());
-    return send(scope, bus, address + LOCAL_SUFFIX, call, opts, address + CONTROL_SUFFIX, call, address);
+    return send(scope, bus, local, call, opts, address, call, true);
   }
 
   /** The request with the protocol's headers: on a clustered bus, where the service may be on another node. */
@@ -249,27 +249,28 @@ public final class ScopedEventBus {
     String id = ClusterView.nodeId(scope.vertx()) + "/" + SEQUENCE.incrementAndGet();
     headers.set(REQUEST_ID_HEADER, id);
     opts.setHeaders(headers);
-    return send(scope, bus, address, body, opts, address + CONTROL_SUFFIX, id, null);
+    return send(scope, bus, address, body, opts, address, id, false);
   }
 
   /**
-   * Sends and waits within the scope; on cancellation, publishes {@code signal} to {@code control}
-   * (none when null: nothing serves the call that could act on it) and drops the late reply. A
-   * {@link LocalCall} ({@code served} is then the served address) that finds no consumer is sent
-   * again with the headers: the service closed, or its verticle went, between the look-up and the
+   * Sends to {@code target} and waits within the scope; on cancellation, publishes {@code signal}
+   * to the control address of {@code served} (none when null: nothing serves the call that could
+   * act on it; the control address is spelled only then) and drops the late reply. A
+   * {@link LocalCall} ({@code local}) that finds no consumer is sent again with the headers to
+   * {@code served}: the service closed, or its verticle went, between the look-up and the
    * delivery, and the served address may have other consumers now.
    */
-  private static <T> Future<Message<T>> send(TaskScope scope, EventBus bus, String address, Object body,
-                                             DeliveryOptions opts, String control, Object signal, String served) {
+  private static <T> Future<Message<T>> send(TaskScope scope, EventBus bus, String target, Object body,
+                                             DeliveryOptions opts, String served, Object signal, boolean local) {
     Promise<Message<T>> promise = Promise.promise();
     // The hook fails the future and withdraws the request: the reply handler below is the one
     // place that notices the late reply, so it does the dropping.
     Registration hook = scope.bind(c -> {
-      if (promise.tryFail(c) && control != null) {
-        bus.publish(control, signal);
+      if (promise.tryFail(c) && served != null) {
+        bus.publish(served + CONTROL_SUFFIX, signal);
       }
     });
-    bus.<T>request(address, body, opts).onComplete(ar -> {
+    bus.<T>request(target, body, opts).onComplete(ar -> {
       hook.remove();
       if (promise.future().isComplete()) { // cancelled first
         if (ar.succeeded() || isRecipientFailure(ar.cause()) && !isCancelAck(ar.cause())) {
@@ -280,7 +281,7 @@ public final class ScopedEventBus {
       TaskCancelledException c = scope.cancellation();
       if (ar.failed() && c != null) {
         promise.fail(c);
-      } else if (served != null && ar.failed() && ar.cause() instanceof ReplyException
+      } else if (local && ar.failed() && ar.cause() instanceof ReplyException
           && ((ReplyException) ar.cause()).failureType() == ReplyFailure.NO_HANDLERS && ScopedIo.refusal(scope) == null) {
         ScopedEventBus.<T>wire(scope, bus, served, ((LocalCall) body).body, opts, scope.remaining()).onComplete(promise);
       } else {

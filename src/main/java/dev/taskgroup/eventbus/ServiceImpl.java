@@ -201,7 +201,7 @@ final class ServiceImpl<T, R> implements Service {
   private Future<Service> register() {
     consumer = vertx.eventBus().consumer(address, this::handle);
     control = vertx.eventBus().consumer(address + ScopedEventBus.CONTROL_SUFFIX, this::handleCancel);
-    if (cluster != null || vertx.isClustered()) {
+    if (vertx.isClustered()) { // the cluster view exists only then (ClusterView)
       return Future.all(consumer.completion(), control.completion()).map(this);
     }
     LocalCall.Served registry = LocalCall.Served.of(vertx.eventBus()); // registers the codec first
@@ -292,7 +292,7 @@ final class ServiceImpl<T, R> implements Service {
     long callerMs = -1;
     Optional<Duration> callerTime = DeadlineHeader.read(headers); // malformed: empty, the maximum applies
     if (callerTime.isPresent()) {
-      callerMs = LocalCall.millis(callerTime.get());
+      callerMs = DeadlineHeader.millis(callerTime.get());
     }
     String id = headers.get(ScopedEventBus.REQUEST_ID_HEADER);
     String node = ScopedEventBus.callerNode(id);

@@ -107,7 +107,15 @@ public final class DeadlineHeader {
     if (remaining.isNegative()) {
       throw new IllegalArgumentException("remaining must not be negative, got " + remaining);
     }
-    long ms = remaining.compareTo(Duration.ofMillis(MAX_MILLIS)) >= 0 ? MAX_MILLIS : remaining.toMillis();
-    return Long.toString(ms);
+    return Long.toString(millis(remaining));
+  }
+
+  /**
+   * {@return the header's value for a non-negative {@code remaining}, as a number: whole
+   * milliseconds, rounded down, capped at {@link #MAX_MILLIS}} What {@link #format} writes; the
+   * event bus's local fast path carries the number itself.
+   */
+  public static long millis(Duration remaining) {
+    return remaining.compareTo(Duration.ofMillis(MAX_MILLIS)) >= 0 ? MAX_MILLIS : remaining.toMillis();
   }
 }
