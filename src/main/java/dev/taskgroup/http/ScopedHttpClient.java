@@ -148,7 +148,8 @@ public final class ScopedHttpClient {
   /**
    * Sends a request with no body and reads the whole response within the scope.
    *
-   * @param options copied; the caller's instance is not modified
+   * @param options copied (before this returns, when called on the scope's context); the caller's
+   *     instance is not modified
    * @return the response, or the scope's {@link TaskCancelledException} once it is cancelled, or
    *     the connection or protocol error
    * @throws NullPointerException if an argument is null
@@ -161,7 +162,8 @@ public final class ScopedHttpClient {
    * Sends a request with {@code body} (null for none) and reads the whole response within the
    * scope; see the class comment for what cancellation does.
    *
-   * @param options copied; the caller's instance is not modified
+   * @param options copied (before this returns, when called on the scope's context); the caller's
+   *     instance is not modified
    * @throws NullPointerException if {@code scope} or {@code options} is null
    */
   public Future<ScopedResponse> send(TaskScope scope, RequestOptions options, Buffer body) {
@@ -194,6 +196,12 @@ public final class ScopedHttpClient {
     HttpClientRequest request;
     /** The response once its head arrived; null before. */
     HttpClientResponse response;
+    /** A bounded read: the limit and the declared length (-1: none), set when the head arrives. */
+    int limit;
+    long declared;
+    /** A bounded read's body so far: null before its first chunk, then that chunk, then (ownBuffer) a buffer of ours. */
+    Buffer received;
+    boolean ownBuffer;
 
     Call(TaskScope scope, Buffer body) {
       super(scope);
@@ -283,20 +291,38 @@ public final class ScopedHttpClient {
         tooLarge(req, new ResponseTooLargeException(limit, declared));
         return;
       }
-      Buffer received = Buffer.buffer(declared > 0 ? (int) declared : 256);
+      this.limit = limit;
+      this.declared = declared;
       resp.exceptionHandler(err -> finish(err, null));
-      resp.handler(chunk -> {
-        if (request == null) {
-          return; // already over the limit, or aborted: the rest is being discarded
+      resp.handler(this::chunk);
+      resp.endHandler(v -> finish(null, new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(),
+          received == null ? Buffer.buffer() : received)));
+    }
+
+    /**
+     * One chunk of a bounded body. A body of one chunk (most small answers) is that chunk itself,
+     * not a copy: Vert.x 5.0.7 hands each chunk over as a heap buffer of its own (copied out of
+     * Netty's pooled one: {@code BufferInternal.safeBuffer} on HTTP/1.x, {@code Http2ConnectionBase}
+     * on HTTP/2), which the handler may keep.
+     */
+    private void chunk(Buffer chunk) {
+      if (request == null) {
+        return; // already over the limit, or aborted: the rest is being discarded
+      }
+      int had = received == null ? 0 : received.length();
+      if (had + chunk.length() > limit) {
+        tooLarge(request, new ResponseTooLargeException(limit, -1));
+      } else if (received == null) {
+        received = chunk;
+      } else {
+        if (!ownBuffer) { // a second chunk: from now on, into a buffer of ours
+          Buffer first = received;
+          int capacity = (int) Math.min(limit, Math.max(declared, 2L * (had + chunk.length())));
+          received = Buffer.buffer(capacity).appendBuffer(first);
+          ownBuffer = true;
         }
-        if (received.length() + chunk.length() > limit) {
-          tooLarge(req, new ResponseTooLargeException(limit, -1));
-        } else {
-          received.appendBuffer(chunk);
-        }
-      });
-      resp.endHandler(v -> finish(null,
-          new ScopedResponse(resp.statusCode(), resp.statusMessage(), resp.headers(), received)));
+        received.appendBuffer(chunk);
+      }
     }
 
     private void tooLarge(HttpClientRequest req, ResponseTooLargeException cause) {

@@ -9,6 +9,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** Small helpers shared by the scope-bound I/O helpers of this package. */
@@ -21,11 +23,6 @@ final class Scopes {
   /** {@link ScopedIo#onContext}, under the name this package's helpers use. */
   static <T> Future<T> onScopeContext(TaskScope scope, Supplier<Future<T>> op) {
     return ScopedIo.onContext(scope, op);
-  }
-
-  /** {@link ScopedIo#ioTimeoutMillis}. */
-  static long ioTimeoutMillis(TaskScope scope) {
-    return ScopedIo.ioTimeoutMillis(scope);
   }
 
   /** {@link ScopedIo#tighter}. */
@@ -66,22 +63,29 @@ final class Scopes {
    * call (one per pool wait, one per request), on the hot path of every gateway request.
    */
   static void bindToScope(RequestOptions opts, TaskScope scope, boolean propagate) {
-    long bound = ScopedIo.abortsAtDeadline(scope) ? -1 : ioTimeoutMillis(scope);
-    if (bound > 0) {
+    boolean bound = !ScopedIo.abortsAtDeadline(scope);
+    if (!bound && !propagate) {
+      return; // nothing to write: not even the clock is read
+    }
+    Optional<Duration> left = scope.remaining(); // read once: the timeouts and the header agree
+    if (left.isEmpty()) {
+      return;
+    }
+    Duration remaining = left.get();
+    long ms = bound ? ScopedIo.ioTimeoutMillis(remaining) : -1;
+    if (ms > 0) {
       long connect = opts.getConnectTimeout() >= 0 ? opts.getConnectTimeout() : Math.max(opts.getTimeout(), 0);
       long idle = opts.getIdleTimeout() >= 0 ? opts.getIdleTimeout() : Math.max(opts.getTimeout(), 0);
-      opts.setConnectTimeout(tighter(connect, bound));
-      opts.setIdleTimeout(tighter(idle, bound));
+      opts.setConnectTimeout(tighter(connect, ms));
+      opts.setIdleTimeout(tighter(idle, ms));
     }
     if (propagate) {
-      scope.remaining().ifPresent(remaining -> {
-        MultiMap headers = opts.getHeaders();
-        if (headers == null) {
-          headers = MultiMap.caseInsensitiveMultiMap();
-          opts.setHeaders(headers);
-        }
-        DeadlineHeader.write(headers, remaining);
-      });
+      MultiMap headers = opts.getHeaders();
+      if (headers == null) {
+        headers = MultiMap.caseInsensitiveMultiMap();
+        opts.setHeaders(headers);
+      }
+      DeadlineHeader.write(headers, remaining);
     }
   }
 

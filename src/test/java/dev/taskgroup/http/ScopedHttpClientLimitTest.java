@@ -37,6 +37,13 @@ class ScopedHttpClientLimitTest {
       switch (req.path()) {
         case "/small" -> resp.end("x".repeat(LIMIT));
         case "/declared" -> resp.end("x".repeat(LIMIT + 1));
+        case "/chunks" -> { // three chunks, each written on its own turn of the loop
+          resp.setChunked(true).write("a".repeat(300));
+          vertx.setTimer(5, t -> {
+            resp.write("b".repeat(300));
+            vertx.setTimer(5, t2 -> resp.end("c".repeat(300)));
+          });
+        }
         default -> { // endless chunks until the client goes away
           resp.setChunked(true).closeHandler(v -> streamAborted.tryComplete());
           vertx.setPeriodic(2, id -> {
@@ -69,6 +76,14 @@ class ScopedHttpClientLimitTest {
 
     assertThat(r.succeeded()).isTrue();
     assertThat(r.result().body().length()).isEqualTo(LIMIT);
+  }
+
+  @Test
+  void aBodyOfSeveralChunksUnderTheLimitIsReadWholeAndInOrder() {
+    AsyncResult<ScopedResponse> r = get("/chunks");
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.result().body().toString()).isEqualTo("a".repeat(300) + "b".repeat(300) + "c".repeat(300));
   }
 
   @Test
