@@ -16,7 +16,9 @@ import dev.taskgroup.http.ScopedHttpClient;
 import dev.taskgroup.http.ScopedResponse;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.Http2Settings;
@@ -42,7 +44,9 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.HashMap;
 import java.util.List;
@@ -121,6 +125,7 @@ public final class Gateway extends VerticleBase {
   static final int INLINE_JSON_BYTES = 16 * 1024;
   /** Request id header: taken from the client when sane, else generated; sent to every upstream. */
   static final String REQUEST_ID = "x-request-id";
+  private static final int ID_PREFIX = 24; // "xxxxxxxx-xxxx-4xxx-yxxx-" of a generated request id
 
   private static final Logger ACCESS = Logger.getLogger("dev.taskgroup.gateway.access");
 
@@ -133,6 +138,20 @@ public final class Gateway extends VerticleBase {
   // The recent latencies of each upstream with an adaptive hedge; event loop of this instance only.
   private final Map<String, LatencyWindow> latencies = new java.util.HashMap<>();
   private final List<HttpClient> rawClients = new ArrayList<>();
+  /**
+   * One request per HTTP upstream, refilled (URI, request id) for each call just before
+   * {@code send}, which copies it before returning on the scope's context, where every call of
+   * this instance runs: not a RequestOptions and its headers per call. Written in start(), then
+   * only on this instance's context.
+   */
+  private final Map<String, RequestOptions> upstreamRequests = new HashMap<>();
+  /** The group options of each route, index for index with {@code config.routes()}; written in start(), then read-only. */
+  private final List<TaskGroupOptions> routeOptions = new ArrayList<>();
+  /** Counts each call's task as it ends (one handler for all of them). */
+  private final Handler<AsyncResult<Object>> countTaskEnd;
+  /** The first 24 characters of each generated request id: random per instance. */
+  private final byte[] idPrefix;
+  private long idCount; // generated request ids; only on this instance's context
   private HttpServer server; // written once in start()
   private AdminTasks admin; // written once in start()
 
@@ -146,6 +165,13 @@ public final class Gateway extends VerticleBase {
     this.config = config;
     this.state = state;
     this.metrics = state.metrics;
+    this.countTaskEnd = ar -> metrics.task(ar.succeeded() ? "succeeded"
+        : ar.cause() instanceof CancellationException ? "cancelled" : "failed");
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    // Shaped as a version-4 UUID. Not UUID.randomUUID(): it seeds a SecureRandom on first use,
+    // which blocked the event loop for ~450 ms in a test.
+    this.idPrefix = new UUID((r.nextLong() & ~0xf000L) | 0x4000L, (r.nextLong() & ~(3L << 62)) | (2L << 62))
+        .toString().substring(0, ID_PREFIX).getBytes(StandardCharsets.ISO_8859_1);
   }
 
   /** {@return the port the gateway listens on (useful with port 0), or -1 before it listens} */
@@ -174,6 +200,11 @@ public final class Gateway extends VerticleBase {
       if (upstream.hedge() != null && upstream.hedge().delay() == null) {
         latencies.put(name, new LatencyWindow());
       }
+      upstreamRequests.put(name, newRequest(upstream));
+    }
+    for (GatewayConfig.Route route : config.routes()) {
+      routeOptions.add(new TaskGroupOptions().setName(route.path().path()).setMaxConcurrency(route.maxConcurrency())
+          .setTimeout(route.deadline()));
     }
     GatewayConfig.Http http = config.http();
     HttpServerOptions options = new HttpServerOptions()
@@ -423,7 +454,7 @@ public final class Gateway extends VerticleBase {
   }
 
   private void dispatch(HttpServerRequest req) {
-    requestId(req); // every answer carries one, so an access-log line can be matched with its client
+    String requestId = requestId(req); // every answer carries one, so an access-log line can be matched with its client
     String path = req.path();
     if (path.equals("/health") || path.equals("/health/ready") || path.equals("/health/live")) {
       if (allowed(req, path)) {
@@ -448,13 +479,15 @@ public final class Gateway extends VerticleBase {
       }
       return;
     }
-    for (GatewayConfig.Route route : config.routes()) {
+    List<GatewayConfig.Route> routes = config.routes();
+    for (int i = 0; i < routes.size(); i++) {
+      GatewayConfig.Route route = routes.get(i);
       Map<String, String> raw = route.path().match(path);
       if (raw != null) {
         if (allowed(req, route.path().path())) {
           Map<String, String> params = decodeParams(req, route, raw);
           if (params != null) {
-            fanOut(req, route, params);
+            fanOut(req, route, routeOptions.get(i), requestId, params);
           }
         }
         return;
@@ -504,9 +537,12 @@ public final class Gateway extends VerticleBase {
     return false;
   }
 
-  /** {@return the decoded parameters, or null after answering 400} */
+  /**
+   * {@return the decoded parameters, or null after answering 400} {@code raw} itself when no value
+   * changes (the usual case: no escapes), else a copy.
+   */
   private Map<String, String> decodeParams(HttpServerRequest req, GatewayConfig.Route route, Map<String, String> raw) {
-    Map<String, String> params = new LinkedHashMap<>();
+    Map<String, String> params = raw;
     for (Map.Entry<String, String> e : raw.entrySet()) {
       String value;
       try {
@@ -520,7 +556,12 @@ public final class Gateway extends VerticleBase {
             .put("message", "path parameter '" + e.getKey() + "' must not be '" + value + "'"));
         return null;
       }
-      params.put(e.getKey(), value);
+      if (!value.equals(e.getValue())) {
+        if (params == raw) {
+          params = new LinkedHashMap<>(raw); // the same order; the values decoded so far were unchanged
+        }
+        params.put(e.getKey(), value);
+      }
     }
     return params;
   }
@@ -533,7 +574,8 @@ public final class Gateway extends VerticleBase {
     String errorReason;  // idem; non-null only for an optional call that fell back
   }
 
-  private void fanOut(HttpServerRequest req, GatewayConfig.Route route, Map<String, String> params) {
+  private void fanOut(HttpServerRequest req, GatewayConfig.Route route, TaskGroupOptions options, String requestId,
+      Map<String, String> params) {
     String label = route.path().path();
     HttpServerResponse resp = req.response();
     if (state.inFlight.incrementAndGet() > config.http().maxRequestsInFlight()) {
@@ -543,13 +585,10 @@ public final class Gateway extends VerticleBase {
       json(req, label, 503, error("overloaded").put("limit", config.http().maxRequestsInFlight()));
       return;
     }
-    String requestId = resp.headers().get(REQUEST_ID);
     long started = System.nanoTime();
     ClientDisconnect[] gone = {null}; // only on this context
     List<GatewayConfig.Call> calls = route.calls();
     Slot[] slots = new Slot[calls.size()];
-    TaskGroupOptions options = new TaskGroupOptions().setName(label).setMaxConcurrency(route.maxConcurrency())
-        .setTimeout(route.deadline());
     TaskGroup.run(vertx, options, group -> {
       gone[0] = ClientDisconnect.cancel(req, group); // a clean exit: every call's upstream request is reset
       if (gone[0].happened()) { // gone before we could listen: start nothing
@@ -560,8 +599,7 @@ public final class Gateway extends VerticleBase {
         GatewayConfig.Call call = calls.get(i);
         metrics.task("started");
         Task<Object> task = group.spawn(call.upstream(), callFn(call, params, requestId, slots[i]));
-        task.future().onComplete(ar -> metrics.task(ar.succeeded() ? "succeeded"
-            : ar.cause() instanceof CancellationException ? "cancelled" : "failed"));
+        task.future().onComplete(countTaskEnd);
       }
       return Future.succeededFuture();
     }).onComplete(ar -> {
@@ -642,7 +680,8 @@ public final class Gateway extends VerticleBase {
     return scope -> {
       inFlight.incrementAndGet();
       long started = System.nanoTime();
-      return run(bounded, scope).onComplete(ar -> inFlight.decrementAndGet()).transform(ar -> {
+      return run(bounded, scope).transform(ar -> {
+        inFlight.decrementAndGet();
         if (ar.succeeded()) {
           callEnded(name, started, "ok");
           slot.value = ar.result();
@@ -675,18 +714,29 @@ public final class Gateway extends VerticleBase {
   private TaskFn<Object> httpAttempt(GatewayConfig.Upstream upstream, Map<String, String> params, String requestId) {
     String name = upstream.name();
     ScopedHttpClient client = clients.get(name);
-    RequestOptions request = new RequestOptions()
+    String uri = upstream.url().expand(params); // path parameters only: never the client's query
+    // An error that surfaces once the scope is cancelled (the reset reported as "stream reset") is
+    // the cancellation's echo: report the cancellation, so that a timeout reads as a timeout.
+    return scope -> client.send(scope, request(scope, upstream, uri, requestId)).transform(ar -> ar.succeeded()
+        ? interpret(name, ar.result())
+        : Future.failedFuture(scope.isCancelled() ? scope.cancellation() : ar.cause()));
+  }
+
+  /**
+   * {@return the request of one call} On the scope's context (always, in practice) the upstream's
+   * shared one, refilled: {@code send} copies it before it returns. Elsewhere a new one.
+   */
+  private RequestOptions request(TaskScope scope, GatewayConfig.Upstream upstream, String uri, String requestId) {
+    RequestOptions request = scope.isOnContext() ? upstreamRequests.get(upstream.name()) : newRequest(upstream);
+    return request.setURI(uri).putHeader(REQUEST_ID, requestId);
+  }
+
+  private static RequestOptions newRequest(GatewayConfig.Upstream upstream) {
+    return new RequestOptions()
         .setMethod(HttpMethod.GET)
         .setHost(upstream.url().host())
         .setPort(upstream.url().port())
-        .setURI(upstream.url().expand(params)) // path parameters only: never the client's query
-        .putHeader(HttpHeaders.ACCEPT, JSON)
-        .putHeader(REQUEST_ID, requestId);
-    // An error that surfaces once the scope is cancelled (the reset reported as "stream reset") is
-    // the cancellation's echo: report the cancellation, so that a timeout reads as a timeout.
-    return scope -> client.send(scope, request)
-        .recover(err -> Future.failedFuture(scope.isCancelled() ? scope.cancellation() : err))
-        .compose(r -> interpret(name, r));
+        .putHeader(HttpHeaders.ACCEPT, JSON);
   }
 
   private void callEnded(String upstream, long startedNanos, String outcome) {
@@ -887,17 +937,38 @@ public final class Gateway extends VerticleBase {
     }
   }
 
-  /** {@return the client's x-request-id when it is sane (1 to 128 visible ASCII characters), else a new one} It is echoed on the response. */
-  private static String requestId(HttpServerRequest req) {
+  /**
+   * {@return the client's x-request-id when it is sane (1 to 128 visible ASCII characters), else a
+   * new one} It is echoed on the response. A new one is shaped as a UUID (36 characters, lowercase
+   * hex and dashes): this instance's random 24-character prefix, then a count of the ids it made,
+   * as 12 hex digits. Unique, not secret (the count repeats after 2^48 ids); a random UUID per
+   * request cost two random longs and its formatting on every request.
+   */
+  private String requestId(HttpServerRequest req) {
     String id = req.getHeader(REQUEST_ID);
-    if (id == null || id.isEmpty() || id.length() > 128 || !id.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
-      // Unique, not secret: ThreadLocalRandom, because UUID.randomUUID() seeds a SecureRandom on
-      // first use, which blocked the event loop for ~450 ms in a test.
-      ThreadLocalRandom r = ThreadLocalRandom.current();
-      id = new UUID((r.nextLong() & ~0xf000L) | 0x4000L, (r.nextLong() & ~(3L << 62)) | (2L << 62)).toString();
+    if (!saneRequestId(id)) {
+      byte[] b = Arrays.copyOf(idPrefix, ID_PREFIX + 12);
+      long n = ++idCount;
+      for (int i = b.length - 1; i >= ID_PREFIX; i--, n >>>= 4) {
+        b[i] = (byte) Character.forDigit((int) (n & 0xf), 16);
+      }
+      id = new String(b, StandardCharsets.ISO_8859_1);
     }
     req.response().putHeader(REQUEST_ID, id);
     return id;
+  }
+
+  private static boolean saneRequestId(String id) {
+    if (id == null || id.isEmpty() || id.length() > 128) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char ch = id.charAt(i);
+      if (ch <= 0x20 || ch >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Answers and closes the connection (HTTP/1.x); on HTTP/2 only the stream ends. */

@@ -43,6 +43,9 @@ final class PathSegments {
    * @throws IllegalArgumentException if an escape is truncated or not hex, or the bytes are not UTF-8
    */
   static String decode(String raw) {
+    if (isPlainAscii(raw)) {
+      return raw; // no escape and ASCII alone, which is UTF-8 already: decoding changes nothing
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
@@ -75,6 +78,16 @@ final class PathSegments {
     } catch (CharacterCodingException e) {
       throw new IllegalArgumentException("path segment '" + raw + "' is not UTF-8 once decoded");
     }
+  }
+
+  private static boolean isPlainAscii(String raw) {
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%' || c >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isUnreserved(int c) {

@@ -22,8 +22,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -1082,6 +1086,28 @@ class GatewayTest {
       assertThat(reply.headers().get("x-request-id")).isEqualTo("abc-123");
       assertThat(profile.requests.get(0).requestId()).isEqualTo("abc-123");
       assertThat(orders.requests.get(0).requestId()).isEqualTo("abc-123");
+    }
+
+    @Test
+    void concurrentRequestsGetDistinctIdsAndEachUpstreamRequestCarriesItsOwn() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream orders = upstream("orders");
+      startDashboard(profile, orders, upstream("recs"), 1000);
+      List<Future<Reply>> pending = new ArrayList<>();
+      for (int user = 0; user < 20; user++) { // all in flight at once: the calls interleave on the loop
+        pending.add(sendAsync(new RequestOptions().setURI("/api/dashboard/" + user), null));
+      }
+
+      Map<String, String> idOfUser = new HashMap<>();
+      for (int user = 0; user < pending.size(); user++) {
+        idOfUser.put(Integer.toString(user), Await.result(pending.get(user)).headers().get("x-request-id"));
+      }
+
+      assertThat(new HashSet<>(idOfUser.values())).hasSize(20).allMatch(id -> id.matches("[0-9a-f-]{36}"));
+      for (TestUpstream u : List.of(profile, orders)) {
+        assertThat(u.requests).hasSize(20).allSatisfy(seen -> assertThat(seen.requestId())
+            .isEqualTo(idOfUser.get(seen.uri().substring(seen.uri().lastIndexOf('/') + 1))));
+      }
     }
 
     @Test

@@ -42,6 +42,13 @@ class PathSegmentsTest {
     }
 
     @Test
+    void aSegmentWithoutEscapesDecodesToItself() {
+      String plain = "AZaz09-._~!$&'()*+,;=:@";
+
+      assertThat(PathSegments.decode(plain)).isSameAs(plain);
+    }
+
+    @Test
     void keepsAPlusAsAPlus() {
       assertThat(PathSegments.decode("a+b")).isEqualTo("a+b");
     }
