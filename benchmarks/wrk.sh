@@ -59,33 +59,14 @@ if (( $(ulimit -n) < 2500 )); then
   echo "open-file limit $(ulimit -n) is too low for 1,000 connections through a gateway" >&2; exit 1
 fi
 
-if [[ "${SKIP_BUILD:-0}" != 1 || ! -f target/benchmarks.jar || ! -d "$ROOT/target/classes" ]]; then
-  (cd "$ROOT" && mvn -B -ntp -q install -DskipTests)
-  mvn -B -ntp -q package -DskipTests
-fi
-# This checkout's classes first: the gateway measured is the one built here, whatever the shaded
-# jar got from the local Maven repository.
-CP="$ROOT/target/classes:$BENCH_DIR/target/benchmarks.jar"
+source "$BENCH_DIR/servers.sh"
+build_once
 
 OUT="$BENCH_DIR/results/wrk-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 echo "results in $OUT"
 
-PIDS=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_at_exit
 
 for p in "$SIM_PORT" "${PORT[@]}" $(seq $((SIM_PORT + 1)) $((SIM_PORT + 5))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -105,21 +86,6 @@ done
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
 
-# Starts "$@" in the background, its output to $OUT/$name.log; waits until URL answers (30 s).
-start() {
-  local name=$1 url=$2; shift 2
-  "$@" > "$OUT/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "PID_${name//-/_}=$pid"
-  for _ in $(seq 300); do
-    if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited at start:" >&2; cat "$OUT/$name.log" >&2; exit 1; fi
-    sleep 0.1
-  done
-  echo "$name did not answer $url within 30 s" >&2; cat "$OUT/$name.log" >&2; exit 1
-}
-pid_of() { local v="PID_${1//-/_}"; echo "${!v}"; }
 
 start upstreams "http://127.0.0.1:$SIM_PORT/counters" java $JAVA_OPTS -cp "$CP" dev.taskgroup.bench.gateway.UpstreamsMain \
   port=$SIM_PORT instances=$SIM_LOOPS confDir="$OUT" gatewayPorts=${PORT[gateway]},${PORT[gateway-1]},${PORT[naive]}
