@@ -237,7 +237,9 @@ public final class TaskGroup implements TaskScope {
    * iterator is exhausted and every task has settled. The iterator is the queue: the group pulls
    * the next function when a running task settles, so a million tasks from a cursor or a file of
    * ids hold memory only for the ones running (results are dropped: a task reports through its own
-   * side effects). Without a {@code maxConcurrency} every function is pulled at once.
+   * side effects). Without a {@code maxConcurrency} every function is pulled at once (and memory
+   * then grows with the tasks the iterator yields); {@code maxQueued} has no effect, since nothing
+   * queues.
    *
    * <pre>{@code
    * Iterator<TaskFn<Void>> uploads = ids.stream().map(id -> (TaskFn<Void>) scope -> upload(scope, id)).iterator();

@@ -325,18 +325,6 @@ class ForEachTest extends VertxTest {
       Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, source)));
       assertThat(error).isInstanceOf(TaskGroupException.class).cause().isSameAs(deep);
     }
-
-    @Test
-    void aNullElementFailsTheGroupNamingItsPosition() {
-      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
-      Source source = new Source(100, k -> k == 5 ? null : noting(cancelled));
-      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, limit(10), source)));
-      assertThat(((TaskGroupException) error).exceptions()).singleElement()
-          .satisfies(e -> assertThat(e).isInstanceOf(NullPointerException.class)
-              .hasMessage("forEach 'each': element 5 of the iterator is null (the first is element 0)"));
-      assertThat(cancelled).hasSize(5).containsOnly(CancelReason.SIBLING_FAILED);
-      assertThat(source.nexts).hasValue(6);
-    }
   }
 
   @Nested
