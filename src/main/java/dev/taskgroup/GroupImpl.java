@@ -355,16 +355,21 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     if (!startNow && queued >= maxQueued) {
       throw new TaskQueueFullException(name, maxConcurrency, maxQueued); // before the task exists: it never runs
     }
-    TaskImpl<T> t = fn instanceof TimeoutFn
-        ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
-        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
-        : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
+    TaskImpl<T> t = newTask(taskName, fn);
     if (startNow) {
       startTask(t, true);
     } else {
       enqueue(t);
     }
     return t;
+  }
+
+  /** {@return a task of {@code fn}, numbered as the next spawn: the kind its function needs (a timeout, attempts), or a plain one} */
+  private <T> TaskImpl<T> newTask(String taskName, TaskFn<T> fn) {
+    return fn instanceof TimeoutFn
+        ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
+        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
+        : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
   }
 
   /** {@link #spawn}, or empty when the queue is full ({@link TaskGroupOptions#setMaxQueued}). */
@@ -608,7 +613,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       }
       return false;
     }
-    startTask(new TaskImpl<>(this, fn, spawned++), true);
+    startTask(newTask(null, fn), true); // as spawn would: a timed or retried function gets its own kind of task
     return true;
   }
 

@@ -441,6 +441,19 @@ class ForEachTest extends VertxTest {
     }
 
     @Test
+    void aTimedFunctionFromTheIteratorTimesOutAsASpawnedOneDoes() {
+      TestClock clock = new TestClock();
+      Source source = new Source(3, k -> k == 1
+          ? VertxTest.<Integer>untilCancelled().withTimeout(Duration.ofMillis(50))
+          : scope -> scope.sleep(Duration.ofMillis(10)).map(k));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(3).setClock(clock), source));
+      onContext(() -> clock.advance(Duration.ofMillis(50)));
+      Throwable error = awaitFailure(done);
+      assertThat(((TaskGroupException) error).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class)
+          .satisfies(e -> assertThat(e).hasMessageContaining("task-1"));
+    }
+
+    @Test
     void theTaskTreeListsTheGroupWithItsRunningTasksOnly() {
       List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
       Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(2), new Source(5, held(held))));
