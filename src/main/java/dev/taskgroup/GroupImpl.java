@@ -596,11 +596,13 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       try {
         if (it.hasNext() && state == State.OPEN) {
           fn = it.next();
-          if (fn == null) {
-            error = new NullPointerException("forEach '" + name + "': element " + pulled + " of the iterator is null"
+          long index = pulled++;
+          if (state != State.OPEN) { // next()'s own code ended the group: the function never runs, as spawn refuses it
+            fn = null;
+          } else if (fn == null) {
+            error = new NullPointerException("forEach '" + name + "': element " + index + " of the iterator is null"
                 + " (the first is element 0)");
           }
-          pulled++;
         }
       } catch (Throwable e) {
         error = e;

@@ -378,6 +378,33 @@ class ForEachTest extends VertxTest {
     }
 
     @Test
+    void aFunctionWhoseNextCancelledTheEnclosingScopeNeverRuns() {
+      AtomicInteger ran = new AtomicInteger();
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      await(on(context, () -> TaskGroup.run(vertx, g -> {
+        Iterator<TaskFn<Integer>> source = new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return true;
+          }
+
+          @Override
+          public TaskFn<Integer> next() {
+            g.cancel(); // the iterator's own code ends the group while it pulls
+            return scope -> {
+              ran.incrementAndGet();
+              return Future.succeededFuture(1);
+            };
+          }
+        };
+        each.set(TaskGroup.forEach(g, source));
+        return each.get().otherwiseEmpty();
+      })));
+      assertThat(awaitFailure(each.get())).isInstanceOf(TaskCancelledException.class);
+      assertThat(ran).hasValue(0);
+    }
+
+    @Test
     void anEndlessIteratorOfSynchronousTasksYieldsSoThatACancelFromAnotherThreadArrives() {
       Source source = new Source(-1, k -> scope -> Future.succeededFuture(k));
       AtomicReference<Future<Void>> each = new AtomicReference<>();
