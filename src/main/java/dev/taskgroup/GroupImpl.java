@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -64,7 +65,14 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   private TaskImpl<?> queueHead; // PENDING tasks past the limit, FIFO, linked through TaskImpl.prev/next
   private TaskImpl<?> queueTail;
   private Map<TaskImpl<?>, Promise<?>> queuedFutures; // future() asked of a queued task: rare, kept aside
-  private boolean draining; // starting queued tasks is a loop: it never recurses
+  private boolean draining; // starting queued tasks and pulling forEach's are a loop: it never recurses
+  /**
+   * {@code forEach}'s iterator while the group pulls from it, else null: the iterator is the queue
+   * ({@link #pull}). Dropped when it has no next, when pulling failed, and as the group stops
+   * (cancelled, crashed), so it is never called again; the group completes only once it is null.
+   */
+  private Iterator<? extends TaskFn<?>> feed;
+  private long pulled; // elements forEach took from feed (the position a null element is named by)
   private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
   private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
   private TaskImpl<?> liveTail;
@@ -347,16 +355,21 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     if (!startNow && queued >= maxQueued) {
       throw new TaskQueueFullException(name, maxConcurrency, maxQueued); // before the task exists: it never runs
     }
-    TaskImpl<T> t = fn instanceof TimeoutFn
-        ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
-        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
-        : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
+    TaskImpl<T> t = newTask(taskName, fn);
     if (startNow) {
       startTask(t, true);
     } else {
       enqueue(t);
     }
     return t;
+  }
+
+  /** {@return a task of {@code fn}, numbered as the next spawn: the kind its function needs (a timeout, attempts), or a plain one} */
+  private <T> TaskImpl<T> newTask(String taskName, TaskFn<T> fn) {
+    return fn instanceof TimeoutFn
+        ? new TimedTaskImpl<>(this, taskName, (TimeoutFn<T>) fn, spawned++)
+        : fn instanceof AttemptFn ? new AttemptTaskImpl<>(this, taskName, (AttemptFn<T>) fn, spawned++)
+        : taskName != null ? new TaskImpl.Named<>(this, taskName, fn, spawned++) : new TaskImpl<>(this, fn, spawned++);
   }
 
   /** {@link #spawn}, or empty when the queue is full ({@link TaskGroupOptions#setMaxQueued}). */
@@ -507,7 +520,11 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     queued--;
   }
 
-  /** Starts queued tasks while slots are free; iterative, so synchronous tasks never nest. */
+  /**
+   * Starts queued tasks while slots are free, then pulls {@code forEach}'s next functions while
+   * slots are free; iterative, so synchronous tasks never nest: a task that settles while this loop
+   * runs frees its slot ({@link #left}) and the loop fills it.
+   */
   private void drain() {
     if (draining) {
       return;
@@ -519,9 +536,98 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         unlinkQueued(t);
         startTask(t, false); // a task cancelled from another thread meanwhile settles without running
       }
+      if (feed != null) {
+        pull();
+      }
     } finally {
       draining = false;
     }
+  }
+
+  /** {@code forEach}'s body: pulls from {@code tasks} until they run out or the group stops. On the context. */
+  void pullFrom(Iterator<? extends TaskFn<?>> tasks) {
+    feed = tasks;
+    drain();
+  }
+
+  /**
+   * Pulls and starts functions while slots are free and the iterator has more. A long run (an
+   * iterator of synchronous tasks, or no limit) yields to the event loop every
+   * {@link Trampoline#SLICE_NANOS}, as the trampoline's drain does: an endless iterator of
+   * synchronous tasks would otherwise hold the thread for ever, and a cancel from another thread
+   * would never arrive. The clock is read once per 64 pulls, from the 64th on: a pull per settle,
+   * the common case, reads none.
+   */
+  private void pull() {
+    long start = 0;
+    int n = 0;
+    while (running < maxConcurrency && pullNext()) {
+      if ((++n & 63) == 0) {
+        long now = System.nanoTime();
+        if (n == 64) {
+          start = now;
+        } else if (now - start > Trampoline.SLICE_NANOS) {
+          context.runOnContext(v -> Trampoline.frame(this, this::resumePulling));
+          return;
+        }
+      }
+    }
+  }
+
+  /** Pulling goes on after a yield to the event loop (the group waits for it: {@code feed} is set). */
+  private void resumePulling() {
+    if (state != State.COMPLETED) {
+      drain();
+      maybeComplete();
+    }
+  }
+
+  /**
+   * Takes the iterator's next function and starts it as a fresh task. {@return false when the group
+   * stopped pulling} (it has no next, it threw, a null, or the group is no longer open, maybe ended
+   * by the iterator's own code), with {@code feed} dropped. The iterator is user code: what it
+   * throws, an {@link Error} too, is an error of the group, as a task function's throw is a task's.
+   */
+  private boolean pullNext() {
+    Iterator<? extends TaskFn<?>> it = feed;
+    TaskFn<?> fn = null;
+    Throwable error = null;
+    if (state == State.OPEN) {
+      try {
+        if (it.hasNext() && state == State.OPEN) {
+          fn = it.next();
+          long index = pulled++;
+          if (state != State.OPEN) { // next()'s own code ended the group: the function never runs, as spawn refuses it
+            fn = null;
+          } else if (fn == null) {
+            error = new NullPointerException("forEach '" + name + "': element " + index + " of the iterator is null"
+                + " (the first is element 0)");
+          }
+        }
+      } catch (Throwable e) {
+        error = e;
+      }
+    }
+    if (fn == null || error != null) {
+      feed = null;
+      if (error != null) {
+        pullFailed(error);
+      }
+      return false;
+    }
+    startTask(newTask(null, fn), true); // as spawn would: a timed or retried function gets its own kind of task
+    return true;
+  }
+
+  /** The iterator threw, or gave a null: an error of the group, which fails fast. */
+  private void pullFailed(Throwable error) {
+    if (state == State.COMPLETED) { // the iterator's own code ended the group first: its outcome is out
+      VertxContexts.reportException(context, error);
+      return;
+    }
+    recordError(error);
+    // The class only: the message is user code too, and may throw (as in runHook).
+    abort(CancelReason.SIBLING_FAILED, "the iterator of forEach '" + name + "' failed: " + error.getClass().getName());
   }
 
   /** {@return the promise behind the future of a queued task, made on first request} */
@@ -621,7 +727,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       obs.taskSettled(t);
     }
     running--;
-    if (queued > 0 && state != State.COMPLETED) {
+    if ((queued > 0 || feed != null) && state != State.COMPLETED) {
       drain();
     }
     maybeComplete();
@@ -798,6 +904,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     }
     state = State.ABORTING;
     cancelling = true;
+    feed = null; // forEach stops pulling: its iterator is never called again
     if (obs != null) {
       obs.cancelled(cause);
     }
@@ -906,6 +1013,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     } catch (Throwable ignored) { // out of memory: the error itself is still delivered below
     }
     state = State.COMPLETED;
+    feed = null;
     unqueuedDeadline = NO_DEADLINE; // crashed in its first frame: its deadline never joins a queue
     TaskCancelledException cause = new TaskCancelledException(CancelReason.SIBLING_FAILED,
         "task group '" + name + "' failed in its own dispatch: " + e.getClass().getName());
@@ -960,7 +1068,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   // ---- completion -----------------------------------------------------------------------------
 
   private void maybeComplete() {
-    if (state == State.COMPLETED || cancelling || !bodyDone || running > 0 || queued > 0 || attached > 0) {
+    if (state == State.COMPLETED || cancelling || !bodyDone || running > 0 || queued > 0 || attached > 0 || feed != null) {
       return;
     }
     state = State.COMPLETED;
@@ -1060,7 +1168,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   public String toString() {
     TaskCancelledException cause = cancelCause;
     return "TaskGroup[" + name + ", " + state + ", running=" + running + ", queued=" + queued
-        + (attached > 0 ? ", nested=" + attached : "") + ", errors=" + errorCount() + (cause != null ? ", cancelled (" + cause.reason() + ")" : "") + "]";
+        + (attached > 0 ? ", nested=" + attached : "") + (feed != null ? ", pulling" : "") + ", errors=" + errorCount() + (cause != null ? ", cancelled (" + cause.reason() + ")" : "") + "]";
   }
 
   /**

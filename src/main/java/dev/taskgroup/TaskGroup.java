@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,7 +57,7 @@ import java.util.function.Function;
  * there, with {@code Vertx.currentContext()} being that very context (not merely a context of the
  * same event loop); completions from other threads and contexts come back to it; nothing blocks
  * and nothing locks on the way. The static methods ({@code run}, {@code all}, {@code gather},
- * {@code settle}, {@code race}) may be called from any thread: the {@code Vertx} forms use the
+ * {@code settle}, {@code race}, {@code forEach}) may be called from any thread: the {@code Vertx} forms use the
  * caller's context (or a new one off Vert.x threads), the {@code TaskScope} forms the scope's
  * context, hopping to it when called elsewhere. {@code spawn} must be called on that context; {@code cancel},
  * {@link Task#cancel()}, {@link Registration#remove()} and {@code isCancelled} may be called from
@@ -228,6 +229,84 @@ public final class TaskGroup implements TaskScope {
       return error;
     };
     return site.launch(options, sink, spawnAll(tasks)).map(done -> listOf(results));
+  }
+
+  /**
+   * Runs every function {@code tasks} yields in a new top-level group, at most
+   * {@link TaskGroupOptions#setMaxConcurrency maxConcurrency} at once, and completes once the
+   * iterator is exhausted and every task has settled. The iterator is the queue: the group pulls
+   * the next function when a running task settles, so a million tasks from a cursor or a file of
+   * ids hold memory only for the ones running (results are dropped: a task reports through its own
+   * side effects). Without a {@code maxConcurrency} every function is pulled at once (and memory
+   * then grows with the tasks the iterator yields); {@code maxQueued} has no effect, since nothing
+   * queues.
+   *
+   * <pre>{@code
+   * Iterator<TaskFn<Void>> uploads = ids.stream().map(id -> (TaskFn<Void>) scope -> upload(scope, id)).iterator();
+   * Future<Void> done = TaskGroup.forEach(vertx, new TaskGroupOptions().setMaxConcurrency(100), uploads);
+   * }</pre>
+   *
+   * <p>Fail fast, like {@link #all(Vertx, List)}: the first failure (a task's own
+   * {@link CancellationException} included) cancels the running tasks, stops the pulling, and
+   * fails the future with a {@link TaskGroupException} of every error. So does an iterator whose
+   * {@code hasNext()} or {@code next()} throws (that exception among the errors) or that yields a
+   * null (a {@link NullPointerException} naming the element's position, counted from 0). The
+   * options' deadline, observers and the task tree work as for any group that spawns; its tasks
+   * start in the iterator's order, each as soon as it is pulled.
+   *
+   * <p>Threads: the iterator is called only on the group's context, one call at a time, never
+   * again once the group stopped pulling (failure, cancellation, deadline), and never after the
+   * future completed: it need not be thread-safe, but it must not block. On the group's context
+   * the first functions are pulled and started before this returns; called elsewhere, after a hop.
+   * Tasks that complete synchronously are pulled in a loop, never by recursion, and a long run of
+   * them yields to the event loop every 10 ms. The group is top-level: nothing outside cancels it.
+   * Inside a task, use {@link #forEach(TaskScope, Iterator)}.
+   *
+   * @return a future that succeeds once every function ran and its task succeeded, or fails with
+   *     a {@link TaskGroupException}
+   * @throws NullPointerException if an argument is null
+   */
+  public static Future<Void> forEach(Vertx vertx, Iterator<? extends TaskFn<?>> tasks) {
+    return forEach(vertx, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #forEach(Vertx, Iterator)}, with options (the concurrency limit, a deadline). */
+  public static Future<Void> forEach(Vertx vertx, TaskGroupOptions options, Iterator<? extends TaskFn<?>> tasks) {
+    return forEach(Site.of(vertx), options, tasks);
+  }
+
+  /**
+   * Like {@link #forEach(Vertx, Iterator)}, in a group nested in {@code scope} as
+   * {@link #all(TaskScope, List)} nests one: the scope's cancellation reaches every running task at
+   * once and stops the pulling, its deadline bounds them, and the enclosing group waits. If
+   * {@code scope} is already cancelled or finished, the iterator is never called and the future
+   * fails with that {@link TaskCancelledException}; if it is cancelled meanwhile, with reason
+   * {@link CancelReason#PARENT_CANCELLED}.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code scope} is not a scope of this library
+   */
+  public static Future<Void> forEach(TaskScope scope, Iterator<? extends TaskFn<?>> tasks) {
+    return forEach(scope, DEFAULTS, tasks);
+  }
+
+  /** Like {@link #forEach(TaskScope, Iterator)}, with options. */
+  public static Future<Void> forEach(TaskScope scope, TaskGroupOptions options, Iterator<? extends TaskFn<?>> tasks) {
+    return forEach(Site.of(scope), options, tasks);
+  }
+
+  /** forEach's sink: fail fast as all's, and nothing kept (a million results would outgrow any heap). */
+  private static final ResultSink FOR_EACH = t ->
+      t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+
+  private static Future<Void> forEach(Site site, TaskGroupOptions options, Iterator<? extends TaskFn<?>> tasks) {
+    Objects.requireNonNull(tasks, "tasks");
+    // Rejected: the iterator's functions spawned one by one through the queue (a queued TaskImpl and
+    // a feeding continuation per task, ScaleMain's fed run): the group pulls into a free slot instead.
+    return site.launch(options, FOR_EACH, group -> {
+      group.impl.pullFrom(tasks);
+      return Future.succeededFuture();
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -387,6 +388,54 @@ class BadInputTest extends VertxTest {
 
     private List<Pattern> patterns() {
       return List.of(TaskGroup::all, TaskGroup::gather, TaskGroup::settle, TaskGroup::race);
+    }
+
+    @Test
+    void forEachWithANullIteratorVertxScopeOrOptionsThrowsNullPointerExceptionNamingIt() {
+      Iterator<TaskFn<String>> tasks = List.of(OK).iterator();
+      assertThatThrownBy(() -> TaskGroup.forEach(vertx, null)).isInstanceOf(NullPointerException.class).hasMessage("tasks");
+      assertThatThrownBy(() -> TaskGroup.forEach((io.vertx.core.Vertx) null, tasks)).isInstanceOf(NullPointerException.class).hasMessage("vertx");
+      assertThatThrownBy(() -> TaskGroup.forEach(vertx, null, tasks)).isInstanceOf(NullPointerException.class).hasMessage("options");
+      assertThatThrownBy(() -> TaskGroup.forEach((TaskScope) null, tasks)).isInstanceOf(NullPointerException.class).hasMessage("scope");
+      assertThat(tasks.hasNext()).as("the iterator was never read").isTrue();
+    }
+
+    @Test
+    void forEachInAForeignScopeThrowsIllegalArgumentException() {
+      TaskScope foreign = (TaskScope) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+          new Class<?>[] {TaskScope.class}, (p, m, a) -> null);
+      assertThatThrownBy(() -> TaskGroup.forEach(foreign, List.of(OK).iterator()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a scope of this library: ");
+    }
+
+    @Test
+    void aNullElementOfForEachsIteratorFailsItWithANullPointerExceptionNamingItsPosition() {
+      Iterator<TaskFn<String>> tasks = Arrays.asList(OK, OK, null, OK).iterator();
+      Throwable error = awaitFailure(TaskGroup.forEach(vertx, new TaskGroupOptions().setName("ids"), tasks));
+      assertThat(((TaskGroupException) error).exceptions()).singleElement().isInstanceOf(NullPointerException.class)
+          .satisfies(e -> assertThat(e).hasMessage("forEach 'ids': element 2 of the iterator is null (the first is element 0)"));
+      assertThat(tasks.hasNext()).as("nothing was pulled after the null").isTrue();
+    }
+
+    @Test
+    void anIteratorThatThrowsFailsForEachWithThatErrorAndIsNotCalledAgain() {
+      IllegalStateException lost = new IllegalStateException("cursor lost");
+      int[] calls = {0};
+      Iterator<TaskFn<String>> tasks = new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          calls[0]++;
+          return true;
+        }
+
+        @Override
+        public TaskFn<String> next() {
+          throw lost;
+        }
+      };
+      Throwable error = awaitFailure(TaskGroup.forEach(vertx, tasks));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(lost);
+      assertThat(calls[0]).isEqualTo(1);
     }
   }
 

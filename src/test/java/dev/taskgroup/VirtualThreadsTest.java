@@ -192,4 +192,43 @@ class VirtualThreadsTest extends VertxTest {
     }
     assertThat(ownDeadline).hasSize(200).containsOnly(true);
   }
+
+  @Test
+  void forEachPullsAnIteratorThatAwaitsOneCallAtATimeWhileItsTasksAwaitToo() {
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    AtomicInteger ran = new AtomicInteger();
+    List<String> wrong = new CopyOnWriteArrayList<>();
+    java.util.Iterator<TaskFn<Void>> cursor = new java.util.Iterator<>() {
+      private int next;
+      private boolean inCall;
+
+      @Override
+      public boolean hasNext() {
+        if (inCall) {
+          wrong.add("hasNext called while another call awaited");
+        }
+        inCall = true;
+        Future.await(vertx.timer(1)); // a cursor's fetch, blocking-style: the tasks run meanwhile
+        inCall = false;
+        return next < 20;
+      }
+
+      @Override
+      public TaskFn<Void> next() {
+        next++;
+        return scope -> {
+          peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+          Future.await(scope.sleep(Duration.ofMillis(2)));
+          running.decrementAndGet();
+          ran.incrementAndGet();
+          return Future.succeededFuture();
+        };
+      }
+    };
+    onVirtualThread(() -> Future.await(TaskGroup.forEach(vertx, new TaskGroupOptions().setMaxConcurrency(3), cursor)));
+    assertThat(wrong).isEmpty();
+    assertThat(ran).hasValue(20);
+    assertThat(peak.get()).isBetween(1, 3);
+  }
 }

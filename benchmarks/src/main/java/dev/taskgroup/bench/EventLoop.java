@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -68,6 +69,27 @@ public final class EventLoop implements AutoCloseable {
       fns.add(scope -> task(k));
     }
     return fns;
+  }
+
+  /**
+   * {@return an iterator of {@code n} task functions, the i-th returning {@link #task(int) task(i)},
+   * each made as it is pulled} {@code TaskGroup.forEach}'s input: a cursor that holds nothing ahead.
+   */
+  public Iterator<TaskFn<Integer>> taskIterator(int n) {
+    return new Iterator<>() {
+      private int next; // the group's context only
+
+      @Override
+      public boolean hasNext() {
+        return next < n;
+      }
+
+      @Override
+      public TaskFn<Integer> next() {
+        int k = next++;
+        return scope -> task(k);
+      }
+    };
   }
 
   /** Runs {@code op} on the event loop and {@return the value its future completed with} (rethrows a failure). */

@@ -225,6 +225,16 @@ public class FanOutBenchmark {
     });
   }
 
+  /**
+   * N tasks pulled by {@code TaskGroup.forEach} with {@code maxConcurrency} 1,000 from an iterator
+   * that makes each function as it is pulled (the same function as {@link EventLoop#taskFns}'s):
+   * the library's tool for what {@link #taskGroupFed} hand-rolls.
+   */
+  @Benchmark
+  public Object taskGroupForEach() {
+    return loop.await(reps, () -> TaskGroup.forEach(vertx, FED, loop.taskIterator(n)));
+  }
+
   /** TaskGroup.all with a per-task timeout that never fires (same duration for all: one shared timer). */
   @Benchmark
   public Object taskGroupAllTimeouts() {

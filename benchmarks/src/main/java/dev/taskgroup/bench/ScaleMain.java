@@ -16,7 +16,10 @@ import java.util.Locale;
  * any time (a million spawned up front would queue a million task objects). Each task is the same
  * async unit as in {@link FanOutBenchmark}.
  *
- * <p>Reports ns per task for the million, next to {@code TaskGroup.all} over {@code baselineN}
+ * <p>Then the same million through {@code TaskGroup.forEach} with the same limit, pulled from an
+ * iterator that makes each function as it is pulled: the library's tool for the fed pattern.
+ *
+ * <p>Reports ns per task for the million (fed, and forEach), next to {@code TaskGroup.all} over {@code baselineN}
  * tasks spawned at once in the same small heap (for contrast: all of them live at once, so under
  * 64 MiB it is GC-bound; the fair per-task reference is {@link FanOutBenchmark} at N=100,000), and
  * the used heap after a full GC at the start, after the warm-up and at the end. Usage: {@code java -Xmx64m -cp benchmarks.jar dev.taskgroup.bench.ScaleMain
@@ -43,22 +46,28 @@ public final class ScaleMain {
       long heapStart = usedAfterGc(memory);
       for (int i = 0; i < 3; i++) { // warm-up, both paths
         bench.feed(total / 4, maxConcurrency);
+        bench.forEach(total / 4, maxConcurrency);
         bench.all(baselineN);
       }
       long heapWarm = usedAfterGc(memory);
       double[] feed = new double[rounds];
+      double[] each = new double[rounds];
       double[] all = new double[rounds];
       for (int r = 0; r < rounds; r++) {
         feed[r] = bench.feed(total, maxConcurrency);
+        each[r] = bench.forEach(total, maxConcurrency);
         all[r] = bench.all(baselineN);
-        System.out.printf(Locale.ROOT, "  round %d: %d fed tasks %.1f ns/task | TaskGroup.all(%d) at once, same heap: %.1f ns/task%n",
-            r, total, feed[r], baselineN, all[r]);
+        System.out.printf(Locale.ROOT, "  round %d: %d fed tasks %.1f ns/task | forEach %.1f ns/task | TaskGroup.all(%d) at once, same heap: %.1f ns/task%n",
+            r, total, feed[r], each[r], baselineN, all[r]);
       }
       long heapEnd = usedAfterGc(memory);
       double f = median(feed);
+      double e = median(each);
       double a = median(all);
       System.out.printf(Locale.ROOT, "RESULT %d tasks, maxConcurrency %d: completed, median %.1f ns/task; "
               + "TaskGroup.all(%d) at once in the same heap: median %.1f ns/task (ratio %.2fx)%n", total, maxConcurrency, f, baselineN, a, f / a);
+      System.out.printf(Locale.ROOT, "RESULT %d tasks through TaskGroup.forEach, maxConcurrency %d: completed, median %.1f ns/task; "
+          + "ratio to TaskGroup.all(%d) in the same heap %.2fx%n", total, maxConcurrency, e, baselineN, e / a);
       System.out.printf(Locale.ROOT, "RESULT heap used after full GC: start %.1f MiB, after warm-up %.1f MiB, end %.1f MiB "
               + "(end - warm-up %+.1f MiB)%n", heapStart / 1048576.0, heapWarm / 1048576.0, heapEnd / 1048576.0,
           (heapEnd - heapWarm) / 1048576.0);
@@ -91,6 +100,15 @@ public final class ScaleMain {
     if (spawned != total) {
       throw new AssertionError("ran " + spawned + " tasks, expected " + total + " (" + r + ")");
     }
+    return (t1 - t0) / (double) total;
+  }
+
+  /** Runs {@code total} tasks through TaskGroup.forEach; {@return ns per task} */
+  private double forEach(int total, int maxConcurrency) {
+    TaskGroupOptions options = new TaskGroupOptions().setName("scale-each").setMaxConcurrency(maxConcurrency);
+    long t0 = System.nanoTime();
+    loop.await(() -> TaskGroup.forEach(loop.vertx, options, loop.taskIterator(total))); // rethrows a failure
+    long t1 = System.nanoTime();
     return (t1 - t0) / (double) total;
   }
 

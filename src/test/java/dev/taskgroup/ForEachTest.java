@@ -1,0 +1,528 @@
+package dev.taskgroup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@code TaskGroup.forEach}: the iterator is the queue, pulled on the group's context, fail fast, never recursive. */
+class ForEachTest extends VertxTest {
+  Context context;
+
+  @BeforeEach
+  void oneContext() {
+    context = vertx.getOrCreateContext();
+  }
+
+  /**
+   * An iterator of {@code n} functions (endless for a negative {@code n}) made as they are pulled,
+   * counting its calls and noting each one made off a Vert.x context, or while another was running.
+   */
+  static final class Source implements Iterator<TaskFn<Integer>> {
+    final int n;
+    final IntFunction<TaskFn<Integer>> make;
+    final AtomicInteger nexts = new AtomicInteger();
+    final AtomicInteger hasNexts = new AtomicInteger();
+    final java.util.Set<Context> contexts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final AtomicInteger calls = new AtomicInteger();
+    final List<String> misuse = new CopyOnWriteArrayList<>();
+    volatile int hasNextThrowsAt = -1;
+    volatile int nextThrowsAt = -1;
+    private boolean inCall;
+
+    Source(int n, IntFunction<TaskFn<Integer>> make) {
+      this.n = n;
+      this.make = make;
+    }
+
+    @Override
+    public boolean hasNext() {
+      enter();
+      try {
+        hasNexts.incrementAndGet();
+        if (nexts.get() == hasNextThrowsAt) {
+          throw new IllegalStateException("cursor lost at " + hasNextThrowsAt);
+        }
+        return n < 0 || nexts.get() < n;
+      } finally {
+        inCall = false;
+      }
+    }
+
+    @Override
+    public TaskFn<Integer> next() {
+      enter();
+      try {
+        int k = nexts.getAndIncrement();
+        if (k == nextThrowsAt) {
+          throw new IllegalStateException("bad row " + k);
+        }
+        return make.apply(k);
+      } finally {
+        inCall = false;
+      }
+    }
+
+    private void enter() {
+      Context c = Vertx.currentContext();
+      if (c == null) {
+        misuse.add("called off any context on " + Thread.currentThread().getName());
+      } else {
+        contexts.add(c);
+      }
+      calls.incrementAndGet();
+      if (inCall) {
+        misuse.add("called while another call ran");
+      }
+      inCall = true;
+    }
+  }
+
+  static TaskGroupOptions limit(int n) {
+    return new TaskGroupOptions().setName("each").setMaxConcurrency(n);
+  }
+
+  /** Runs {@code action} on the test's context and waits until it returned. */
+  void onContext(Runnable action) {
+    await(call(context, () -> {
+      action.run();
+      return null;
+    }));
+  }
+
+  /** Functions whose work waits for the test to complete it: {@code held.get(k)} is element k's. */
+  static IntFunction<TaskFn<Integer>> held(List<Promise<Integer>> held) {
+    return k -> scope -> {
+      Promise<Integer> p = Promise.promise();
+      held.add(p);
+      return p.future();
+    };
+  }
+
+  /** A function that runs until cancelled and notes the reason in {@code cancelled}. */
+  static TaskFn<Integer> noting(List<CancelReason> cancelled) {
+    return scope -> {
+      scope.onCancel(c -> cancelled.add(c.reason()));
+      return VertxTest.<Integer>untilCancelled().run(scope);
+    };
+  }
+
+  @Nested
+  class Pulling {
+    @Test
+    void startsTheFunctionsInTheIteratorsOrderAndSucceedsOnceAllHaveSucceeded() {
+      List<Integer> started = new CopyOnWriteArrayList<>();
+      Source source = new Source(20, k -> scope -> {
+        started.add(k);
+        return k % 3 == 0 ? Future.succeededFuture(k) : VertxTest.<Integer>later(k).run(scope);
+      });
+      assertThat(await(on(context, () -> TaskGroup.forEach(vertx, limit(4), source)))).isNull();
+      assertThat(started).isSortedAccordingTo(Integer::compare).hasSize(20);
+      assertThat(source.misuse).isEmpty();
+    }
+
+    @Test
+    void neverRunsMoreThanMaxConcurrencyTasksAtOnce() {
+      AtomicInteger running = new AtomicInteger();
+      AtomicInteger peak = new AtomicInteger();
+      Source source = new Source(200, k -> scope -> {
+        peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+        Promise<Integer> p = Promise.promise();
+        scope.context().runOnContext(v -> {
+          running.decrementAndGet();
+          p.complete(k);
+        });
+        return p.future();
+      });
+      await(on(context, () -> TaskGroup.forEach(vertx, limit(7), source)));
+      assertThat(peak).hasValue(7);
+      assertThat(source.nexts).hasValue(200);
+    }
+
+    @Test
+    void pullsTheNextFunctionOnlyWhenARunningTaskSettles() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Source source = new Source(10, held(held));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(3), source));
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(3);
+      onContext(() -> held.get(1).complete(1));
+      assertThat(source.nexts).hasValue(4);
+      for (int k = 2; k < 11; k++) { // element 1 settled, then 0, 2, 3, ...: each frees one slot, filled at once
+        int n = k == 2 ? 0 : k - 1;
+        onContext(() -> held.get(n).complete(n));
+        assertThat(source.nexts).hasValue(Math.min(10, k + 3));
+      }
+      assertThat(await(done)).isNull();
+    }
+
+    @Test
+    void withoutAMaxConcurrencyPullsEveryFunctionAtOnce() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Source source = new Source(50, held(held));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, source));
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(50);
+      onContext(() -> held.forEach(p -> p.complete(0)));
+      assertThat(await(done)).isNull();
+    }
+
+    @Test
+    void anEmptyIteratorSucceedsAtOnce() {
+      assertThat(await(TaskGroup.forEach(vertx, Collections.<TaskFn<Integer>>emptyIterator()))).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 1000, Integer.MAX_VALUE})
+    void twoHundredThousandSynchronousTasksFinishWithoutRecursion(int maxConcurrency) {
+      AtomicInteger ran = new AtomicInteger();
+      Source source = new Source(200_000, k -> scope -> {
+        ran.incrementAndGet();
+        return Future.succeededFuture(k);
+      });
+      await(on(context, () -> TaskGroup.forEach(vertx, limit(maxConcurrency), source)));
+      assertThat(ran).hasValue(200_000);
+    }
+
+    @Test
+    void callsTheIteratorOnlyOnTheGroupsContextWhenCalledFromAnotherThread() {
+      List<Context> taskContexts = new CopyOnWriteArrayList<>();
+      Source source = new Source(30, k -> scope -> {
+        taskContexts.add(Vertx.currentContext());
+        return VertxTest.<Integer>later(k).run(scope);
+      });
+      await(TaskGroup.forEach(vertx, limit(5), source)); // from the test thread: the group makes its context
+      assertThat(source.misuse).isEmpty();
+      assertThat(source.calls).hasValue(61);
+      assertThat(source.contexts).containsExactly(taskContexts.get(0));
+      assertThat(taskContexts).hasSize(30);
+    }
+
+    @Test
+    void keepsNoResultOfAFinishedTask() {
+      List<java.lang.ref.WeakReference<Object>> results = new CopyOnWriteArrayList<>();
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Source source = new Source(101, k -> scope -> {
+        if (k == 100) { // the last one holds the group open while the others' results are collected
+          Promise<Integer> p = Promise.promise();
+          held.add(p);
+          return p.future();
+        }
+        Object result = new byte[1024];
+        results.add(new java.lang.ref.WeakReference<>(result));
+        return Future.succeededFuture(k).map(result).map(r -> k);
+      });
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(10), source));
+      onContext(() -> {});
+      for (int i = 0; i < 20 && results.stream().anyMatch(r -> r.get() != null); i++) {
+        System.gc();
+      }
+      assertThat(results).hasSize(100).allMatch(r -> r.get() == null);
+      onContext(() -> held.get(0).complete(100));
+      await(done);
+    }
+  }
+
+  @Nested
+  class FailFast {
+    @Test
+    void aFailureCancelsTheRunningTasksStopsPullingAndFailsWithTaskGroupException() {
+      IOException boom = new IOException("boom");
+      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(1000, k -> k == 2 ? failingLater(boom) : noting(cancelled));
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, limit(3), source)));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(boom);
+      assertThat(cancelled).containsExactly(CancelReason.SIBLING_FAILED, CancelReason.SIBLING_FAILED);
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(3);
+      assertThat(source.hasNexts).hasValue(3);
+    }
+
+    @Test
+    void aTasksOwnCancellationFailsItAsInAll() {
+      CancellationException gaveUp = new CancellationException("gave up");
+      Source source = new Source(5, k -> k == 1 ? scope -> Future.failedFuture(gaveUp) : later(k));
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, limit(2), source)));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(gaveUp);
+      assertThat(source.nexts).hasValue(2);
+    }
+
+    @Test
+    void aFunctionThatThrowsIsAFailedTaskThatStopsThePulling() {
+      IllegalArgumentException bad = new IllegalArgumentException("bad id");
+      Source source = new Source(100, k -> k == 4 ? scope -> {
+        throw bad;
+      } : scope -> Future.succeededFuture(k));
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, limit(10), source)));
+      assertThat(((TaskGroupException) error).exceptions()).containsExactly(bad);
+      assertThat(source.nexts).hasValue(5);
+    }
+
+    @Test
+    void hasNextThrowingFailsTheGroupWithThatErrorAndCancelsTheRunningTasks() {
+      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Source source = new Source(100, k -> k == 0 ? held(held).apply(k) : noting(cancelled));
+      source.hasNextThrowsAt = 3;
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(3), source));
+      onContext(() -> held.get(0).complete(0)); // the slot it frees asks hasNext, which throws
+      Throwable error = awaitFailure(done);
+      assertThat(((TaskGroupException) error).exceptions()).singleElement()
+          .satisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessage("cursor lost at 3"));
+      assertThat(cancelled).containsExactly(CancelReason.SIBLING_FAILED, CancelReason.SIBLING_FAILED);
+      assertThat(source.hasNexts).hasValue(4);
+      assertThat(source.nexts).hasValue(3);
+    }
+
+    @Test
+    void nextThrowingFailsTheGroupWithThatErrorAndCancelsTheRunningTasks() {
+      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(100, k -> noting(cancelled));
+      source.nextThrowsAt = 2;
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, limit(5), source)));
+      assertThat(((TaskGroupException) error).exceptions()).singleElement()
+          .satisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessage("bad row 2"));
+      assertThat(cancelled).containsExactly(CancelReason.SIBLING_FAILED, CancelReason.SIBLING_FAILED);
+      assertThat(source.nexts).hasValue(3);
+      assertThat(source.hasNexts).hasValue(3);
+    }
+
+    @Test
+    void anErrorThrownByTheIteratorIsAnErrorOfTheGroupNotLost() {
+      StackOverflowError deep = new StackOverflowError("the cursor's own recursion");
+      Iterator<TaskFn<Integer>> source = new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          throw deep;
+        }
+
+        @Override
+        public TaskFn<Integer> next() {
+          throw new AssertionError("never called");
+        }
+      };
+      Throwable error = awaitFailure(on(context, () -> TaskGroup.forEach(vertx, source)));
+      assertThat(error).isInstanceOf(TaskGroupException.class).cause().isSameAs(deep);
+    }
+  }
+
+  @Nested
+  class Scopes {
+    @Test
+    void cancellingTheEnclosingScopeFromAnotherThreadCancelsTheTasksAndStopsPulling() {
+      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(-1, k -> noting(cancelled));
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(4), source)));
+      outer.cancel(); // the test thread
+      Throwable error = awaitFailure(each.get());
+      assertThat(error).isInstanceOf(TaskCancelledException.class);
+      assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.PARENT_CANCELLED);
+      assertThat(cancelled).hasSize(4).containsOnly(CancelReason.PARENT_CANCELLED);
+      onContext(release::complete);
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(4);
+    }
+
+    @Test
+    void theEnclosingGroupCompletesOnlyAfterTheForEachsTasksSettled() {
+      List<String> events = new CopyOnWriteArrayList<>();
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Future<Void> outer = on(context, () -> TaskGroup.<Void>run(vertx, g -> {
+        TaskGroup.forEach(g, limit(2), new Source(3, held(held))).onComplete(ar -> events.add("forEach"));
+        return Future.succeededFuture();
+      }).onComplete(ar -> events.add("outer")));
+      onContext(() -> {});
+      assertThat(events).isEmpty();
+      onContext(() -> held.forEach(p -> p.complete(0)));
+      onContext(() -> held.get(2).complete(2));
+      await(outer);
+      assertThat(events).containsExactly("forEach", "outer");
+    }
+
+    @Test
+    void inACancelledScopeTheIteratorIsNeverCalled() {
+      Source source = new Source(10, k -> later(k));
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      await(on(context, () -> TaskGroup.run(vertx, g -> {
+        g.cancel();
+        each.set(TaskGroup.forEach(g, source));
+        return each.get().otherwiseEmpty();
+      })));
+      Throwable error = awaitFailure(each.get());
+      assertThat(error).isInstanceOf(TaskCancelledException.class);
+      assertThat(source.hasNexts).hasValue(0);
+    }
+
+    @Test
+    void aFunctionWhoseNextCancelledTheEnclosingScopeNeverRuns() {
+      AtomicInteger ran = new AtomicInteger();
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      await(on(context, () -> TaskGroup.run(vertx, g -> {
+        Iterator<TaskFn<Integer>> source = new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return true;
+          }
+
+          @Override
+          public TaskFn<Integer> next() {
+            g.cancel(); // the iterator's own code ends the group while it pulls
+            return scope -> {
+              ran.incrementAndGet();
+              return Future.succeededFuture(1);
+            };
+          }
+        };
+        each.set(TaskGroup.forEach(g, source));
+        return each.get().otherwiseEmpty();
+      })));
+      assertThat(awaitFailure(each.get())).isInstanceOf(TaskCancelledException.class);
+      assertThat(ran).hasValue(0);
+    }
+
+    @Test
+    void anEndlessIteratorOfSynchronousTasksYieldsSoThatACancelFromAnotherThreadArrives() {
+      Source source = new Source(-1, k -> scope -> Future.succeededFuture(k));
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(100), source)));
+      outer.cancel();
+      assertThat(awaitFailure(each.get())).isInstanceOf(TaskCancelledException.class);
+      int pulled = source.nexts.get();
+      onContext(release::complete);
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(pulled);
+      assertThat(source.misuse).isEmpty();
+    }
+
+    @RepeatedTest(50)
+    void aCancelFromAnotherThreadRacingThePullsEndsItAndNoPullFollowsIt() throws InterruptedException {
+      CountDownLatch pulling = new CountDownLatch(1);
+      List<String> late = new CopyOnWriteArrayList<>();
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      Source source = new Source(-1, k -> {
+        if (outer.isCancelled()) {
+          late.add("element " + k + " pulled after the cancel");
+        }
+        if (k == 20) {
+          pulling.countDown();
+        }
+        return k % 2 == 0 ? scope -> Future.succeededFuture(k) : later(k);
+      });
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(3), source)));
+      assertThat(pulling.await(10, TimeUnit.SECONDS)).isTrue();
+      outer.cancel();
+      assertThat(awaitFailure(each.get())).isInstanceOf(TaskCancelledException.class);
+      onContext(release::complete);
+      assertThat(late).isEmpty();
+      assertThat(source.misuse).isEmpty();
+    }
+  }
+
+  @Nested
+  class Options {
+    @Test
+    void theDeadlineCancelsTheRunningTasksStopsPullingAndFailsWithATimeout() {
+      TestClock clock = new TestClock();
+      List<CancelReason> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(100, k -> scope -> {
+        scope.onCancel(c -> cancelled.add(c.reason()));
+        return scope.sleep(Duration.ofSeconds(10)).map(k);
+      });
+      TaskGroupOptions options = limit(2).setTimeout(Duration.ofSeconds(1)).setClock(clock);
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, options, source));
+      onContext(() -> clock.advance(Duration.ofMillis(999)));
+      assertThat(done.isComplete()).isFalse();
+      onContext(() -> clock.advance(Duration.ofMillis(1)));
+      Throwable error = awaitFailure(done);
+      assertThat(((TaskGroupException) error).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class);
+      assertThat(cancelled).containsExactly(CancelReason.DEADLINE, CancelReason.DEADLINE);
+      assertThat(source.nexts).hasValue(2);
+    }
+
+    @Test
+    void aTimedFunctionFromTheIteratorTimesOutAsASpawnedOneDoes() {
+      TestClock clock = new TestClock();
+      Source source = new Source(3, k -> k == 1
+          ? VertxTest.<Integer>untilCancelled().withTimeout(Duration.ofMillis(50))
+          : scope -> scope.sleep(Duration.ofMillis(10)).map(k));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(3).setClock(clock), source));
+      onContext(() -> clock.advance(Duration.ofMillis(50)));
+      Throwable error = awaitFailure(done);
+      assertThat(((TaskGroupException) error).exceptions()).singleElement().isInstanceOf(TaskTimeoutException.class)
+          .satisfies(e -> assertThat(e).hasMessageContaining("task-1"));
+    }
+
+    @Test
+    void theTaskTreeListsTheGroupWithItsRunningTasksOnly() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(2), new Source(5, held(held))));
+      onContext(() -> {});
+      TaskTree.Node group = await(TaskTree.snapshot(vertx)).groups().stream()
+          .filter(g -> g.name().equals("each")).findFirst().orElseThrow();
+      assertThat(group.running()).isEqualTo(2);
+      assertThat(group.queued()).isZero();
+      assertThat(group.children()).extracting(TaskTree.Node::name).containsExactly("task-0", "task-1");
+      for (int i = 0; i < 5; i++) {
+        int k = i;
+        onContext(() -> held.get(k).complete(k));
+      }
+      await(done);
+    }
+
+    @Test
+    void anObserverSeesEveryTaskStartAndSettle() {
+      List<String> seen = new CopyOnWriteArrayList<>();
+      Registration r = Observability.addObserver((v, name, nested) -> v != vertx || !name.equals("each") ? null
+          : new TaskGroupObserver.GroupObserver() {
+            @Override
+            public void taskStarted() {
+              seen.add("started");
+            }
+
+            @Override
+            public void taskQueued() {
+              seen.add("queued");
+            }
+
+            @Override
+            public void taskSettled(TaskState state) {
+              seen.add(state.name());
+            }
+          });
+      try {
+        await(on(context, () -> TaskGroup.forEach(vertx, limit(1), new Source(2, k -> later(k)))));
+      } finally {
+        r.remove();
+      }
+      assertThat(seen).containsExactly("started", "SUCCEEDED", "started", "SUCCEEDED");
+    }
+  }
+}
