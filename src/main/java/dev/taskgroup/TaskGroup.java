@@ -257,9 +257,11 @@ public final class TaskGroup implements TaskScope {
    * <p>Threads: the iterator is called only on the group's context, one call at a time, never
    * again once the group stopped pulling (failure, cancellation, deadline), and never after the
    * future completed: it need not be thread-safe, but it must not block. On the group's context
-   * the first functions are pulled and started before this returns; called elsewhere, after a hop.
-   * Tasks that complete synchronously are pulled in a loop, never by recursion, and a long run of
-   * them yields to the event loop every 10 ms. The group is top-level: nothing outside cancels it.
+   * the first functions are pulled and started before this returns (unless the thread is deep in
+   * nested dispatch, when the group's start is deferred as any group's is); called elsewhere,
+   * after a hop. Tasks that complete synchronously are pulled in a loop, never by recursion, and a
+   * long run of pulls yields to the event loop once about 10 ms have passed (the clock is read
+   * every 64 pulls). The group is top-level: nothing outside cancels it.
    * Inside a task, use {@link #forEach(TaskScope, Iterator)}.
    *
    * @return a future that succeeds once every function ran and its task succeeded, or fails with

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.taskgroup.Observability;
 import dev.taskgroup.Registration;
+import dev.taskgroup.Task;
+import dev.taskgroup.TaskCancelledException;
+import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
 import dev.taskgroup.TaskGroupObserver;
 import dev.taskgroup.TaskGroupOptions;
 import dev.taskgroup.VertxTest;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +31,9 @@ import org.junit.jupiter.api.Test;
  * observer is called; the Error skips the task's start (for startTask also its live-list link), so
  * {@code running} never goes back to 0. The first pulls of forEach (and all's spawn loop) run in
  * the group's body, where {@code runBody} takes the Error for the body's own failure instead of a
- * crash of the dispatch: the group aborts, but waits for a task that never runs.
+ * crash of the dispatch: the group aborts, but waits for a task that never runs. Fixed: an Error
+ * from an observer as a task starts crashes the group with it (its failure), and the task never
+ * starts (a spawned one's handle settles cancelled).
  */
 class ObserverErrorAsATaskStartsLeavesItsGroupPendingTest extends VertxTest {
   private Registration observer;
@@ -63,7 +70,12 @@ class ObserverErrorAsATaskStartsLeavesItsGroupPendingTest extends VertxTest {
   }
 
   private void assertCompletes(Future<?> f) {
-    assertThat(completion(f, Duration.ofSeconds(3)).failed()).as("completed, failed with the observer's Error").isTrue();
+    AsyncResult<?> done = completion(f, Duration.ofSeconds(3));
+    assertThat(done.failed()).as("completed, failed").isTrue();
+    Throwable cause = done.cause();
+    List<Throwable> errors = cause instanceof TaskGroupException ? ((TaskGroupException) cause).exceptions() : List.of(cause);
+    assertThat(errors).as("the observer's Error is the group's failure, not lost")
+        .anySatisfy(e -> assertThat(e).isInstanceOf(AssertionError.class).hasMessage("observer bug"));
   }
 
   @Test
@@ -79,9 +91,28 @@ class ObserverErrorAsATaskStartsLeavesItsGroupPendingTest extends VertxTest {
   @Test
   void runCompletesWhenAnObserverThrowsAnErrorAsASpawnedTaskStarts() {
     Function<TaskGroup, Future<Void>> body = group -> {
-      sleepers().forEach(group::spawn); // the Error leaves spawn and the body
+      group.spawn(sleepers().get(0));
+      group.spawn(sleepers().get(1)); // the observer's Error crashes the group here
       return Future.succeededFuture();
     };
     assertCompletes(TaskGroup.run(vertx, observed(), body));
+  }
+
+  @Test
+  void theHandleOfATaskWhoseStartCrashedTheGroupSettlesCancelledAndItsFunctionNeverRuns() {
+    AtomicInteger ran = new AtomicInteger();
+    Promise<Task<Void>> second = Promise.promise(); // handed over once spawn returned it
+    Future<Void> run = TaskGroup.run(vertx, observed(), group -> {
+      group.spawn(scope -> scope.sleep(Duration.ofMillis(5)));
+      second.complete(group.spawn(scope -> {
+        ran.incrementAndGet();
+        return Future.succeededFuture();
+      }));
+      return Future.succeededFuture();
+    });
+    assertCompletes(run);
+    Task<Void> handle = completion(second.future(), Duration.ofSeconds(3)).result();
+    assertThat(completion(handle.future(), Duration.ofSeconds(3)).cause()).isInstanceOf(TaskCancelledException.class);
+    assertThat(ran).hasValue(0);
   }
 }
