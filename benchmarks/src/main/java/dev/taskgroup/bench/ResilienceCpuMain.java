@@ -1,5 +1,6 @@
 package dev.taskgroup.bench;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -11,10 +12,12 @@ import java.util.function.Supplier;
  * loaded machine, beside the wall-time ratios of {@code ratios.sh}.
  *
  * <pre>
- * java -Xms2g -Xmx2g -cp target/benchmarks.jar dev.taskgroup.bench.ResilienceCpuMain [ROUNDS=20] [OPS=20] [N=100000]
+ * java -Xms2g -Xmx2g -cp target/benchmarks.jar dev.taskgroup.bench.ResilienceCpuMain [ROUNDS=20] [OPS=20] [N=100000] [ROWS=all]
  * </pre>
  *
  * An operation is {@code ResilienceBenchmark}'s: {@code max(1, 10000 / N)} fan-outs of N tasks.
+ * ROWS (comma-separated, the bare row first if it is wanted as the baseline) runs only those
+ * rows: one row alone, for a profile of it without the others' call sites in its JIT profile.
  */
 public final class ResilienceCpuMain {
   private ResilienceCpuMain() {}
@@ -31,6 +34,9 @@ public final class ResilienceCpuMain {
       rows.put("taskGroupAll", b::taskGroupAll);
       rows.put("taskGroupAllHedged", b::taskGroupAllHedged);
       rows.put("taskGroupAllRetried", b::taskGroupAllRetried);
+      if (args.length > 3) {
+        rows.keySet().retainAll(Arrays.asList(args[3].split(",")));
+      }
       CpuRows.measure(CpuRows.loopThread(b.loop), rows, rounds, ops, b.reps * n, "task");
     } finally {
       b.tearDown();
