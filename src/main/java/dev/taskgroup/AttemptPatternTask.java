@@ -4,12 +4,17 @@ import io.vertx.core.Future;
 
 /**
  * A pattern's task whose whole function is a retried or hedged function (see
- * {@link AttemptTask}): a {@link PatternTask} plus its role, 32 bytes with compressed references
- * (the role fills the bare pattern task's padding but for 4 bytes), against an
+ * {@link AttemptTask}): a {@link PatternTask} plus its role and a hedge's function, 32 bytes with
+ * compressed references (the role alone would leave 4 bytes of padding), against an
  * {@link AttemptTaskImpl}'s 48 and its place in the group's live list.
  */
 final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<T> {
   private Role<T> role; // null until the function runs; group's context only
+  /**
+   * The hedged function while its delay waits in a shared {@link HedgeFn.Block}, which keeps no
+   * slot per hedge (it takes what would be padding: the task stays 32 bytes); else null or stale.
+   */
+  HedgeFn<T> hedge;
 
   AttemptPatternTask(GroupImpl<?> group, int index) {
     super(group, index);

@@ -19,11 +19,12 @@ import java.util.function.Predicate;
  *
  * <h2>Two paths</h2>
  * <p><b>A task's whole function</b> (spawned, or a pattern's: {@link AttemptTask}): attempt 1 runs
- * in the task's own scope, and the delay is a slot in a {@link Block}, one deadline node shared
- * by up to {@value #BLOCK} hedges that a pattern's spawn loop starts together (their deadlines
- * are stamped with one clock reading anyway, see {@link Deadlines#batch}). A hedge that never fires
- * so costs its task one reference and a slot, and no scope, hook, promise, listener or node of its
- * own; the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
+ * in the task's own scope, and the delay is a membership in a {@link Block}, one deadline node
+ * shared by up to {@value #BLOCK} hedges that a pattern's spawn loop starts together (their
+ * deadlines are stamped with one clock reading anyway, see {@link Deadlines#batch}). A hedge that
+ * never fires so costs its pattern task two references (its role and its function, in what would
+ * be the task's padding) and a count in the block, and no scope, hook, promise, listener or node
+ * of its own; the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
  * Attempts 2 and on then run in child scopes enclosed by the task (its deadline and attempt
  * numbering) that hang from no hook of it: the task's cancellation reaches them through the hedge
  * ({@link AttemptTask.Role#cancelling}), so that closing attempt 1's leftovers (the task's scope,
@@ -204,58 +205,72 @@ final class HedgeFn<T> extends AttemptFn<T> {
   }
 
   /**
-   * The delays of up to {@value #BLOCK} hedges started together in one group, each a task's whole
-   * function: one deadline node for all of them, and the role of each of their tasks while its
-   * delay runs. A hedge joins the group's open block while that block's deadline is still pending
-   * (a pattern's spawn loop, {@link Deadlines#batch}: every deadline added there is stamped with one
-   * reading anyway), its delay is the block's, and its spawn number falls in the block's
-   * {@value #BLOCK} slots (the slot is the spawn number less the block's first, so a task keeps no
-   * index); otherwise it opens a new block. The block left behind stays pending until the spawn
-   * loop stamps every pending deadline at the end of each {@value #BLOCK} starts
+   * The delays of up to {@value #BLOCK} hedges started together in one group, each a pattern
+   * task's whole function: one deadline node for all of them, and the role of each of their tasks
+   * while its delay runs. A hedge joins the group's open block while that block's deadline is still
+   * pending (a pattern's spawn loop, {@link Deadlines#batch}: every deadline added there is stamped
+   * with one reading anyway), its delay is the block's, its task is the running task of its slot in
+   * the block's pattern array, and its spawn number falls within {@value #BLOCK} of the block's
+   * first; otherwise it opens a new block. The block left behind stays pending until the spawn loop
+   * stamps every pending deadline at the end of each {@value #BLOCK} starts
    * ({@link GroupImpl#spawnPattern}), so a block's deadline is never later than starting
-   * {@value #BLOCK} tasks takes. Outside a batch a
-   * block holds one hedge. A hedge leaves its slot when attempt 1 ends or the delay passes; the
-   * block leaves its queue as its last hedge leaves, so an ended hedge holds nothing. When the delay
-   * passes, each hedge still in the block gets its state ({@link Hedge}), which starts attempt 2.
-   * Group's context only.
+   * {@value #BLOCK} tasks takes. Any other hedge (a spawned task's, a pattern task started outside
+   * its array) has a block of its own ({@link #solo}).
+   *
+   * <p>The block keeps no per-hedge slot: its members are the running tasks of its range of the
+   * pattern array whose role it is (as {@link BlockDeadline} finds its members), and each member
+   * keeps its own function ({@link AttemptPatternTask#hedge}, in the task's padding). So joining
+   * and leaving are a count, and a hedge that never fires costs its task nothing a retry's does
+   * not. A hedge leaves (its task's role changes) when attempt 1 ends or the delay passes; the
+   * block leaves its queue as its last hedge leaves, so an ended hedge holds nothing. When the
+   * delay passes, the walk over the range gives each hedge still in the block its state
+   * ({@link Hedge}), which starts attempt 2; attempt 2 may end other hedges of the block meanwhile,
+   * which the walk then skips (their role is no longer the block). Group's context only.
+   *
+   * <p>Rejected: arrays of the members' tasks and functions in the block (8 bytes and two stores
+   * per hedge at the join and again at the leave, for a walk that happens only when the delay
+   * passes).
    */
   static final class Block extends Deadlines.Node implements AttemptTask.Role<Object> {
     private final GroupImpl<?> group;
     private final long delayNanos;
-    private final int base; // the spawn number of slot 0
-    private AttemptTask<?>[] tasks; // grown 1, 16, then BLOCK: outside a batch a block holds one
-    private HedgeFn<?>[] fns;
+    private final int base; // the spawn number (and pattern index) of the first member
+    private final Object[] slots; // the members' pattern array; null for a solo block
+    private final AttemptTask<?> solo; // a solo block's one hedge, and its function
+    private final HedgeFn<?> soloFn;
     private int live; // hedges in the block
+    private boolean adaptive; // some member's delay is adaptive: a success records its latency
 
-    private Block(GroupImpl<?> group, long delayNanos, int base) {
+    private Block(GroupImpl<?> group, long delayNanos, int base, Object[] slots, AttemptTask<?> solo, HedgeFn<?> soloFn) {
       this.group = group;
       this.delayNanos = delayNanos;
       this.base = base;
-      this.tasks = new AttemptTask<?>[1];
-      this.fns = new HedgeFn<?>[1];
+      this.slots = slots;
+      this.solo = solo;
+      this.soloFn = soloFn;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     static <T> void join(HedgeFn<T> fn, AttemptTask<T> task, long delayNanos) {
       AbstractTask<T> s = task.scope();
       GroupImpl<?> g = s.group;
-      Block b = g.hedgeBlock;
-      int slot = b == null ? -1 : s.seq() - b.base;
-      if (b == null || !b.pending || b.delayNanos != delayNanos || slot < 0 || slot >= BLOCK
-          || (slot < b.tasks.length && b.tasks[slot] != null)) {
-        b = new Block(g, delayNanos, s.seq());
+      int seq = s.seq();
+      Object[] p = g.pattern;
+      Block b;
+      if (task instanceof AttemptPatternTask && p != null && seq < p.length && p[seq] == task) {
+        ((AttemptPatternTask<T>) task).hedge = fn;
+        b = g.hedgeBlock;
+        if (b == null || !b.pending || b.delayNanos != delayNanos || b.slots != p || seq - b.base < 0 || seq - b.base >= BLOCK) {
+          b = new Block(g, delayNanos, seq, p, null, null);
+          g.deadlines.add(b, delayNanos);
+          g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
+        }
+      } else {
+        b = new Block(g, delayNanos, seq, null, task, fn);
         g.deadlines.add(b, delayNanos);
-        g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
-        slot = 0;
       }
-      if (slot >= b.tasks.length) {
-        int n = Math.min(BLOCK, Math.max(slot + 1, b.tasks.length * 16));
-        b.tasks = Arrays.copyOf(b.tasks, n);
-        b.fns = Arrays.copyOf(b.fns, n);
-      }
-      b.tasks[slot] = task;
-      b.fns[slot] = fn;
       b.live++;
+      b.adaptive |= fn.window != null;
       task.role((AttemptTask.Role) b);
     }
 
@@ -264,10 +279,8 @@ final class HedgeFn<T> extends AttemptFn<T> {
       return deadlineNanos() - delayNanos; // stamps a pending block first
     }
 
-    /** Takes the hedge of {@code slot} out of the block. */
-    private void leave(int slot) {
-      tasks[slot] = null;
-      fns[slot] = null;
+    /** A hedge left the block (its task's role is no longer the block, or is about to change). */
+    private void leave() {
       if (--live == 0) {
         Deadlines.remove(this);
         if (group.hedgeBlock == this) {
@@ -276,16 +289,19 @@ final class HedgeFn<T> extends AttemptFn<T> {
       }
     }
 
+    private HedgeFn<?> fnOf(AttemptTask<?> task) {
+      return slots == null ? soloFn : ((AttemptPatternTask<?>) task).hedge;
+    }
+
     /** Attempt 1 ended before the delay passed: a success settles the task, a failure makes the hedge's state. */
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
-      int slot = task.scope().seq() - base;
-      HedgeFn fn = fns[slot];
-      if (error == null && fn.window != null) {
+      HedgeFn fn = fnOf(task);
+      if (error == null && adaptive && fn.window != null) {
         fn.recordLatency(group.timers.nanoTime() - startedNanos()); // before it leaves: its deadline is the block's
       }
-      leave(slot);
+      leave();
       if (!endsAlone(task, value, error)) {
         Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, 0); // attempt 1 is over: its start is not needed
         task.role(hedge);
@@ -293,7 +309,10 @@ final class HedgeFn<T> extends AttemptFn<T> {
       }
     }
 
-    /** The delay passed (the node is out of its queue): each hedge still here gets its state, which starts attempt 2. */
+    /**
+     * The delay passed (the node is out of its queue): each hedge still here gets its state, which
+     * starts attempt 2, in spawn order.
+     */
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     void expire() {
@@ -301,20 +320,31 @@ final class HedgeFn<T> extends AttemptFn<T> {
         group.hedgeBlock = null;
       }
       long started = deadline - delayNanos;
-      AttemptTask<?>[] ts = tasks;
-      HedgeFn<?>[] fs = fns;
-      for (int i = 0; i < ts.length && live > 0; i++) {
-        AttemptTask task = ts[i];
-        if (task != null) {
-          HedgeFn fn = fs[i];
-          ts[i] = null;
-          fs[i] = null;
+      if (slots == null) {
+        if (live > 0) {
           live--;
-          Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, started);
-          task.role(hedge);
-          hedge.expire(); // may run user code (attempt 2), which may end other hedges of this block
+          start((AttemptTask) solo, (HedgeFn) soloFn, started);
+        }
+        return;
+      }
+      int end = Math.min(slots.length, base + BLOCK);
+      for (int i = base; i < end && live > 0; i++) {
+        Object o = slots[i];
+        if (o instanceof AttemptPatternTask) {
+          AttemptPatternTask task = (AttemptPatternTask) o;
+          if (task.runsAt(group, i) && task.role() == this) { // a member whose attempt 1 still runs
+            live--;
+            start(task, task.hedge, started);
+          }
         }
       }
+    }
+
+    /** {@code task}'s delay passed: its hedge's state takes over its role and starts attempt 2. */
+    private <T> void start(AttemptTask<T> task, HedgeFn<T> fn, long started) {
+      Hedge<T> hedge = new Hedge<>(fn, task.scope(), task, delayNanos, started);
+      task.role(hedge);
+      hedge.expire(); // may run user code (attempt 2), which may end other hedges of this block
     }
 
     @Override

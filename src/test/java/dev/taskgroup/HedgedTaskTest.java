@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A hedged function as a task's whole function ({@link AttemptTask}): attempt 1 runs in the task's
- * own scope, later attempts beside it, the delay a slot of a block shared by the hedges a spawn
- * loop starts together. What the task, its scope, its group and the task tree see at each stage.
+ * own scope, later attempts beside it, the delay a membership in a block shared by the hedges a
+ * spawn loop starts together. What the task, its scope, its group and the task tree see at each stage.
  * The behaviours all three ways share are {@link HedgeTest}'s (run each way by its subclasses).
  */
 class HedgedTaskTest extends OnManualClock {
@@ -329,6 +329,66 @@ class HedgedTaskTest extends OnManualClock {
         return Future.succeededFuture();
       });
       assertThat(await(result)).hasSize(301);
+    }
+
+    @Test
+    void aSecondAttemptThatEndsAnotherHedgeOfItsBlockLeavesThatHedgeWithoutASecondAttempt() {
+      List<Promise<String>> firsts = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        firsts.add(Promise.promise());
+      }
+      List<TaskFn<String>> fns = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        int k = i;
+        TaskFn<String> fn = scope -> {
+          if (scope.attempt() == 1) {
+            return firsts.get(k).future(); // not scope-bound: completed below
+          }
+          log.add("second of " + k);
+          if (k == 0) {
+            firsts.get(1).complete("first"); // task 1's attempt 1 wins while the delay's walk is at task 0
+          }
+          return Future.succeededFuture("second");
+        };
+        fns.add(fn.hedged(hedge(2, 100)));
+      }
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), fns));
+      advance(100);
+      assertThat(log).containsExactly("second of 0", "second of 2");
+      onContext(() -> {
+        firsts.get(0).complete("late");
+        firsts.get(2).complete("late");
+        return Future.succeededFuture();
+      });
+      assertThat(await(result)).containsExactly("second", "first", "second");
+    }
+
+    @Test
+    void hedgesWithDifferentDelaysInOnePatternEachFireAfterTheirOwn() {
+      Promise<Void> release = Promise.promise();
+      List<TaskFn<String>> fns = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        long delay = i % 2 == 0 ? 100 : 300;
+        TaskFn<String> fn = scope -> {
+          if (scope.attempt() == 1) {
+            return release.future().map("first");
+          }
+          log.add("second after " + delay + "@" + nowMillis());
+          return Future.succeededFuture("second");
+        };
+        fns.add(fn.hedged(hedge(2, delay)));
+      }
+      fns.add(scope -> Future.succeededFuture("plain"));
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), fns));
+      advance(100);
+      assertThat(log).containsExactly("second after 100@100", "second after 100@100", "second after 100@100");
+      advance(200);
+      assertThat(log).hasSize(6).endsWith("second after 300@300", "second after 300@300", "second after 300@300");
+      onContext(() -> {
+        release.complete();
+        return Future.succeededFuture();
+      });
+      assertThat(await(result)).containsExactly("second", "second", "second", "second", "second", "second", "plain");
     }
 
     @Test
