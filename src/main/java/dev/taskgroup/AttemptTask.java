@@ -5,8 +5,8 @@ import java.util.function.Consumer;
 /**
  * A task whose whole function is a {@link TaskFn#retried retried} or {@link TaskFn#hedged hedged}
  * function ({@link AttemptFn}): attempt 1 runs in the task's own scope, so a retry or a hedge that
- * never fires costs the task one reference (its {@link Role}) and no child scope, hook, promise or
- * listener. Two kinds, as for every task: {@link AttemptTaskImpl} (spawned) and
+ * never fires costs the task one reference (its {@link Role}; a pattern task's hedge also keeps
+ * its function, in the task's padding) and no child scope, hook, promise or listener. Two kinds, as for every task: {@link AttemptTaskImpl} (spawned) and
  * {@link AttemptPatternTask} (a pattern's, 32 bytes against a bare pattern task's 24). A function
  * retried or hedged more deeply (wrapped in a timeout, called from a lambda) takes the general
  * path, every attempt in a child scope, as {@link TimedTaskImpl} does for timeouts.

@@ -417,28 +417,12 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     int seq = spawned++; // == i: every function counts one spawn
     PatternTask<T> t = fn instanceof TimeoutFn ? new TimedPatternTask<>(this, seq, (TimeoutFn<T>) fn)
         : fn instanceof AttemptFn ? new AttemptPatternTask<>(this, seq) : new PatternTask<>(this, seq);
-    if (obs != null && !startObserved(t)) {
-      return; // the group crashed: the task was never registered, its slot still holds the function
-    }
     running++;
     fns[i] = t; // register before running user code, as startTask does
-    t.run((TaskFn<T>) fn, true);
-  }
-
-  /**
-   * Tells the observers that {@code t} starts. {@return false if one threw an Error} (an exception
-   * they throw is reported and dropped): the group crashed with it, so nothing waits for a task
-   * that never starts; that Error is the group's failure, not lost, and never taken for the
-   * body's own (the body may be what spawned the task).
-   */
-  private boolean startObserved(AbstractTask<?> t) {
-    try {
-      obs.taskStarted(t);
-      return true;
-    } catch (Throwable e) {
-      crash(e);
-      return false;
+    if (obs != null) {
+      obs.taskStarted(t); // what an observer throws is handled there (Observation#thrown)
     }
+    t.run((TaskFn<T>) fn, true);
   }
 
   /** Keeps the own deadline of pattern task {@code i}; the side array is made on the first one. */
@@ -472,11 +456,10 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   }
 
   private void startTask(TaskImpl<?> t, boolean fresh) {
-    if (obs != null && !startObserved(t)) {
-      t.cancelWhileQueued(cancelCause != null ? cancelCause : closedCause()); // never runs; its handle settles
-      return;
-    }
     running++;
+    if (obs != null) {
+      obs.taskStarted(t); // what an observer throws is handled there (Observation#thrown)
+    }
     t.prev = liveTail; // register before running user code: a task that completes
     if (liveTail == null) { // synchronously cannot finish the group early
       liveHead = t;

@@ -22,9 +22,10 @@ import java.util.function.Predicate;
  * in the task's own scope, and the delay is a membership in a {@link Block}, one deadline node
  * shared by up to {@value #BLOCK} hedges that a pattern's spawn loop starts together (their
  * deadlines are stamped with one clock reading anyway, see {@link Deadlines#batch}). A hedge that
- * never fires so costs its pattern task two references (its role and its function, in what would
+ * never fires so costs its pattern task two references (its role, and its function in what would
  * be the task's padding) and a count in the block, and no scope, hook, promise, listener or node
- * of its own; the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
+ * of its own (a spawned task's hedge, or one queued past {@code maxConcurrency}, has a block of
+ * one: a node of its own); the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
  * Attempts 2 and on then run in child scopes enclosed by the task (its deadline and attempt
  * numbering) that hang from no hook of it: the task's cancellation reaches them through the hedge
  * ({@link AttemptTask.Role#cancelling}), so that closing attempt 1's leftovers (the task's scope,
@@ -214,18 +215,21 @@ final class HedgeFn<T> extends AttemptFn<T> {
    * first; otherwise it opens a new block. The block left behind stays pending until the spawn loop
    * stamps every pending deadline at the end of each {@value #BLOCK} starts
    * ({@link GroupImpl#spawnPattern}), so a block's deadline is never later than starting
-   * {@value #BLOCK} tasks takes. Any other hedge (a spawned task's, a pattern task started outside
-   * its array) has a block of its own ({@link #solo}).
+   * {@value #BLOCK} tasks takes. Any other hedge (a spawned task's, or a pattern's that waited for a
+   * slot and so runs as a spawned task) has a block of its own ({@link #solo}); the test that a
+   * pattern task is the running task of its slot is defensive (the spawn loop registers it there
+   * before its function runs).
    *
    * <p>The block keeps no per-hedge slot: its members are the running tasks of its range of the
    * pattern array whose role it is (as {@link BlockDeadline} finds its members), and each member
    * keeps its own function ({@link AttemptPatternTask#hedge}, in the task's padding). So joining
    * and leaving are a count, and a hedge that never fires costs its task nothing a retry's does
-   * not. A hedge leaves (its task's role changes) when attempt 1 ends or the delay passes; the
-   * block leaves its queue as its last hedge leaves, so an ended hedge holds nothing. When the
-   * delay passes, the walk over the range gives each hedge still in the block its state
-   * ({@link Hedge}), which starts attempt 2; attempt 2 may end other hedges of the block meanwhile,
-   * which the walk then skips (their role is no longer the block). Group's context only.
+   * not. A hedge leaves when attempt 1 ends (its task settles, keeping the block as a stale role,
+   * or its role becomes its {@link Hedge}) or the delay passes; the block leaves its queue as its
+   * last hedge leaves, so an ended hedge holds nothing. When the delay passes, the walk over the
+   * range gives each hedge still in the block its state ({@link Hedge}), which starts attempt 2;
+   * attempt 2 may end other hedges of the block meanwhile, which the walk then skips (they no
+   * longer run, or their role is no longer the block). Group's context only.
    *
    * <p>Rejected: arrays of the members' tasks and functions in the block (8 bytes and two stores
    * per hedge at the join and again at the leave, for a walk that happens only when the delay
@@ -279,7 +283,7 @@ final class HedgeFn<T> extends AttemptFn<T> {
       return deadlineNanos() - delayNanos; // stamps a pending block first
     }
 
-    /** A hedge left the block (its task's role is no longer the block, or is about to change). */
+    /** A hedge left the block (its attempt 1 ended, or its delay passed). */
     private void leave() {
       if (--live == 0) {
         Deadlines.remove(this);
@@ -298,8 +302,10 @@ final class HedgeFn<T> extends AttemptFn<T> {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
       HedgeFn fn = fnOf(task);
-      if (error == null && adaptive && fn.window != null) {
-        fn.recordLatency(group.timers.nanoTime() - startedNanos()); // before it leaves: its deadline is the block's
+      // before it leaves: its deadline is the block's; not after a crash, which took the node out
+      // of its queue unexpired (no start to measure from: the window is shared, keep it clean)
+      if (error == null && adaptive && fn.window != null && group.state != GroupImpl.State.COMPLETED) {
+        fn.recordLatency(group.timers.nanoTime() - startedNanos());
       }
       leave();
       if (!endsAlone(task, value, error)) {
@@ -348,7 +354,7 @@ final class HedgeFn<T> extends AttemptFn<T> {
     }
 
     @Override
-    void close(TaskCancelledException cause) {} // the group completed: every hedge had ended
+    void close(TaskCancelledException cause) {} // the group completed (every hedge had ended) or crashed (its tasks are cancelled)
   }
 
   /**

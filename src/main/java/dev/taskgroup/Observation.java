@@ -89,8 +89,8 @@ final class Observation {
       TaskGroupObserver.GroupObserver go;
       try {
         go = o.groupOpened(g.vertx, g.name, nested);
-      } catch (RuntimeException e) {
-        VertxContexts.reportException(g.context, e);
+      } catch (Throwable e) {
+        thrown(g, e);
         go = null;
       }
       if (go != null) {
@@ -128,8 +128,8 @@ final class Observation {
     for (TaskGroupObserver.GroupObserver o : observers) {
       try {
         o.taskStarted();
-      } catch (RuntimeException e) {
-        dropped(e);
+      } catch (Throwable e) {
+        thrown(group, e);
       }
     }
   }
@@ -151,8 +151,8 @@ final class Observation {
     for (TaskGroupObserver.GroupObserver o : observers) {
       try {
         o.taskSettled(t.state());
-      } catch (RuntimeException e) {
-        dropped(e);
+      } catch (Throwable e) {
+        thrown(group, e);
       }
     }
   }
@@ -233,19 +233,29 @@ final class Observation {
   }
 
   /**
-   * Runs an observer's callback; what it throws (an {@link Exception}) goes to the context's
-   * exception handler: an observer must never change what a group does. An {@link Error} goes on,
-   * as everywhere in the library.
+   * Runs an observer's callback; what it throws is {@link #thrown}: an observer must never leave
+   * a group half-way through a step.
    */
   private void safely(Runnable r) {
     try {
       r.run();
-    } catch (RuntimeException e) {
-      dropped(e);
+    } catch (Throwable e) {
+      thrown(group, e);
     }
   }
 
-  private void dropped(RuntimeException e) {
-    VertxContexts.reportException(group.context, e);
+  /**
+   * What an observer threw: an exception goes to the context's exception handler and changes
+   * nothing. An {@link Error} is not lost either: the group crashes with it (fails with it, if it
+   * has not completed meanwhile; else it goes to the handler) once the step that called the
+   * observer is over. Not at once: a start, a settle or a cancellation cut off in its middle would
+   * leave the group's counts half-done, and the group waiting for ever.
+   */
+  private static void thrown(GroupImpl<?> g, Throwable e) {
+    if (e instanceof Error) {
+      g.context.runOnContext(v -> Trampoline.frame(g, () -> g.crash(e)));
+    } else {
+      VertxContexts.reportException(g.context, e);
+    }
   }
 }

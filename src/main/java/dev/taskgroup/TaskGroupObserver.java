@@ -19,7 +19,10 @@ import io.vertx.core.Vertx;
  * is called on the group's context, so one {@code GroupObserver} is never called concurrently
  * with itself; {@link #groupOpened} is called on the contexts of all groups, concurrently, and
  * must be thread-safe. An observer that throws an exception does not change what the group does;
- * the exception goes to the context's exception handler.
+ * the exception goes to the context's exception handler. One that throws an {@link Error} fails
+ * the group with it, once the step of the group that called the observer is over (or, if the group
+ * completed meanwhile, the Error goes to that handler): it is never lost, and never leaves the
+ * group half-way through a step.
  */
 @FunctionalInterface
 public interface TaskGroupObserver {

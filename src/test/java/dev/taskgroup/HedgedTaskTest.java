@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -331,36 +332,57 @@ class HedgedTaskTest extends OnManualClock {
       assertThat(await(result)).hasSize(301);
     }
 
-    @Test
-    void aSecondAttemptThatEndsAnotherHedgeOfItsBlockLeavesThatHedgeWithoutASecondAttempt() {
-      List<Promise<String>> firsts = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        firsts.add(Promise.promise());
-      }
+    /**
+     * Runs {@code all} over three hedges of one block (delay 100 ms, two attempts), attempt 1 of
+     * task k waiting for {@code firsts[k]}; attempt 2 of task 0 first does {@code atTask0} with
+     * {@code firsts}, while the delay's walk is at task 0; attempt 2 of task 1 succeeds at once,
+     * or, if {@code task1SecondWaits}, only after the walk. The clock reaches the delay; attempts 1
+     * of tasks 0 and 2 end after it. {@return the all's results}
+     */
+    private List<String> threeHedgesWhoseWalkAtTask0Does(Consumer<List<Promise<String>>> atTask0, boolean task1SecondWaits) {
+      List<Promise<String>> firsts = List.of(Promise.promise(), Promise.promise(), Promise.promise());
+      Promise<String> secondOf1 = Promise.promise();
       List<TaskFn<String>> fns = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         int k = i;
         TaskFn<String> fn = scope -> {
           if (scope.attempt() == 1) {
-            return firsts.get(k).future(); // not scope-bound: completed below
+            return firsts.get(k).future(); // not scope-bound: completed by the test
           }
           log.add("second of " + k);
           if (k == 0) {
-            firsts.get(1).complete("first"); // task 1's attempt 1 wins while the delay's walk is at task 0
+            atTask0.accept(firsts);
           }
-          return Future.succeededFuture("second");
+          return k == 1 && task1SecondWaits ? secondOf1.future() : Future.succeededFuture("second");
         };
         fns.add(fn.hedged(hedge(2, 100)));
       }
       Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), fns));
       advance(100);
-      assertThat(log).containsExactly("second of 0", "second of 2");
       onContext(() -> {
         firsts.get(0).complete("late");
         firsts.get(2).complete("late");
+        secondOf1.complete("second");
         return Future.succeededFuture();
       });
-      assertThat(await(result)).containsExactly("second", "first", "second");
+      return await(result);
+    }
+
+    @Test
+    void aSecondAttemptThatEndsAnotherHedgeOfItsBlockLeavesThatHedgeWithoutASecondAttempt() {
+      // task 1's attempt 1 wins while the walk is at task 0
+      List<String> results = threeHedgesWhoseWalkAtTask0Does(firsts -> firsts.get(1).complete("first"), false);
+      assertThat(log).containsExactly("second of 0", "second of 2");
+      assertThat(results).containsExactly("second", "first", "second");
+    }
+
+    @Test
+    void aSecondAttemptThatFailsAnotherHedgesFirstAttemptDuringTheWalkGivesThatHedgeOneSecondAttemptOnly() {
+      // task 1's attempt 1 fails while the walk is at task 0: task 1 leaves the block and starts
+      // its attempt 2 at once, which still runs when the walk reaches task 1: it must not take it
+      List<String> results = threeHedgesWhoseWalkAtTask0Does(firsts -> firsts.get(1).fail(new IllegalStateException("attempt 1 of 1 failed")), true);
+      assertThat(log).containsExactly("second of 0", "second of 1", "second of 2");
+      assertThat(results).containsExactly("second", "second", "second");
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.taskgroup.Observability;
 import dev.taskgroup.Registration;
 import dev.taskgroup.Task;
-import dev.taskgroup.TaskCancelledException;
 import dev.taskgroup.TaskGroupException;
 import dev.taskgroup.TaskFn;
 import dev.taskgroup.TaskGroup;
@@ -32,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * {@code running} never goes back to 0. The first pulls of forEach (and all's spawn loop) run in
  * the group's body, where {@code runBody} takes the Error for the body's own failure instead of a
  * crash of the dispatch: the group aborts, but waits for a task that never runs. Fixed: an Error
- * from an observer as a task starts crashes the group with it (its failure), and the task never
- * starts (a spawned one's handle settles cancelled).
+ * from an observer crashes the group with it once the step that called the observer is over (the
+ * start completes first; see dev.taskgroup.ObserverErrorTest for every other callback).
  */
 class ObserverErrorAsATaskStartsLeavesItsGroupPendingTest extends VertxTest {
   private Registration observer;
@@ -92,27 +91,22 @@ class ObserverErrorAsATaskStartsLeavesItsGroupPendingTest extends VertxTest {
   void runCompletesWhenAnObserverThrowsAnErrorAsASpawnedTaskStarts() {
     Function<TaskGroup, Future<Void>> body = group -> {
       group.spawn(sleepers().get(0));
-      group.spawn(sleepers().get(1)); // the observer's Error crashes the group here
+      group.spawn(sleepers().get(1)); // the observer's Error: the group crashes with it right after
       return Future.succeededFuture();
     };
     assertCompletes(TaskGroup.run(vertx, observed(), body));
   }
 
   @Test
-  void theHandleOfATaskWhoseStartCrashedTheGroupSettlesCancelledAndItsFunctionNeverRuns() {
-    AtomicInteger ran = new AtomicInteger();
+  void theTaskWhoseStartTheObserverFailedStillSettlesAndTheGroupFailsWithTheError() {
     Promise<Task<Void>> second = Promise.promise(); // handed over once spawn returned it
     Future<Void> run = TaskGroup.run(vertx, observed(), group -> {
       group.spawn(scope -> scope.sleep(Duration.ofMillis(5)));
-      second.complete(group.spawn(scope -> {
-        ran.incrementAndGet();
-        return Future.succeededFuture();
-      }));
+      second.complete(group.spawn(scope -> scope.sleep(Duration.ofMillis(5))));
       return Future.succeededFuture();
     });
     assertCompletes(run);
     Task<Void> handle = completion(second.future(), Duration.ofSeconds(3)).result();
-    assertThat(completion(handle.future(), Duration.ofSeconds(3)).cause()).isInstanceOf(TaskCancelledException.class);
-    assertThat(ran).hasValue(0);
+    assertThat(completion(handle.future(), Duration.ofSeconds(3)).failed()).as("cancelled as the group crashed").isTrue();
   }
 }
