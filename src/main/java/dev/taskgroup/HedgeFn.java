@@ -301,16 +301,20 @@ final class HedgeFn<T> extends AttemptFn<T> {
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
-      HedgeFn fn = fnOf(task);
       // before it leaves: its deadline is the block's; not after a crash, which took the node out
-      // of its queue unexpired (no start to measure from: the window is shared, keep it clean)
-      if (error == null && adaptive && fn.window != null && group.state != GroupImpl.State.COMPLETED) {
-        fn.recordLatency(group.timers.nanoTime() - startedNanos());
+      // of its queue unexpired (no start to measure from: the window is shared, keep it clean).
+      // The function is read only when needed: a fixed delay's success never touches it.
+      if (error == null && adaptive && group.state != GroupImpl.State.COMPLETED) {
+        HedgeFn fn = fnOf(task);
+        if (fn.window != null) {
+          fn.recordLatency(group.timers.nanoTime() - startedNanos());
+        }
       }
       leave();
       if (error == null) { // as endsAlone would, a call shallower: the common case's chain stays within C2's inlining depth
         task.finish(value, null);
       } else if (!endsAlone(task, value, error)) {
+        HedgeFn fn = fnOf(task);
         Hedge hedge = new Hedge(fn, task.scope(), task, delayNanos, 0); // attempt 1 is over: its start is not needed
         task.role(hedge);
         hedge.firstSettled(task, null, error);

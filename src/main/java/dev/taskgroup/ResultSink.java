@@ -22,6 +22,14 @@ interface ResultSink {
    * often ends with a CancellationException of its own making (a Vert.x Timer's), and that is still
    * the group's cancellation.
    */
+  /**
+   * {@return the error fail-fast patterns ({@code all}, {@code forEach}) take from {@code t}: its
+   * failure if it FAILED or ended with a cancellation of its own, else null}
+   */
+  static Throwable failFastError(AbstractTask<?> t) {
+    return t.stateBits() == AbstractTask.FAILED || ownCancellation(t) ? t.failure() : null;
+  }
+
   static boolean ownCancellation(AbstractTask<?> t) {
     return t.stateBits() == AbstractTask.CANCELLED && t.cancelCause == null;
   }

@@ -224,7 +224,7 @@ public final class TaskGroup implements TaskScope {
         results[t.seq()] = t.result();
         return null;
       }
-      Throwable error = t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+      Throwable error = ResultSink.failFastError(t);
       results[t.seq()] = null; // after reading the failure: a pattern task's outcome is in this slot
       return error;
     };
@@ -298,8 +298,7 @@ public final class TaskGroup implements TaskScope {
   }
 
   /** forEach's sink: fail fast as all's, and nothing kept (a million results would outgrow any heap). */
-  private static final ResultSink FOR_EACH = t ->
-      t.stateBits() == TaskImpl.FAILED || ResultSink.ownCancellation(t) ? t.failure() : null;
+  private static final ResultSink FOR_EACH = ResultSink::failFastError;
 
   private static Future<Void> forEach(Site site, TaskGroupOptions options, Iterator<? extends TaskFn<?>> tasks) {
     Objects.requireNonNull(tasks, "tasks");
