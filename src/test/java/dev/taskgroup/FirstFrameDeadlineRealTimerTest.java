@@ -59,9 +59,20 @@ class FirstFrameDeadlineRealTimerTest extends VertxTest {
   }
 
   @RepeatedTest(10)
-  void aGroupWhoseBodySleepsItsOwnTimeoutTimesOutNoEarlierThanItsDeadline() {
+  void aGroupWhoseBodySleepsItsOwnTimeoutEndsNoEarlierThanItsDeadline() {
     for (Duration d : TIMEOUTS) {
-      timedOutNoEarlierThan(run(d, g -> g.sleep(d).map(v -> (Object) "slept")), d);
+      Ended e = run(d, g -> g.sleep(d).map(v -> (Object) "slept"));
+      // The sleep ends when the deadline does, give or take a timer's tick: its node and the
+      // group's deadline sit in queues of their own (the group's is 1 ns shorter, queued after the
+      // first frame), each with its own Vert.x timer, and with real timers a late tick may let the
+      // sleep's fire first (CI saw it once in 60 runs at 2 ms). Either end is right; neither may
+      // come early.
+      if (e.result().succeeded()) {
+        assertThat(e.result().result()).isEqualTo("slept");
+        assertThat(e.elapsedNanos()).as("when a group of %s ended", d).isGreaterThanOrEqualTo(d.toNanos());
+      } else {
+        timedOutNoEarlierThan(e, d);
+      }
     }
   }
 
