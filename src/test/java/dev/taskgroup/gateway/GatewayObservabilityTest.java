@@ -47,8 +47,9 @@ class GatewayObservabilityTest {
     try {
       io.vertx.core.http.HttpServer server = Await.result(warm.createHttpServer()
           .requestHandler(req -> req.response().end("warm")).listen(0, "127.0.0.1"));
+      // body() attached in send's callback, on the event loop: from the test thread, Vert.x 5.0.7 could lose the end
       Await.result(warm.createHttpClient().request(HttpMethod.GET, server.actualPort(), "127.0.0.1", "/")
-          .compose(HttpClientRequest::send).compose(resp -> resp.body()));
+          .compose(req -> req.send().compose(resp -> resp.body())));
     } finally {
       Await.result(warm.close());
     }

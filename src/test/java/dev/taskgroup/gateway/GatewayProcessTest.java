@@ -61,8 +61,9 @@ class GatewayProcessTest {
     // The first request of this JVM loads the HTTP classes on its event loop: done before the child
     // competes for the CPU, so that the blocked-thread check does not take the loading for a block.
     TestUpstream warm = TestUpstream.start(vertx, "warm-up");
+    // body() attached in send's callback, as in get
     Await.result(client.request(HttpMethod.GET, warm.port(), "127.0.0.1", "/")
-        .compose(req -> req.send()).compose(resp -> resp.body()));
+        .compose(req -> req.send().compose(resp -> resp.body())));
     port = freePort();
     JsonObject config = new JsonObject()
         .put("http", http.copy().put("host", "127.0.0.1").put("port", port).put("instances", 1))
@@ -131,9 +132,11 @@ class GatewayProcessTest {
   }
 
   private Future<Integer> get(String uri) {
+    // body() is attached in send's own callback, on the event loop that delivers the response:
+    // chained from the test thread, it could come after the end, which Vert.x 5.0.7 drops
+    // (see ScopedHttpTest's malformedOrNegativeDeadlineHeaderReadsAsAbsent)
     return client.request(HttpMethod.GET, port, "127.0.0.1", uri)
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+        .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())));
   }
 
   private int exitStatus() throws InterruptedException, IOException {
