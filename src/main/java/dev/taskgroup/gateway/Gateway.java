@@ -70,7 +70,8 @@ import java.util.logging.Logger;
  *
  * <h2>Answers</h2>
  * <ul>
- *   <li>every call succeeded: 200, one field per upstream holding its JSON body;
+ *   <li>every call succeeded: 200, one field per upstream holding its JSON body, as the upstream
+ *       sent it (see {@link RawJson});
  *   <li>an optional call failed: 200, its field holds the fallback, and {@code errors} maps its
  *       name to {@code {"reason": R}};
  *   <li>a required call failed: 502 {@code {"error":"upstream_failed","failures":[...]}}, listing
@@ -102,7 +103,7 @@ import java.util.logging.Logger;
  * <h2>Threads</h2>
  * Each instance has its event loop: its connections, request handlers, groups and upstream clients
  * live on its context. Instances of one process share a {@link GatewayState} (metrics, the caps,
- * draining), which is thread-safe. Upstream bodies over {@link #INLINE_JSON_BYTES} are decoded on
+ * draining), which is thread-safe. Upstream bodies over {@link #INLINE_JSON_BYTES} are checked on
  * a worker thread.
  */
 public final class Gateway extends VerticleBase {
@@ -117,7 +118,8 @@ public final class Gateway extends VerticleBase {
   private static final String JSON = "application/json";
 
   /**
-   * Largest upstream body decoded on the event loop; larger ones go to a worker. Measured (Jackson
+   * Largest upstream body checked on the event loop; larger ones go to a worker. (The check is now a
+   * streaming parse, faster than the decoding measured here: the bound errs on the safe side.) Measured (Jackson
    * via {@code Json.decodeValue}, JDK 17, this project's 2-core machine): ~230 MB/s at every size,
    * so 16 KiB stalls the loop ~75 us, about what the hop to a worker and back costs, while 64 KiB
    * would stall it ~0.3 ms and the 1 MiB limit ~4.5 ms.
@@ -147,6 +149,8 @@ public final class Gateway extends VerticleBase {
   private final Map<String, RequestOptions> upstreamRequests = new HashMap<>();
   /** The group options of each route, index for index with {@code config.routes()}; written in start(), then read-only. */
   private final List<TaskGroupOptions> routeOptions = new ArrayList<>();
+  /** What each route's answer is made of, index for index with {@code config.routes()}; written in start(), then read-only. */
+  private final List<AnswerParts> routeParts = new ArrayList<>();
   /** Counts each call's task as it ends (one handler for all of them). */
   private final Handler<AsyncResult<Object>> countTaskEnd;
   /** The first 24 characters of each generated request id: random per instance. */
@@ -205,6 +209,7 @@ public final class Gateway extends VerticleBase {
     for (GatewayConfig.Route route : config.routes()) {
       routeOptions.add(new TaskGroupOptions().setName(route.path().path()).setMaxConcurrency(route.maxConcurrency())
           .setTimeout(route.deadline()));
+      routeParts.add(new AnswerParts(route.calls()));
     }
     GatewayConfig.Http http = config.http();
     HttpServerOptions options = new HttpServerOptions()
@@ -487,7 +492,7 @@ public final class Gateway extends VerticleBase {
         if (allowed(req, route.path().path())) {
           Map<String, String> params = decodeParams(req, route, raw);
           if (params != null) {
-            fanOut(req, route, routeOptions.get(i), requestId, params);
+            fanOut(req, route, routeOptions.get(i), routeParts.get(i), requestId, params);
           }
         }
         return;
@@ -574,8 +579,8 @@ public final class Gateway extends VerticleBase {
     String errorReason;  // idem; non-null only for an optional call that fell back
   }
 
-  private void fanOut(HttpServerRequest req, GatewayConfig.Route route, TaskGroupOptions options, String requestId,
-      Map<String, String> params) {
+  private void fanOut(HttpServerRequest req, GatewayConfig.Route route, TaskGroupOptions options, AnswerParts parts,
+      String requestId, Map<String, String> params) {
     String label = route.path().path();
     HttpServerResponse resp = req.response();
     if (state.inFlight.incrementAndGet() > config.http().maxRequestsInFlight()) {
@@ -598,7 +603,7 @@ public final class Gateway extends VerticleBase {
         slots[i] = new Slot();
         GatewayConfig.Call call = calls.get(i);
         metrics.task("started");
-        Task<Object> task = group.spawn(call.upstream(), callFn(call, params, requestId, slots[i]));
+        Task<Object> task = group.spawn(call.upstream(), callFn(call, parts.fallbacks[i], params, requestId, slots[i]));
         task.future().onComplete(countTaskEnd);
       }
       return Future.succeededFuture();
@@ -610,7 +615,9 @@ public final class Gateway extends VerticleBase {
         finished(req, label, status);
       } else if (ar.succeeded()) {
         status = 200;
-        json(req, label, status, merge(calls, slots));
+        finished(req, label, status);
+        req.response().setStatusCode(status);
+        send(req, JSON, parts.merge(slots));
       } else {
         status = answerFailure(req, label, ar.cause());
       }
@@ -618,20 +625,70 @@ public final class Gateway extends VerticleBase {
     });
   }
 
-  private static JsonObject merge(List<GatewayConfig.Call> calls, Slot[] slots) {
-    JsonObject body = new JsonObject();
-    JsonObject errors = new JsonObject();
-    for (int i = 0; i < calls.size(); i++) {
-      String name = calls.get(i).upstream();
-      body.put(name, slots[i].value);
-      if (slots[i].errorReason != null) {
-        errors.put(name, new JsonObject().put("reason", slots[i].errorReason));
+  /**
+   * The fixed parts of one route's 200 answer: each call's field name, JSON-encoded once, and its
+   * fallback. The answer is written as bytes: {@code {"NAME":VALUE,...,"errors":{...}}}, a body
+   * checked by {@link RawJson} copied as it came, any other value (an event-bus reply, a body
+   * only Vert.x's lenient decoding accepts) encoded. Rejected: a JsonObject per answer, encoded at
+   * the end, which re-encoded every body the gateway had just decoded into a tree (issue 14).
+   */
+  private static final class AnswerParts {
+    final Buffer[] fields; // "NAME":
+    final Object[] fallbacks; // RawJson, or the decoded value if the fallback is not strict JSON (never, from the config)
+
+    AnswerParts(List<GatewayConfig.Call> calls) {
+      fields = new Buffer[calls.size()];
+      fallbacks = new Object[calls.size()];
+      for (int i = 0; i < calls.size(); i++) {
+        GatewayConfig.Call call = calls.get(i);
+        fields[i] = Buffer.buffer(Json.encode(call.upstream()) + ":");
+        Buffer fallback = Buffer.buffer(call.fallbackJson());
+        RawJson raw = RawJson.of(fallback);
+        fallbacks[i] = raw != null ? raw : Json.decodeValue(fallback);
       }
     }
-    if (!errors.isEmpty()) {
-      body.put("errors", errors);
+
+    Buffer merge(Slot[] slots) {
+      int size = 2;
+      for (int i = 0; i < slots.length; i++) {
+        size += fields[i].length() + 1 + (slots[i].value instanceof RawJson ? ((RawJson) slots[i].value).bytes().length() : 16);
+      }
+      Buffer body = Buffer.buffer(size).appendByte((byte) '{');
+      boolean degraded = false;
+      for (int i = 0; i < slots.length; i++) {
+        if (i > 0) {
+          body.appendByte((byte) ',');
+        }
+        body.appendBuffer(fields[i]);
+        appendValue(body, slots[i].value);
+        degraded |= slots[i].errorReason != null;
+      }
+      if (degraded) {
+        body.appendString(",\"errors\":{");
+        boolean first = true;
+        for (int i = 0; i < slots.length; i++) {
+          if (slots[i].errorReason != null) {
+            if (!first) {
+              body.appendByte((byte) ',');
+            }
+            body.appendBuffer(fields[i]).appendString("{\"reason\":").appendString(Json.encode(slots[i].errorReason)).appendByte((byte) '}');
+            first = false;
+          }
+        }
+        body.appendByte((byte) '}');
+      }
+      return body.appendByte((byte) '}');
     }
-    return body;
+
+    private static void appendValue(Buffer body, Object value) {
+      if (value instanceof RawJson) {
+        body.appendBuffer(((RawJson) value).bytes());
+      } else if (value == null) {
+        body.appendString("null");
+      } else {
+        body.appendBuffer(Json.encodeToBuffer(value));
+      }
+    }
   }
 
   /** Answers a failed group; {@return the status answered} */
@@ -668,7 +725,8 @@ public final class Gateway extends VerticleBase {
    * counted and, for an optional call, any failure turned into the fallback. A cancellation (a
    * sibling failed, the deadline, the client left) passes through untouched: it is not a failure.
    */
-  private TaskFn<Object> callFn(GatewayConfig.Call call, Map<String, String> params, String requestId, Slot slot) {
+  private TaskFn<Object> callFn(GatewayConfig.Call call, Object fallback, Map<String, String> params, String requestId,
+      Slot slot) {
     GatewayConfig.Upstream upstream = config.upstreams().get(call.upstream());
     String name = upstream.name();
     java.util.concurrent.atomic.AtomicInteger inFlight = state.upstreamCalls.get(name);
@@ -703,7 +761,7 @@ public final class Gateway extends VerticleBase {
         if (call.required()) {
           return Future.failedFuture(new UpstreamCallException(name, reason, cause));
         }
-        slot.value = Json.decodeValue(call.fallbackJson()); // a fresh copy per response
+        slot.value = fallback; // immutable (RawJson) in practice; a decoded one is only read, by the answer
         slot.errorReason = reason;
         return Future.succeededFuture(slot.value);
       });
@@ -839,7 +897,7 @@ public final class Gateway extends VerticleBase {
   }
 
   /**
-   * The body's JSON, or the call's failure. A body over {@link #INLINE_JSON_BYTES} is decoded on a
+   * The body's JSON, or the call's failure. A body over {@link #INLINE_JSON_BYTES} is checked on a
    * worker thread (unordered), so that a big upstream answer never stalls the event loop.
    */
   private Future<Object> interpret(String upstream, ScopedResponse response) {
@@ -858,12 +916,19 @@ public final class Gateway extends VerticleBase {
     }
   }
 
-  private static Object decode(String upstream, Buffer body) {
+  /**
+   * {@return the body as {@link RawJson}, checked without a tree, or else decoded as Vert.x's
+   * {@code Json.decodeValue} accepts it (comments, UTF-16, a byte-order mark)} Either way the
+   * accepted bodies are exactly those {@code Json.decodeValue} accepts: one JSON value, nothing
+   * after it; any other is {@code invalid_json}.
+   */
+  static Object decode(String upstream, Buffer body) {
     try {
       if (body == null || body.length() == 0) {
         throw new DecodeException("empty body");
       }
-      return Json.decodeValue(body);
+      RawJson raw = RawJson.of(body);
+      return raw != null ? raw : Json.decodeValue(body);
     } catch (DecodeException e) {
       throw new UpstreamCallException(upstream, "invalid_json", e);
     }

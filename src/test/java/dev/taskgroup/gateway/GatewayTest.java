@@ -233,6 +233,34 @@ class GatewayTest {
     }
 
     @Test
+    void embedsEachBodyAsItsUpstreamWroteIt() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{ \"name\" : \"\\u00c9mile\", \"n\": 1.50 }", 0);
+      TestUpstream orders = upstream("orders");
+      orders.answers(200, "[1, 2]\n", 0);
+      TestUpstream recs = upstream("recs");
+      recs.answers(200, "\"book\"", 0);
+      startDashboard(profile, orders, recs, 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.body()).isEqualTo(
+          "{\"profile\":{ \"name\" : \"\\u00c9mile\", \"n\": 1.50 },\"orders\":[1, 2]\n,\"recs\":\"book\"}");
+    }
+
+    @Test
+    void answersABodyWithCommentsWithoutTheComments() {
+      TestUpstream profile = upstream("profile");
+      profile.answers(200, "{\"name\": \"Ada\" /* cached */}", 0);
+      startDashboard(profile, upstream("orders"), upstream("recs"), 1000);
+
+      Reply reply = get("/api/dashboard/42");
+
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.json().getJsonObject("profile")).isEqualTo(new JsonObject().put("name", "Ada"));
+    }
+
+    @Test
     void fillsUpstreamPlaceholdersWithPercentEncodedPathParametersAndDropsTheQuery() {
       TestUpstream profile = upstream("profile");
       TestUpstream orders = upstream("orders");
