@@ -79,7 +79,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    */
   PullRing ring;
   private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
-  private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
+  private TaskImpl<?> liveHead; // running TaskImpls, oldest first; a settled task leaves at once (pattern tasks: pattern; forEach's plain ones: ring)
   private TaskImpl<?> liveTail;
   /**
    * The array of the pattern ({@code all}, {@code gather}, ...) that runs this group, or null: slot
