@@ -5,9 +5,10 @@ import io.vertx.core.Future;
 
 /**
  * What every task is: a scope numbered in its group, with a state, that runs its function once and
- * settles once. Two kinds: a {@link TaskImpl} (spawned, queued, handed out as a {@link Task}, in the
- * group's live list) and a {@link PatternTask} (a task of {@code all}/{@code gather}/{@code settle}/
- * {@code race}/{@code quorum} that is never handed out, kept in its pattern's array).
+ * settles once. Three kinds: a {@link TaskImpl} (spawned, queued, handed out as a {@link Task}, in the
+ * group's live list), a {@link PatternTask} (a task of {@code all}/{@code gather}/{@code settle}/
+ * {@code race}/{@code quorum} that is never handed out, kept in its pattern's array) and a
+ * {@link PulledTask} (a task of {@code forEach}, never handed out either, kept in a {@link PullRing}).
  *
  * <p>Every field is written and read on the group's context, except {@code cancelCause} (volatile,
  * in {@link ScopeImpl}) and the state, which other threads may read as a snapshot.
@@ -37,9 +38,22 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
     this.bits = (seq & MAX_SEQ) << 3 | state;
   }
 
-  /** {@return the spawn number: the input index for the patterns} */
+  /**
+   * {@return the number the bits hold: the spawn number, the input index for the patterns, the
+   * ring slot for a running {@link PulledTask}}
+   */
   final int seq() {
     return bits >>> 3;
+  }
+
+  /** {@return the spawn number, which names the task and orders its start} A {@link PulledTask}'s lives in its ring while it runs. */
+  int number() {
+    return seq();
+  }
+
+  /** Puts {@code seq} in the bits, the state kept: a {@link PulledTask} leaving its slot keeps its spawn number there. */
+  final void renumber(int seq) {
+    bits = (seq & MAX_SEQ) << 3 | stateBits();
   }
 
   /** {@return the state as one of the int constants above} */
@@ -53,7 +67,7 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
 
   /** {@return the task's name in messages and the task tree} */
   public String name() {
-    return "task-" + seq();
+    return "task-" + number();
   }
 
   @Override

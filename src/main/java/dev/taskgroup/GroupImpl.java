@@ -73,8 +73,13 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
    */
   private Iterator<? extends TaskFn<?>> feed;
   private long pulled; // elements forEach took from feed (the position a null element is named by)
+  /**
+   * The slots of {@code forEach}'s running plain tasks ({@link PulledTask}), made at its first pull;
+   * else null. Kept once the group completed: a late completion after a crash still finds its slot.
+   */
+  PullRing ring;
   private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
-  private TaskImpl<?> liveHead; // running tasks, oldest first; a settled task leaves at once
+  private TaskImpl<?> liveHead; // running TaskImpls, oldest first; a settled task leaves at once (pattern tasks: pattern; forEach's plain ones: ring)
   private TaskImpl<?> liveTail;
   /**
    * The array of the pattern ({@code all}, {@code gather}, ...) that runs this group, or null: slot
@@ -615,8 +620,33 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       }
       return false;
     }
-    startTask(newTask(null, fn), true); // as spawn would: a timed or retried function gets its own kind of task
+    startPulled(fn);
     return true;
+  }
+
+  /**
+   * Starts a pulled function: a plain one as a {@link PulledTask} in a free slot of the ring; a
+   * timed or retried one as spawn would (its own kind of {@link TaskImpl}, in the live list).
+   * Rejected: the ring only with a {@code maxConcurrency}, TaskImpls without: a ring grown to
+   * the peak running costs less per task than a live list's two links, and one path is simpler.
+   */
+  private <T> void startPulled(TaskFn<T> fn) {
+    if (fn instanceof TimeoutFn || fn instanceof AttemptFn) {
+      startTask(newTask(null, fn), true);
+      return;
+    }
+    PullRing r = ring;
+    if (r == null) {
+      r = ring = new PullRing(maxConcurrency);
+    }
+    int i = r.take();
+    PulledTask<T> t = new PulledTask<>(this, i);
+    r.put(i, t, spawned++);
+    running++; // register before running user code, as startTask does
+    if (obs != null) {
+      obs.taskStarted(t); // what an observer throws is handled there (Observation#thrown)
+    }
+    t.run(fn, true);
   }
 
   /** The iterator threw, or gave a null: an error of the group, which fails fast. */
@@ -722,10 +752,23 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     left(t);
   }
 
+  /** A settled pulled task leaves the group: the observers see it in its slot, then the slot frees for the next pull. */
+  void taskLeft(PulledTask<?> t) {
+    if (obs != null) {
+      obs.taskSettled(t);
+    }
+    t.leaveSlot();
+    leftSettled();
+  }
+
   private void left(AbstractTask<?> t) {
     if (obs != null) {
       obs.taskSettled(t);
     }
+    leftSettled();
+  }
+
+  private void leftSettled() {
     running--;
     if ((queued > 0 || feed != null) && state != State.COMPLETED) {
       drain();
@@ -961,6 +1004,16 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         }
       }
     }
+    if (ring != null && running > 0) {
+      // forEach's tasks, plain (the ring) or not (timed, retried: the live list), cancelled in
+      // their start order: the two merged by spawn number.
+      for (PulledTask<?> pt : ring.inStartOrder()) {
+        while (j < live.length && PullRing.before(live[j].seq(), pt.number())) {
+          live[j++].cancel(cause);
+        }
+        pt.cancel(cause);
+      }
+    }
     while (j < live.length) {
       live[j++].cancel(cause);
     }
@@ -1042,6 +1095,13 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         }
       }
       crashPatternTasks(cause);
+      if (ring != null) {
+        for (PulledTask<?> pt : ring.inStartOrder()) {
+          if (pt.markCancelled(cause)) {
+            pt.cancelled(cause);
+          }
+        }
+      }
       close();
       deadlines.closeAll(cause);
       if (parentHook != null) {

@@ -123,7 +123,7 @@ final class Observation {
   void taskStarted(AbstractTask<?> t) {
     if (tracks != null) {
       // the event is typed Object there, so that jdk.jfr loads only when JFR events are on
-      tracks.add(t.seq(), group.timers.nanoTime(), jfrTasks ? JfrEvents.taskBegun() : null);
+      tracks.add(t.number(), group.timers.nanoTime(), jfrTasks ? JfrEvents.taskBegun() : null);
     }
     for (TaskGroupObserver.GroupObserver o : observers) {
       try {
@@ -143,7 +143,7 @@ final class Observation {
   /** A started task settled: its state is final. */
   void taskSettled(AbstractTask<?> t) {
     if (tracks != null) {
-      Object event = tracks.remove(t.seq());
+      Object event = tracks.remove(t.number());
       if (event != null) {
         JfrEvents.taskEnded(event, group.name, t.name(), t.state());
       }
@@ -206,7 +206,7 @@ final class Observation {
     if (tracks == null) {
       return -1;
     }
-    return tracks.startOf(t.seq());
+    return tracks.startOf(t.number());
   }
 
   // ---- hooks called by timeouts and the resilience patterns (group's context) ----------------------

@@ -182,6 +182,16 @@ final class TreeWalk {
           seen++;
         }
       }
+      if (g.ring != null && seen < g.running()) { // forEach's plain tasks, in start order
+        for (PulledTask<?> t : g.ring.inStartOrder()) {
+          if (!mayAdd(f, budget)) {
+            f.omitted += g.running() - seen;
+            return;
+          }
+          add(f, t, budget);
+          seen++;
+        }
+      }
     }
   }
 

@@ -525,4 +525,178 @@ class ForEachTest extends VertxTest {
       assertThat(seen).containsExactly("started", "SUCCEEDED", "started", "SUCCEEDED");
     }
   }
+
+  /**
+   * A plain pulled task lives in a slot of the group's ring, which the next function pulled takes
+   * once it settles ({@link PullRing}): nothing of a previous occupant reaches the next one.
+   */
+  @Nested
+  class Slots {
+    /** Functions whose work waits until the test completes it or the task is cancelled (noted in {@code cancelled}). */
+    IntFunction<TaskFn<Integer>> cancellable(List<Promise<Integer>> held, List<TaskScope> scopes, List<Integer> cancelled) {
+      return k -> scope -> {
+        Promise<Integer> p = Promise.promise();
+        held.add(p);
+        scopes.add(scope);
+        scope.onCancel(c -> {
+          cancelled.add(k);
+          p.tryFail(c);
+        });
+        return p.future();
+      };
+    }
+
+    @Test
+    void aLateCompletionOfAPreviousOccupantLeavesTheNextOneRunningInItsSlot() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(1), new Source(3, cancellable(held, scopes, cancelled))));
+      onContext(() -> held.get(0).complete(0));
+      onContext(() -> held.get(1).complete(1)); // task-2 takes the slot task-0, then task-1 had
+      assertThat(scopes).hasSize(3);
+      @SuppressWarnings("unchecked")
+      AbstractTask<Integer> previous = (AbstractTask<Integer>) scopes.get(1);
+      onContext(() -> previous.complete(null, new IOException("late"))); // the work of task-1 completing again
+      onContext(() -> {});
+      assertThat(done.isComplete()).isFalse();
+      assertThat(scopes.get(2).isFinished()).isFalse();
+      assertThat(scopes.get(2).isCancelled()).isFalse();
+      assertThat(previous.name()).isEqualTo("task-1"); // its own name, not its slot's or the next occupant's
+      assertThat(((AbstractTask<?>) scopes.get(2)).name()).isEqualTo("task-2");
+      onContext(() -> held.get(2).complete(2));
+      assertThat(await(done)).isNull();
+      assertThat(cancelled).isEmpty();
+    }
+
+    @Test
+    void hooksOfAPreviousOccupantNeverRunForTheNextOne() {
+      List<String> ran = new CopyOnWriteArrayList<>();
+      List<Registration> first = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      Source source = new Source(2, k -> scope -> {
+        scopes.add(scope);
+        if (k == 0) {
+          first.add(scope.onCancel(c -> ran.add("hook of task-0")));
+          first.add(scope.onCancel(c -> ran.add("second hook of task-0")));
+          return Future.succeededFuture(0);
+        }
+        scope.onCancel(c -> ran.add("hook of task-1"));
+        return VertxTest.<Integer>untilCancelled().run(scope);
+      });
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(1), source)));
+      onContext(() -> {
+        assertThat(first.get(1).remove()).isFalse(); // dropped as task-0 closed: it cannot unlink task-1's
+        assertThat(scopes.get(0).onCancel(c -> ran.add("late hook of task-0")).remove()).isFalse();
+        assertThat(((ScopeImpl) scopes.get(1)).hookCount()).isEqualTo(2); // task-1's own and untilCancelled's
+      });
+      outer.cancel();
+      awaitFailure(each.get());
+      assertThat(ran).containsExactly("hook of task-1");
+      onContext(release::complete);
+    }
+
+    @Test
+    void theGroupsCancellationReachesEveryRunningTaskInStartOrderWhateverItsSlot() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      IntFunction<TaskFn<Integer>> plain = cancellable(held, scopes, cancelled);
+      // element 4 is timed: a TaskImpl in the live list, merged with the ring's tasks by start
+      Source source = new Source(-1, k -> k == 4 ? plain.apply(k).withTimeout(Duration.ofHours(1)) : plain.apply(k));
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(4), source)));
+      onContext(() -> held.get(2).complete(2)); // task-4 starts (live list)
+      onContext(() -> held.get(0).complete(0)); // task-5 takes slot 0
+      onContext(() -> held.get(3).complete(3)); // task-6 takes slot 3
+      onContext(() -> held.get(5).complete(5)); // task-7 takes slot 0 again
+      outer.cancel();
+      Throwable error = awaitFailure(each.get());
+      assertThat(((TaskCancelledException) error).reason()).isEqualTo(CancelReason.PARENT_CANCELLED);
+      assertThat(cancelled).containsExactly(1, 4, 6, 7);
+      assertThat(source.nexts).hasValue(8);
+      onContext(release::complete);
+    }
+
+    @Test
+    void aNestedGroupInAPulledTaskRunsAndIsCancelledWithIt() {
+      List<Future<Integer>> nested = new CopyOnWriteArrayList<>();
+      List<CancelReason> reasons = new CopyOnWriteArrayList<>();
+      Promise<Void> release = Promise.promise();
+      TaskGroup outer = openGroup(context, release);
+      AtomicReference<Future<Void>> each = new AtomicReference<>();
+      Source source = new Source(-1, k -> scope -> {
+        Future<Integer> inner = TaskGroup.run(scope, g -> k % 2 == 0
+            ? g.spawn(s -> Future.succeededFuture(k)).future() // settles: the task ends, its slot is reused
+            : g.spawn(s -> {
+              s.onCancel(c -> reasons.add(c.reason()));
+              return VertxTest.<Integer>untilCancelled().run(s);
+            }).future());
+        nested.add(inner);
+        return inner;
+      });
+      onContext(() -> each.set(TaskGroup.forEach(outer, limit(3), source)));
+      onContext(() -> {});
+      outer.cancel();
+      awaitFailure(each.get());
+      // 0, 2, 4 succeeded in slots then taken by 1, 3, 5, which held them until the cancellation
+      assertThat(nested).hasSize(6);
+      for (int k = 0; k < 6; k += 2) {
+        assertThat(await(nested.get(k))).isEqualTo(k);
+        assertThat(awaitFailure(nested.get(k + 1))).isInstanceOf(TaskCancelledException.class);
+      }
+      assertThat(reasons).containsExactly(CancelReason.PARENT_CANCELLED, CancelReason.PARENT_CANCELLED, CancelReason.PARENT_CANCELLED);
+      onContext(release::complete);
+    }
+
+    @Test
+    void aNestedGroupThatOutlivesItsPulledTaskIsClosedWithItWhileTheNextTaskKeepsItsSlot() {
+      List<String> reasons = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      AtomicReference<Future<Void>> nested = new AtomicReference<>();
+      Source source = new Source(2, k -> scope -> {
+        scopes.add(scope);
+        if (k == 0) { // opens a nested group and does not await it
+          nested.set(TaskGroup.run(scope, g -> {
+            g.onCancel(c -> reasons.add(c.reason() + ": " + c.getMessage()));
+            return Future.<Void>future(p -> g.onCancel(p::fail));
+          }));
+          return Future.succeededFuture(0);
+        }
+        Promise<Integer> p = Promise.promise();
+        held.add(p);
+        return p.future();
+      });
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, limit(1), source));
+      onContext(() -> {});
+      assertThat(reasons).singleElement().asString().startsWith("PARENT_CANCELLED").endsWith("'task-0' has finished");
+      assertThat(awaitFailure(nested.get())).isInstanceOf(TaskCancelledException.class);
+      assertThat(scopes).hasSize(2);
+      assertThat(scopes.get(1).isCancelled()).isFalse();
+      assertThat(done.isComplete()).isFalse();
+      onContext(() -> held.get(0).complete(1));
+      assertThat(await(done)).isNull();
+    }
+
+    @Test
+    void withoutAMaxConcurrencyTheRingGrowsToEveryRunningTask() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(300, cancellable(held, scopes, cancelled));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, source));
+      onContext(() -> {});
+      assertThat(source.nexts).hasValue(300);
+      assertThat(scopes).extracting(s -> ((AbstractTask<?>) s).name()).doesNotHaveDuplicates().contains("task-0", "task-299");
+      onContext(() -> held.forEach(p -> p.complete(0)));
+      assertThat(await(done)).isNull();
+      assertThat(cancelled).isEmpty();
+    }
+  }
 }
