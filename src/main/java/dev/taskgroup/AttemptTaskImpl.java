@@ -37,7 +37,11 @@ final class AttemptTaskImpl<T> extends TaskImpl<T> implements AttemptTask<T> {
 
   @Override
   void settle(T value, Throwable error) {
-    firstSettled(value, error);
+    if (error == null && stateBits() == RUNNING && AttemptTask.settlesAlone(role)) {
+      record(value, null); // a never-firing retry's or hedge's success: as a bare task's settle
+    } else {
+      firstSettled(value, error);
+    }
   }
 
   @Override

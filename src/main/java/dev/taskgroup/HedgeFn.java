@@ -65,11 +65,14 @@ final class HedgeFn<T> extends AttemptFn<T> {
   private final TaskFn<T> inner;
   private final Policy spec;
   private final Window window; // null when the delay is fixed
+  /** A fixed delay, no budget, a further attempt allowed: attempt 1 of a task only joins a block ({@link #runFirst}). */
+  private final boolean plain;
 
   HedgeFn(TaskFn<T> inner, HedgeOptions options) {
     this.inner = Objects.requireNonNull(inner, "inner");
     this.spec = Objects.requireNonNull(options, "options").policy();
     this.window = spec.percentile > 0 ? new Window() : null;
+    this.plain = window == null && spec.budget == null && spec.maxAttempts > 1 && spec.fixedNanos > 0;
   }
 
   /** What a hedge reads of its options, immutable: shared by all functions hedged with the same unchanged options. */
@@ -121,9 +124,23 @@ final class HedgeFn<T> extends AttemptFn<T> {
    * after attempt 1's function returned, unless attempt 1 already ended in that call (a cached
    * answer, a synchronous failure: then its outcome goes through the hedge's rules as it settles);
    * with one attempt allowed this function is the role.
+   *
+   * <p>The common case (a fixed delay, no budget) is this method's first branch, one flag read
+   * where the general case tests the budget, the attempts and the delay: a hedge that never fires
+   * runs a block join and attempt 1's call, and everything else is in {@link #runFirstOtherwise},
+   * which C2 then never compiles into the spawn's path.
    */
   @Override
   Future<T> runFirst(AttemptTask<T> task) {
+    if (plain) {
+      Block.join(this, task, spec.fixedNanos);
+      return callFirst(inner, task);
+    }
+    return runFirstOtherwise(task);
+  }
+
+  /** {@link #runFirst} but for a fixed delay without a budget. */
+  private Future<T> runFirstOtherwise(AttemptTask<T> task) {
     if (spec.budget != null) {
       spec.budget.deposit();
     }
@@ -254,28 +271,45 @@ final class HedgeFn<T> extends AttemptFn<T> {
       this.soloFn = soloFn;
     }
 
+    /** {@code task}'s delay joins the group's open block if it may, else a block it opens ({@link #open}). */
     @SuppressWarnings({"unchecked", "rawtypes"})
     static <T> void join(HedgeFn<T> fn, AttemptTask<T> task, long delayNanos) {
       AbstractTask<T> s = task.scope();
-      GroupImpl<?> g = s.group;
       int seq = s.seq();
-      Object[] p = g.pattern;
-      Block b;
-      if (task instanceof AttemptPatternTask && p != null && seq < p.length && p[seq] == task) {
+      Block b = s.group.hedgeBlock;
+      if (b == null || !b.takes(task, seq, delayNanos)) {
+        b = open(fn, task, seq, delayNanos); // once per BLOCK hedges of a pattern
+      }
+      if (b.slots != null) {
         ((AttemptPatternTask<T>) task).hedge = fn;
-        b = g.hedgeBlock;
-        if (b == null || !b.pending || b.delayNanos != delayNanos || b.slots != p || seq - b.base < 0 || seq - b.base >= BLOCK) {
-          b = new Block(g, delayNanos, seq, p, null, null);
-          g.deadlines.add(b, delayNanos);
-          g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
-        }
-      } else {
-        b = new Block(g, delayNanos, seq, null, task, fn);
-        g.deadlines.add(b, delayNanos);
       }
       b.live++;
       b.adaptive |= fn.window != null;
       task.role((AttemptTask.Role) b);
+    }
+
+    /** {@return whether this open block takes {@code task}, spawn number {@code seq}, with that delay (see the class doc)} */
+    private boolean takes(AttemptTask<?> task, int seq, long delay) {
+      Object[] p = slots; // non-null: only a pattern's block is the group's open one
+      int k = seq - base;
+      return pending && delayNanos == delay && p == group.pattern && k >= 0 && k < BLOCK && seq < p.length
+          && task instanceof AttemptPatternTask && p[seq] == task;
+    }
+
+    /** {@return a new block for {@code task}: the group's open one if the task is a running task of its pattern, else a solo block} */
+    private static <T> Block open(HedgeFn<T> fn, AttemptTask<T> task, int seq, long delayNanos) {
+      GroupImpl<?> g = task.scope().group;
+      Object[] p = g.pattern;
+      Block b;
+      if (task instanceof AttemptPatternTask && p != null && seq < p.length && p[seq] == task) {
+        b = new Block(g, delayNanos, seq, p, null, null);
+        g.deadlines.add(b, delayNanos);
+        g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
+      } else {
+        b = new Block(g, delayNanos, seq, null, task, fn);
+        g.deadlines.add(b, delayNanos);
+      }
+      return b;
     }
 
     /** {@return when the block's hedges started, on the group's clock: its deadline less the delay} */
@@ -291,6 +325,20 @@ final class HedgeFn<T> extends AttemptFn<T> {
           group.hedgeBlock = null;
         }
       }
+    }
+
+    /**
+     * Attempt 1 of a member succeeded before the delay passed, and no latency is to be recorded (no
+     * member's delay is adaptive): the member leaves, and its task settles with the success (the
+     * caller's part: {@link AttemptTask#settlesAlone}). {@return false, leaving nothing done, if a
+     * latency is to be recorded: {@link #firstSettled} then}
+     */
+    boolean leftWithSuccess() {
+      if (adaptive) {
+        return false;
+      }
+      leave();
+      return true;
     }
 
     private HedgeFn<?> fnOf(AttemptTask<?> task) {
