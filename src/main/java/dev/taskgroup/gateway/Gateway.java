@@ -614,10 +614,18 @@ public final class Gateway extends VerticleBase {
         status = GatewayMetrics.CLIENT_CLOSED;
         finished(req, label, status);
       } else if (ar.succeeded()) {
+        Buffer body = null;
         status = 200;
-        finished(req, label, status);
-        req.response().setStatusCode(status);
-        send(req, JSON, parts.merge(slots));
+        try {
+          body = parts.merge(slots);
+        } catch (RuntimeException e) { // a value that cannot be encoded (an event-bus reply): answered, never left hanging
+          status = answerFailure(req, label, e);
+        }
+        if (body != null) {
+          finished(req, label, status);
+          req.response().setStatusCode(status);
+          send(req, JSON, body);
+        }
       } else {
         status = answerFailure(req, label, ar.cause());
       }
