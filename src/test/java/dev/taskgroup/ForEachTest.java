@@ -726,5 +726,27 @@ class ForEachTest extends VertxTest {
       assertThat(PullRing.before(4, 4)).isFalse();
       assertThat(PullRing.before(0, 1 << 27)).isTrue();
     }
+
+    @Test
+    void aCompletedGroupDropsItsRingAndAScopeKeptPastItStillKnowsItsNameAndRegistersNothing() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(100, cancellable(held, scopes, cancelled));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, source));
+      onContext(() -> held.forEach(p -> p.complete(0)));
+      assertThat(await(done)).isNull();
+      AbstractTask<?> kept = (AbstractTask<?>) scopes.get(99);
+      // the ring had 128 slots: kept past completion through any scope a caller holds, it would stay
+      // as large as the peak ever running
+      assertThat(kept.group.ring).isNull();
+      assertThat(kept.name()).isEqualTo("task-99");
+      onContext(() -> {
+        assertThat(kept.onCancel(c -> cancelled.add(-1)).remove()).isFalse();
+        assertThat(kept.hookCount()).isZero();
+        assertThat(kept.failure()).isNull();
+      });
+      assertThat(cancelled).isEmpty();
+    }
 }
 }
