@@ -75,7 +75,9 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
   private long pulled; // elements forEach took from feed (the position a null element is named by)
   /**
    * The slots of {@code forEach}'s running plain tasks ({@link PulledTask}), made at its first pull;
-   * else null. Kept once the group completed: a late completion after a crash still finds its slot.
+   * else null. Dropped as the group completes with no task running (a scope a caller kept would
+   * keep it, as large as the peak ever running); kept after a crash, where a task still running
+   * finds its slot when its work completes late.
    */
   PullRing ring;
   private boolean cancelling; // marked cancelled, propagation and hooks not yet run: completion waits for them
@@ -1132,6 +1134,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
       return;
     }
     state = State.COMPLETED;
+    ring = null; // nothing runs: no task needs its slot again
     close();
     if (owner != null) {
       owner.unregister(this);

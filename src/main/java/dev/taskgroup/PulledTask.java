@@ -15,7 +15,8 @@ import java.util.concurrent.CancellationException;
  * the sink and the observers) they take its spawn number instead, so that its name stays its own
  * once the slot has a new occupant. Every slot access checks that the ring still holds this task
  * there ({@link PullRing#holds}): a task that left, or that hears of a late completion of its
- * work, never touches the next occupant.
+ * work, never touches the next occupant; nor the ring once its group dropped it (completed, nothing
+ * running).
  *
  * <p>Rejected for timed and retried functions: a {@link TimedPatternTask}'s shared deadlines are
  * per block of pattern indexes, which a reused slot is not; those stay {@link TaskImpl}s.
@@ -33,21 +34,21 @@ final class PulledTask<T> extends AbstractTask<T> {
   int number() {
     PullRing r = group.ring;
     int i = seq();
-    return r.holds(this, i) ? r.number(i) : i;
+    return r != null && r.holds(this, i) ? r.number(i) : i;
   }
 
   @Override
   Hook hooks() {
     PullRing r = group.ring;
     int i = seq();
-    return r.holds(this, i) ? r.hook(i) : null; // one that left its slot has none: its close took them
+    return r != null && r.holds(this, i) ? r.hook(i) : null; // one that left its slot has none: its close took them
   }
 
   @Override
   void hooks(Hook first) {
     PullRing r = group.ring;
     int i = seq();
-    if (r.holds(this, i)) { // a closed scope registers no hook, so a task that left sets none
+    if (r != null && r.holds(this, i)) { // a closed scope registers no hook, so a task that left sets none
       r.hook(i, first);
     }
   }
@@ -63,7 +64,7 @@ final class PulledTask<T> extends AbstractTask<T> {
   Throwable failure() {
     PullRing r = group.ring;
     int i = seq();
-    return r.holds(this, i) ? r.failure(i) : null;
+    return r != null && r.holds(this, i) ? r.failure(i) : null;
   }
 
   @Override

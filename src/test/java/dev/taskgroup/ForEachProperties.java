@@ -25,7 +25,8 @@ import net.jqwik.api.Provide;
  * {@code maxConcurrency} and a deadline on the manual clock: the future always completes (the
  * project's nothing-hangs invariant), it succeeds exactly when every element succeeds, no more than
  * {@code maxConcurrency} functions ever run at once, and the iterator is never called once the
- * future completed.
+ * future completed; every task keeps a name of its own, and its onCancel hook runs at most once,
+ * only if it was cancelled.
  */
 class ForEachProperties extends OneContextProperties {
   enum Kind { SYNC_OK, SLEEP_OK, SYNC_FAIL, SLEEP_FAIL, THROW, OWN_CANCEL, NEVER, NULL, ITERATOR_THROWS }
@@ -58,6 +59,9 @@ class ForEachProperties extends OneContextProperties {
     AtomicInteger peak = new AtomicInteger();
     AtomicBoolean completed = new AtomicBoolean();
     List<String> late = new CopyOnWriteArrayList<>();
+    List<TaskScope> scopes = new CopyOnWriteArrayList<>(); // every task's scope, with its name as it ran
+    List<String> names = new CopyOnWriteArrayList<>();
+    List<AtomicInteger> hookRuns = new CopyOnWriteArrayList<>(); // how often each task's onCancel hook ran
     Iterator<TaskFn<Integer>> source = new Iterator<>() {
       private int next; // the group's context only
 
@@ -85,6 +89,11 @@ class ForEachProperties extends OneContextProperties {
 
       private Future<Integer> counted(Element e, TaskScope scope) {
         peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+        scopes.add(scope);
+        names.add(((AbstractTask<?>) scope).name());
+        AtomicInteger hookRan = new AtomicInteger();
+        hookRuns.add(hookRan);
+        scope.onCancel(c -> hookRan.incrementAndGet());
         Future<Integer> work;
         switch (e.kind()) {
           case SYNC_OK -> work = Future.succeededFuture(1);
@@ -125,6 +134,15 @@ class ForEachProperties extends OneContextProperties {
     }
     VertxTest.completion(VertxTest.call(context, () -> null)); // a later turn: nothing pulls any more
     assertThat(late).isEmpty();
+    // slots are reused as tasks settle: each task kept a name of its own, and its hook ran at most
+    // once, only if it was cancelled (a finished task's hooks are dropped)
+    assertThat(names).doesNotHaveDuplicates();
+    for (int i = 0; i < scopes.size(); i++) {
+      TaskScope scope = scopes.get(i);
+      assertThat(scope.isFinished()).as("task %s finished", names.get(i)).isTrue();
+      assertThat(((AbstractTask<?>) scope).name()).isEqualTo(names.get(i));
+      assertThat(hookRuns.get(i).get()).as("hook runs of %s", names.get(i)).isLessThanOrEqualTo(scope.isCancelled() ? 1 : 0);
+    }
     assertThat(blockedThreadEvents).isEmpty();
   }
 }

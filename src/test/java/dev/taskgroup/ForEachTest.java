@@ -698,5 +698,55 @@ class ForEachTest extends VertxTest {
       assertThat(await(done)).isNull();
       assertThat(cancelled).isEmpty();
     }
-  }
+  
+    @Test
+    void aFailureAfterTheRingGrewCancelsEveryOtherRunningTaskAndFailsTheGroupWithIt() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(200, cancellable(held, scopes, cancelled));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, source));
+      onContext(() -> {});
+      assertThat(held).hasSize(200); // the ring grew from 64 slots to 256 while the first ones ran
+      IOException boom = new IOException("boom");
+      onContext(() -> held.get(150).fail(boom));
+      assertThat(awaitFailure(done)).isInstanceOf(TaskGroupException.class).hasRootCauseMessage("boom");
+      assertThat(cancelled).hasSize(199).doesNotContain(150);
+      assertThat(cancelled.subList(0, 3)).containsExactly(0, 1, 2); // in start order
+      assertThat(scopes).allMatch(TaskScope::isFinished);
+    }
+
+    @Test
+    void spawnNumbersCompareAcrossTheirWrapAtMaxSeq() {
+      int max = AbstractTask.MAX_SEQ;
+      assertThat(PullRing.before(max, 0)).isTrue(); // 0 is the number after MAX_SEQ
+      assertThat(PullRing.before(0, max)).isFalse();
+      assertThat(PullRing.before(max - 5, 3)).isTrue();
+      assertThat(PullRing.before(3, 4)).isTrue();
+      assertThat(PullRing.before(4, 4)).isFalse();
+      assertThat(PullRing.before(0, 1 << 27)).isTrue();
+    }
+
+    @Test
+    void aCompletedGroupDropsItsRingAndAScopeKeptPastItStillKnowsItsNameAndRegistersNothing() {
+      List<Promise<Integer>> held = new CopyOnWriteArrayList<>();
+      List<TaskScope> scopes = new CopyOnWriteArrayList<>();
+      List<Integer> cancelled = new CopyOnWriteArrayList<>();
+      Source source = new Source(100, cancellable(held, scopes, cancelled));
+      Future<Void> done = on(context, () -> TaskGroup.forEach(vertx, source));
+      onContext(() -> held.forEach(p -> p.complete(0)));
+      assertThat(await(done)).isNull();
+      AbstractTask<?> kept = (AbstractTask<?>) scopes.get(99);
+      // the ring had 128 slots: kept past completion through any scope a caller holds, it would stay
+      // as large as the peak ever running
+      assertThat(kept.group.ring).isNull();
+      assertThat(kept.name()).isEqualTo("task-99");
+      onContext(() -> {
+        assertThat(kept.onCancel(c -> cancelled.add(-1)).remove()).isFalse();
+        assertThat(kept.hookCount()).isZero();
+        assertThat(kept.failure()).isNull();
+      });
+      assertThat(cancelled).isEmpty();
+    }
+}
 }
