@@ -167,16 +167,33 @@ abstract class AbstractTask<T> extends ScopeImpl implements Completable<T> {
   private void callFunction(TaskFn<T> f, boolean fresh) {
     Future<T> work;
     try {
-      work = invoke(f, fresh);
+      TaskFn<T> g = entry(f);
+      work = g != null ? g.run(this) : invoke(f, fresh);
     } catch (Throwable e) {
       settle(null, e);
       return;
     }
     if (work == null) {
-      settle(null, new NullPointerException("task '" + name() + "' returned null instead of a Future"));
+      settle(null, new NullPointerException(returnedNull()));
       return;
     }
     work.onComplete(this);
+  }
+
+  /** {@return what a task whose function returned null fails with} */
+  String returnedNull() {
+    return "task '" + name() + "' returned null instead of a Future";
+  }
+
+  /**
+   * {@return the function {@link #callFunction} calls with this task as its scope, this task's own
+   * setup done; or null, when {@link #invoke} must run instead} Kept tiny, and the user function's
+   * call kept in {@code callFunction}, so that C2 compiles that call into the spawn's path for a
+   * retried or hedged task as for a bare one (an {@code invoke} that made the call was compiled on
+   * its own with the user function inside, past C2's size limit for inlining it: RESULTS.md 14).
+   */
+  TaskFn<T> entry(TaskFn<T> f) {
+    return f;
   }
 
   /**

@@ -16,6 +16,16 @@ abstract class AttemptFn<T> implements TaskFn<T>, AttemptTask.Role<T> {
    */
   abstract Future<T> runFirst(AttemptTask<T> task);
 
+  /**
+   * When attempt 1 is nothing but the inner function's call in {@code task}'s own scope, does what
+   * {@link #runFirst} does before that call and {@return the inner function}, which the task then
+   * calls as a bare task calls its function (see {@link AbstractTask#entry}); else null, and the
+   * task calls {@link #runFirst}.
+   */
+  TaskFn<T> firstCall(AttemptTask<T> task) {
+    return null;
+  }
+
   /** {@return {@code inner}'s work in {@code task}'s scope: a throw or a null is attempt 1's failure} */
   static <T> Future<T> callFirst(TaskFn<T> inner, AttemptTask<T> task) {
     Future<T> work;

@@ -31,6 +31,16 @@ final class AttemptTaskImpl<T> extends TaskImpl<T> implements AttemptTask<T> {
   }
 
   @Override
+  String returnedNull() { // only attempt 1's inner function, called through entry, reaches the task's own check
+    return "the function of attempt 1 of '" + name() + "' returned null instead of a Future";
+  }
+
+  @Override
+  TaskFn<T> entry(TaskFn<T> f) {
+    return ((AttemptFn<T>) f).firstCall(this);
+  }
+
+  @Override
   Future<T> invoke(TaskFn<T> f, boolean fresh) throws Exception {
     return ((AttemptFn<T>) f).runFirst(this);
   }

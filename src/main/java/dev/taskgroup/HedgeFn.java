@@ -139,6 +139,16 @@ final class HedgeFn<T> extends AttemptFn<T> {
     return runFirstOtherwise(task);
   }
 
+  /** The common case of {@link #runFirst}, with attempt 1's call left to the task: a block join. */
+  @Override
+  TaskFn<T> firstCall(AttemptTask<T> task) {
+    if (plain) {
+      Block.join(this, task, spec.fixedNanos);
+      return inner;
+    }
+    return null;
+  }
+
   /** {@link #runFirst} but for a fixed delay without a budget. */
   private Future<T> runFirstOtherwise(AttemptTask<T> task) {
     if (spec.budget != null) {

@@ -100,6 +100,16 @@ final class RetryFn<T> extends AttemptFn<T> {
     return callFirst(inner, task);
   }
 
+  /** {@link #runFirst} without a budget, attempt 1's call left to the task: the role set. */
+  @Override
+  TaskFn<T> firstCall(AttemptTask<T> task) {
+    if (policy.budget != null) {
+      return null;
+    }
+    task.role(this);
+    return inner;
+  }
+
   /**
    * Attempt 1, run in the task's own scope, ended: a success settles the task; a failure makes the
    * {@link Retry} (only now), which takes over the task's role and ends the task.
