@@ -34,7 +34,11 @@ abstract class AttemptFn<T> implements TaskFn<T>, AttemptTask.Role<T> {
     } catch (Throwable e) {
       return Future.failedFuture(e);
     }
-    return work != null ? work : Future.failedFuture(new NullPointerException(
-        "the function of attempt 1 of '" + task.scope().name() + "' returned null instead of a Future"));
+    return work != null ? work : Future.failedFuture(new NullPointerException(firstReturnedNull(task.scope())));
+  }
+
+  /** {@return what attempt 1 of {@code task} fails with when its function returned null} */
+  static String firstReturnedNull(AbstractTask<?> task) {
+    return "the function of attempt 1 of '" + task.name() + "' returned null instead of a Future";
   }
 }

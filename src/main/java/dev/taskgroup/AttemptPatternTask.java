@@ -32,7 +32,7 @@ final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<
 
   @Override
   String returnedNull() { // only attempt 1's inner function, called through entry, reaches the task's own check
-    return "the function of attempt 1 of '" + name() + "' returned null instead of a Future";
+    return AttemptFn.firstReturnedNull(this);
   }
 
   @Override

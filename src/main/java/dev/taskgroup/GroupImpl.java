@@ -426,10 +426,15 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
         : fn instanceof AttemptFn ? new AttemptPatternTask<>(this, seq) : new PatternTask<>(this, seq);
     running++;
     fns[i] = t; // register before running user code, as startTask does
+    runRegistered(t, (TaskFn<T>) fn);
+  }
+
+  /** Runs a task of a pattern or of forEach, registered (counted, in its array or ring): observed, then its function, inline. */
+  private <T> void runRegistered(AbstractTask<T> t, TaskFn<T> fn) {
     if (obs != null) {
       obs.taskStarted(t); // what an observer throws is handled there (Observation#thrown)
     }
-    t.run((TaskFn<T>) fn, true);
+    t.run(fn, true);
   }
 
   /** Keeps the own deadline of pattern task {@code i}; the side array is made on the first one. */
@@ -645,10 +650,7 @@ final class GroupImpl<R> extends HookedScope implements Completable<R> {
     PulledTask<T> t = new PulledTask<>(this, i);
     r.put(i, t, spawned++);
     running++; // register before running user code, as startTask does
-    if (obs != null) {
-      obs.taskStarted(t); // what an observer throws is handled there (Observation#thrown)
-    }
-    t.run(fn, true);
+    runRegistered(t, fn);
   }
 
   /** The iterator threw, or gave a null: an error of the group, which fails fast. */

@@ -129,32 +129,11 @@ final class HedgeFn<T> extends AttemptFn<T> {
    * answer, a synchronous failure: then its outcome goes through the hedge's rules as it settles);
    * with one attempt allowed this function is the role.
    *
-   * <p>The common case (a fixed delay, no budget) is this method's first branch, one flag read
-   * where the general case tests the budget, the attempts and the delay: a hedge that never fires
-   * runs a block join and attempt 1's call, and everything else is in {@link #runFirstOtherwise},
-   * which C2 then never compiles into the spawn's path.
+   * <p>Called for a task only when {@link #firstCall} declined: the common case (a fixed delay,
+   * no budget) is there, one flag read and a block join, with attempt 1's call left to the task.
    */
   @Override
   Future<T> runFirst(AttemptTask<T> task) {
-    if (spec.plain) {
-      Block.join(this, task, spec.fixedNanos);
-      return callFirst(inner, task);
-    }
-    return runFirstOtherwise(task);
-  }
-
-  /** The common case of {@link #runFirst}, with attempt 1's call left to the task: a block join. */
-  @Override
-  TaskFn<T> firstCall(AttemptTask<T> task) {
-    if (spec.plain) {
-      Block.join(this, task, spec.fixedNanos);
-      return inner;
-    }
-    return null;
-  }
-
-  /** {@link #runFirst} but for a fixed delay without a budget. */
-  private Future<T> runFirstOtherwise(AttemptTask<T> task) {
     if (spec.budget != null) {
       spec.budget.deposit();
     }
@@ -175,6 +154,17 @@ final class HedgeFn<T> extends AttemptFn<T> {
     }
     return work;
   }
+
+  /** The common case (a fixed delay, no budget, a further attempt allowed): a block join, attempt 1's call left to the task. */
+  @Override
+  TaskFn<T> firstCall(AttemptTask<T> task) {
+    if (spec.plain) {
+      Block.join(this, task, spec.fixedNanos);
+      return inner;
+    }
+    return null;
+  }
+
 
   /** Attempt 1 of a hedge allowed no other ended: a success settles the task, a failure goes through the hedge's rules. */
   @Override

@@ -30,26 +30,30 @@ final class PulledTask<T> extends AbstractTask<T> {
     super(group, slot, RUNNING);
   }
 
-  @Override
-  int number() {
+  /** {@return the slot this task holds in its group's ring, or -1 once it left it (or the ring was dropped)} */
+  private int slot() {
     PullRing r = group.ring;
     int i = seq();
-    return r != null && r.holds(this, i) ? r.number(i) : i;
+    return r != null && r.holds(this, i) ? i : -1;
+  }
+
+  @Override
+  int number() {
+    int i = slot();
+    return i >= 0 ? group.ring.number(i) : seq(); // once it left, the bits hold the number
   }
 
   @Override
   Hook hooks() {
-    PullRing r = group.ring;
-    int i = seq();
-    return r != null && r.holds(this, i) ? r.hook(i) : null; // one that left its slot has none: its close took them
+    int i = slot();
+    return i >= 0 ? group.ring.hook(i) : null; // one that left its slot has none: its close took them
   }
 
   @Override
   void hooks(Hook first) {
-    PullRing r = group.ring;
-    int i = seq();
-    if (r != null && r.holds(this, i)) { // a closed scope registers no hook, so a task that left sets none
-      r.hook(i, first);
+    int i = slot();
+    if (i >= 0) { // a closed scope registers no hook, so a task that left sets none
+      group.ring.hook(i, first);
     }
   }
 
@@ -62,9 +66,8 @@ final class PulledTask<T> extends AbstractTask<T> {
   /** Valid until the task left its slot (the sink reads it before); null after. */
   @Override
   Throwable failure() {
-    PullRing r = group.ring;
-    int i = seq();
-    return r != null && r.holds(this, i) ? r.failure(i) : null;
+    int i = slot();
+    return i >= 0 ? group.ring.failure(i) : null;
   }
 
   @Override
