@@ -24,8 +24,11 @@ import org.junit.jupiter.api.Test;
 class LimitsTest extends VertxTest {
   static final int LINKS = 1_000_000;
   static final int LEVELS = Integer.getInteger("limits.levels", 100_000);
-  /** Spawns per event-loop turn when a test builds a huge shape: a turn stays far below the health limit. */
-  static final int PER_TURN = 20_000;
+  /**
+   * Spawns per event-loop turn when a test builds a huge shape: a turn (a few ms idle) stays far
+   * below the health limit even on a machine ten times slower or busier.
+   */
+  static final int PER_TURN = 5_000;
 
   /** {@return a group named "g" on {@code context} whose body is {@code body}} */
   <R> Future<R> runOn(Context context, Function<TaskGroup, Future<R>> body) {
@@ -60,18 +63,24 @@ class LimitsTest extends VertxTest {
       Promise<Integer> head = Promise.promise();
       Promise<Void> built = Promise.promise();
       AtomicReference<Task<Integer>> last = new AtomicReference<>();
+      AtomicInteger spawned = new AtomicInteger();
+      AtomicInteger linked = new AtomicInteger();
       Future<Integer> result = runOn(context, g -> {
         Task<Integer> first = g.spawn(s -> head.future());
         last.set(first);
         inTurns(context, LINKS - 1, i -> {
+          spawned.incrementAndGet();
           Task<Integer> before = last.get();
-          last.set(g.spawn(s -> before.future().map(v -> v + 1)));
+          last.set(g.spawn(s -> before.future().map(v -> {
+            linked.incrementAndGet();
+            return v + 1;
+          })));
         }).onComplete(built);
         return built.future().compose(v -> last.get().future());
       });
-      await(built.future());
+      awaitProgressing(built.future(), spawned::get);
       context.runOnContext(v -> head.complete(1));
-      assertThat(await(result)).isEqualTo(LINKS);
+      assertThat(awaitProgressing(result, linked::get)).isEqualTo(LINKS);
     }
 
     @Test
@@ -90,7 +99,7 @@ class LimitsTest extends VertxTest {
         });
         return Future.succeededFuture();
       });
-      await(result);
+      awaitProgressing(result, ran::get);
       assertThat(ran).hasValue(LINKS);
     }
 
@@ -118,7 +127,7 @@ class LimitsTest extends VertxTest {
         g.spawn(link);
         return Future.succeededFuture();
       });
-      await(result);
+      awaitProgressing(result, ran::get);
       assertThat(ran).hasValue(LINKS);
     }
 
@@ -172,10 +181,12 @@ class LimitsTest extends VertxTest {
       Context context = vertx.getOrCreateContext();
       int n = LINKS;
       List<Task<Void>> tasks = new ArrayList<>(n);
+      AtomicInteger spawned = new AtomicInteger();
       AtomicInteger hooksRun = new AtomicInteger();
       Promise<Void> built = Promise.promise();
       Future<Void> result = runOn(context, g -> {
         inTurns(context, n, i -> tasks.add(g.<Void>spawn(s -> {
+          spawned.incrementAndGet();
           s.onCancel(c -> {
             hooksRun.incrementAndGet();
             if (i + 1 < n) {
@@ -186,9 +197,9 @@ class LimitsTest extends VertxTest {
         }))).onComplete(built);
         return built.future();
       });
-      await(built.future());
+      awaitProgressing(built.future(), spawned::get);
       context.runOnContext(v -> tasks.get(0).cancel());
-      await(result);
+      awaitProgressing(result, hooksRun::get);
       assertThat(hooksRun).hasValue(n);
       assertThat(tasks).allMatch(t -> t.state() == TaskState.CANCELLED);
     }

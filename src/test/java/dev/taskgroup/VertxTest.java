@@ -197,6 +197,34 @@ public abstract class VertxTest {
     return done.result();
   }
 
+  /**
+   * Waits on the test thread for a success of a huge shape (a million tasks), for as long as
+   * {@code progress} keeps moving. {@return the result} It fails only once a whole patience (10 s,
+   * scaled by the load) passed with the future pending and {@code progress} unchanged: a million
+   * tasks on a slow or busy machine may take longer than one patience, a hang makes no progress.
+   */
+  protected static <T> T awaitProgressing(Future<T> future, java.util.function.LongSupplier progress) {
+    Future<AsyncResult<T>> done = future.transform(Future::succeededFuture);
+    long seen = progress.getAsLong();
+    while (true) {
+      long patience = scaled(PATIENCE.toMillis());
+      try {
+        AsyncResult<T> result = done.await(patience, TimeUnit.MILLISECONDS);
+        if (result.failed()) {
+          throw new AssertionError("expected success, got " + result.cause(), result.cause());
+        }
+        return result.result();
+      } catch (TimeoutException e) {
+        long now = progress.getAsLong();
+        if (now == seen) {
+          throw new AssertionError("future made no progress within " + patience + " ms (at " + now + "): "
+              + future + "; " + diagnoseLate(future), e);
+        }
+        seen = now;
+      }
+    }
+  }
+
   /** Waits on the test thread for a failure and returns its cause, exactly as the future holds it. */
   protected static Throwable awaitFailure(Future<?> future) {
     AsyncResult<?> done = completion(future);
