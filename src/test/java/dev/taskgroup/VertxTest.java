@@ -48,13 +48,13 @@ public abstract class VertxTest {
    * this factor keeps them exact on an idle machine (CI) and fair on a busy one; a real block, or a
    * real hang, still fails (it lasts whatever the limit).
    */
-  static double loadFactor() {
+  public static double loadFactor() {
     double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     return Math.max(1, load / Runtime.getRuntime().availableProcessors());
   }
 
   /** {@return {@code limit} scaled by the current {@link #loadFactor()}} */
-  static long scaled(long limit) {
+  public static long scaled(long limit) {
     return (long) (limit * loadFactor());
   }
 

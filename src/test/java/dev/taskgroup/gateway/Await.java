@@ -11,7 +11,14 @@ import java.util.concurrent.TimeoutException;
 
 /** Waits on the test thread (never an event loop) for what the gateway and upstreams do. */
 final class Await {
-  static final Duration PATIENCE = Duration.ofSeconds(5);
+  /** How long a wait lasts before it fails: 10 s, scaled by the machine's load (see {@link VertxTest#loadFactor()}). */
+  static final Duration PATIENCE = Duration.ofMillis(VertxTest.scaled(10_000));
+  /**
+   * The latest a timeout test accepts its cut, in ms: the wait's own patience. These tests check
+   * that a connection is cut, and never before its timeout; how late a loaded machine runs the
+   * timer is not theirs to bound (a 3 s bound failed at load averages of 5-8).
+   */
+  static final long WITHIN_MS = PATIENCE.toMillis();
 
   private Await() {}
 
