@@ -13,7 +13,8 @@
 #   benchmarks/perrequest.sh        # about 2 minutes (plus the build)
 #
 # Environment: SKIP_BUILD=1, WARMUP (40 s), DURATION (20 s), CONNECTIONS (100), BASE_PORT (19400),
-# TARGETS ("gateway-1 naive": gateway-1 is the gateway with -instances 1), JAVA_OPTS.
+# JFR_SETTINGS (profile: a .jfc file for denser samples, say), TARGETS ("gateway-1 naive": gateway-1 is the gateway with -instances 1, gateway the gateway with its
+# default instances, one per available processor, as in wrk.sh; only the targets named are started), JAVA_OPTS.
 set -euo pipefail
 cd "$(dirname "$0")"
 BENCH_DIR=$(pwd)
@@ -24,7 +25,11 @@ CONNECTIONS=${CONNECTIONS:-100}
 BASE_PORT=${BASE_PORT:-19400}
 TARGETS=${TARGETS:-gateway-1 naive}
 JAVA_OPTS=${JAVA_OPTS:--Xms512m -Xmx512m}
-declare -A PORT=([gateway-1]=$((BASE_PORT + 11)) [naive]=$((BASE_PORT + 12)))
+JFR_SETTINGS=${JFR_SETTINGS:-profile}
+declare -A PORT=([gateway]=$((BASE_PORT + 10)) [gateway-1]=$((BASE_PORT + 11)) [naive]=$((BASE_PORT + 12)))
+for t in $TARGETS; do
+  [[ -n "${PORT[$t]:-}" ]] || { echo "unknown target $t (gateway, gateway-1, naive)" >&2; exit 1; }
+done
 SIM_PORT=$BASE_PORT
 command -v wrk >/dev/null || { echo "wrk is missing: benchmarks/wrk.sh installs it" >&2; exit 1; }
 
@@ -39,21 +44,27 @@ stop_at_exit
   echo "date: $(date -u)"; echo "nproc: $(nproc)"; grep -m1 'model name' /proc/cpuinfo
   echo "uptime at the start: $(uptime)"; java -version 2>&1 | sed -n 1p
   echo "git: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo ', with uncommitted changes')"
-  echo "settings: WARMUP=$WARMUP DURATION=$DURATION CONNECTIONS=$CONNECTIONS TARGETS='$TARGETS' JAVA_OPTS='$JAVA_OPTS'"
+  echo "settings: WARMUP=$WARMUP DURATION=$DURATION CONNECTIONS=$CONNECTIONS TARGETS='$TARGETS' JFR_SETTINGS=$JFR_SETTINGS JAVA_OPTS='$JAVA_OPTS'"
 } > "$OUT/machine.txt"
 
 start upstreams "http://127.0.0.1:$SIM_PORT/counters" java $JAVA_OPTS -cp "$CP" dev.taskgroup.bench.gateway.UpstreamsMain \
-  port=$SIM_PORT instances=2 confDir="$OUT" gatewayPorts=${PORT[gateway-1]},${PORT[naive]}
-start gateway-1 "http://127.0.0.1:${PORT[gateway-1]}/health/live" \
-  java $JAVA_OPTS -cp "$CP" dev.taskgroup.gateway.GatewayMain -conf "$OUT/gateway-${PORT[gateway-1]}.json" -instances 1
-start naive "http://127.0.0.1:${PORT[naive]}/api/ok/0" \
-  java $JAVA_OPTS -cp "$CP" dev.taskgroup.bench.gateway.NaiveMain -conf "$OUT/gateway-${PORT[naive]}.json"
+  port=$SIM_PORT instances=2 confDir="$OUT" gatewayPorts=${PORT[gateway]},${PORT[gateway-1]},${PORT[naive]}
+for t in $TARGETS; do
+  case $t in
+    gateway) start gateway "http://127.0.0.1:${PORT[gateway]}/health/live" \
+      java $JAVA_OPTS -cp "$CP" dev.taskgroup.gateway.GatewayMain -conf "$OUT/gateway-${PORT[gateway]}.json" ;;
+    gateway-1) start gateway-1 "http://127.0.0.1:${PORT[gateway-1]}/health/live" \
+      java $JAVA_OPTS -cp "$CP" dev.taskgroup.gateway.GatewayMain -conf "$OUT/gateway-${PORT[gateway-1]}.json" -instances 1 ;;
+    naive) start naive "http://127.0.0.1:${PORT[naive]}/api/ok/0" \
+      java $JAVA_OPTS -cp "$CP" dev.taskgroup.bench.gateway.NaiveMain -conf "$OUT/gateway-${PORT[naive]}.json" ;;
+  esac
+done
 
 for t in $TARGETS; do
   url="http://127.0.0.1:${PORT[$t]}/api/ok/42"
   pid=$(pid_of "$t")
   wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s "$url" > "$OUT/$t.warmup.txt"
-  jcmd "$pid" JFR.start name=perrequest settings=profile > /dev/null
+  jcmd "$pid" JFR.start name=perrequest settings="$JFR_SETTINGS" > /dev/null
   python3 "$BENCH_DIR/wrkbench.py" run "$OUT/$t" "$t=$pid" -- wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "$url"
   jcmd "$pid" JFR.stop name=perrequest filename="$OUT/$t.jfr" > /dev/null
   jfr print --json --events jdk.ThreadAllocationStatistics "$OUT/$t.jfr" > "$OUT/$t.alloc.json"

@@ -115,7 +115,10 @@ public final class Gateway extends VerticleBase {
   public static final int MAX_BODY = 64 * 1024;
 
   private static final String ALLOW = "GET, HEAD";
-  private static final String JSON = "application/json";
+  // Header names and values written on every request, made once as Vert.x's optimized form (an
+  // AsciiString: its hash is cached and Netty copies its bytes as they are), as Vert.x advises for
+  // headers used often; as Strings each was hashed, checked and encoded char by char per use.
+  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
 
   /**
    * Largest upstream body checked on the event loop; larger ones go to a worker. (The check is now a
@@ -127,6 +130,7 @@ public final class Gateway extends VerticleBase {
   static final int INLINE_JSON_BYTES = 16 * 1024;
   /** Request id header: taken from the client when sane, else generated; sent to every upstream. */
   static final String REQUEST_ID = "x-request-id";
+  private static final CharSequence REQUEST_ID_HEADER = HttpHeaders.createOptimized(REQUEST_ID);
   private static final int ID_PREFIX = 24; // "xxxxxxxx-xxxx-4xxx-yxxx-" of a generated request id
 
   private static final Logger ACCESS = Logger.getLogger("dev.taskgroup.gateway.access");
@@ -623,8 +627,7 @@ public final class Gateway extends VerticleBase {
         }
         if (body != null) {
           finished(req, label, status);
-          req.response().setStatusCode(status);
-          send(req, JSON, body);
+          send(req, JSON, body); // 200, the response's default status
         }
       } else {
         status = answerFailure(req, label, ar.cause());
@@ -794,7 +797,7 @@ public final class Gateway extends VerticleBase {
    */
   private RequestOptions request(TaskScope scope, GatewayConfig.Upstream upstream, String uri, String requestId) {
     RequestOptions request = scope.isOnContext() ? upstreamRequests.get(upstream.name()) : newRequest(upstream);
-    return request.setURI(uri).putHeader(REQUEST_ID, requestId);
+    return request.setURI(uri).putHeader(REQUEST_ID_HEADER, requestId);
   }
 
   private static RequestOptions newRequest(GatewayConfig.Upstream upstream) {
@@ -988,7 +991,7 @@ public final class Gateway extends VerticleBase {
    * Ends the response with {@code body}, or for HEAD with its length and no body: over HTTP/2 a
    * HEAD answer with a DATA frame is a protocol error (issue 14: RST_STREAM on every path).
    */
-  private static void send(HttpServerRequest req, String contentType, Buffer body) {
+  private static void send(HttpServerRequest req, CharSequence contentType, Buffer body) {
     HttpServerResponse resp = req.response();
     if (resp.ended() || resp.closed()) {
       return;
@@ -1018,7 +1021,7 @@ public final class Gateway extends VerticleBase {
    * request cost two random longs and its formatting on every request.
    */
   private String requestId(HttpServerRequest req) {
-    String id = req.getHeader(REQUEST_ID);
+    String id = req.getHeader(REQUEST_ID_HEADER);
     if (!saneRequestId(id)) {
       byte[] b = Arrays.copyOf(idPrefix, ID_PREFIX + 12);
       long n = ++idCount;
@@ -1027,7 +1030,7 @@ public final class Gateway extends VerticleBase {
       }
       id = new String(b, StandardCharsets.ISO_8859_1);
     }
-    req.response().putHeader(REQUEST_ID, id);
+    req.response().putHeader(REQUEST_ID_HEADER, id);
     return id;
   }
 

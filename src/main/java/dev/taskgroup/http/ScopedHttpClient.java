@@ -9,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.util.Objects;
@@ -346,7 +347,7 @@ public final class ScopedHttpClient {
     }
 
     private long contentLength(HttpClientResponse resp) {
-      String value = resp.getHeader("content-length");
+      String value = resp.getHeader(HttpHeaders.CONTENT_LENGTH); // cached hash, unlike a String name
       try {
         return value == null ? -1 : Long.parseLong(value.trim());
       } catch (NumberFormatException e) {
