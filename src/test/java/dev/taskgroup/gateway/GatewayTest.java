@@ -1139,6 +1139,20 @@ class GatewayTest {
     }
 
     @Test
+    void everyUpstreamRequestAsksForJson() {
+      TestUpstream profile = upstream("profile");
+      TestUpstream orders = upstream("orders");
+      startDashboard(profile, orders, upstream("recs"), 1000);
+
+      get("/api/dashboard/42");
+      get("/api/dashboard/43"); // the second reuses the instance's request options: the header stays one
+
+      for (TestUpstream u : List.of(profile, orders)) {
+        assertThat(u.requests).hasSize(2).allSatisfy(seen -> assertThat(seen.accept()).isEqualTo("application/json"));
+      }
+    }
+
+    @Test
     void aMissingRequestIdIsGeneratedAndSentToTheUpstreams() {
       TestUpstream profile = upstream("profile");
       startDashboard(profile, upstream("orders"), upstream("recs"), 1000);

@@ -17,8 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * its connection was closed before it was answered (the gateway aborting it).
  */
 final class TestUpstream {
-  /** One request as the upstream saw it. */
-  record Seen(String uri, String deadlineHeader, String requestId, long arrivedNanos) {}
+  /** One request as the upstream saw it ({@code accept}: every Accept header it carried, joined). */
+  record Seen(String uri, String deadlineHeader, String requestId, String accept, long arrivedNanos) {}
 
   final String name;
   private final Vertx vertx;
@@ -155,7 +155,7 @@ final class TestUpstream {
 
   private void handle(HttpServerRequest req) {
     long now = System.nanoTime();
-    requests.add(new Seen(req.uri(), req.getHeader("x-taskgroup-deadline-ms"), req.getHeader("x-request-id"), now));
+    requests.add(new Seen(req.uri(), req.getHeader("x-taskgroup-deadline-ms"), req.getHeader("x-request-id"), String.join(", ", req.headers().getAll("accept")), now));
     arrived.complete(now);
     behaviour.handle(req);
   }
