@@ -47,6 +47,18 @@ class VertxHealthTest {
   }
 
   @Test
+  void aCollectorPauseIsCountedInTheWindowItFallsIn() {
+    long[][] live = new long[64][];
+    for (int i = 0; i < live.length; i++) {
+      live[i] = new long[128 * 1024]; // 64 MiB the full collection below must move
+    }
+    long before = GcPauses.pausedInTheLast(60_000);
+    System.gc(); // a stop-the-world full collection (the suite runs without ExplicitGCInvokesConcurrent)
+    assertThat(GcPauses.pausedInTheLast(60_000)).isGreaterThan(before);
+    assertThat(live[live.length - 1]).hasSize(128 * 1024); // kept alive until after the collection
+  }
+
+  @Test
   @ExtendWith(VertxExtension.class)
   void theVertxThatVertxExtensionInjectsIsHealthChecked(Vertx vertx) {
     assertThat(HealthyVertxProvider.isHealthChecked(vertx)).isTrue();

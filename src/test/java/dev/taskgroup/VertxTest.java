@@ -113,9 +113,24 @@ public abstract class VertxTest {
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Reports each blocked-loop event to {@code events}, unless the collector's pauses inside it
+   * explain it: a loop whose own time (the event's duration less the pauses in it) stayed within
+   * the limit was stopped by the JVM, not blocked by code (see {@link GcPauses}); such an event is
+   * printed to stderr only.
+   */
   private static Vertx watched(Vertx v, List<String> events) {
-    ((VertxInternal) v).blockedThreadChecker().setThreadBlockedHandler(event ->
-        events.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms"));
+    GcPauses.watch();
+    ((VertxInternal) v).blockedThreadChecker().setThreadBlockedHandler(event -> {
+      long ms = event.duration() / 1_000_000;
+      long paused = GcPauses.pausedInTheLast(ms);
+      String what = event.thread().getName() + " blocked for " + ms + " ms";
+      if (ms - paused <= event.maxExecTime() / 1_000_000) {
+        System.err.println(what + ", " + paused + " ms of it in garbage-collection pauses: not counted");
+      } else {
+        events.add(what + (paused > 0 ? " (" + paused + " ms of it in garbage-collection pauses)" : ""));
+      }
+    });
     return v;
   }
 
