@@ -29,6 +29,11 @@ import java.util.concurrent.atomic.LongAdder;
  * });
  * }</pre>
  *
+ * <p>Keep the wrapper in a field or a variable that outlives its calls, as above: it holds the
+ * client, and Vert.x closes an {@code HttpClient} that nothing references once the collector finds
+ * it, failing its requests in flight with "Pool closed". A wrapper made inline for one call
+ * ({@code ScopedHttpClient.wrap(vertx.createHttpClient()).send(...)}) can lose that call.
+ *
  * <p>The contract of {@link #send}:
  * <ul>
  *   <li>When the scope is cancelled, the returned future fails at once with the scope's
