@@ -11,10 +11,14 @@ import io.vertx.core.Future;
 final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<T> {
   private Role<T> role; // null until the function runs; group's context only
   /**
-   * The hedged function while its delay waits in a shared {@link HedgeFn.Block}, which keeps no
-   * slot per hedge (it takes what would be padding: the task stays 32 bytes); else null or stale.
+   * What the role needs of the task's function to start attempt 2, in what would be padding (the
+   * task stays 32 bytes): a retry's inner function under its policy's {@link RetryFn.PatternRole};
+   * while the delay waits in a shared {@link HedgeFn.Block} (which keeps no slot per hedge), the
+   * hedge's inner function, or the hedged function itself where the block's policy cannot rebuild
+   * it ({@code HedgeFn.Block.fnOf}); else null or stale. Keeping the inner function rather than the
+   * retried or hedged one lets that one die as the task starts: 24 bytes a task fewer live.
    */
-  HedgeFn<T> hedge;
+  TaskFn<T> kept;
 
   AttemptPatternTask(GroupImpl<?> group, int index) {
     super(group, index);

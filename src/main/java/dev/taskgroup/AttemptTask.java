@@ -50,16 +50,17 @@ interface AttemptTask<T> {
 
   /**
    * {@return whether attempt 1's success settles the task as it is, {@code role} being the task's}
-   * That is a retry's attempt 1 (its function is the role), a hedge's with one attempt allowed, or
-   * a hedge's whose delay still waits in a {@link HedgeFn.Block} that records no latency: the hedge
-   * then leaves its block. The task's settle then records the success itself, as a plain task's
+   * That is a retry's attempt 1 (its function, or its policy's {@link RetryFn.PatternRole}, is the
+   * role), a hedge's with one attempt allowed, or a hedge's whose delay still waits in a
+   * {@link HedgeFn.Block} that records no latency: the hedge then leaves its block. The task's settle then records the success itself, as a plain task's
    * does, and the role is never called: the path of a retry or a hedge that never fires stays as
    * short as a bare task's (C2 inlines it into the work's completion only within
    * {@code MaxInlineLevel} calls). Anything else goes through {@link #firstSettled}.
    */
   static boolean settlesAlone(Role<?> role) {
-    return role instanceof RetryFn || role instanceof HedgeFn
-        || role instanceof HedgeFn.Block && ((HedgeFn.Block) role).leftWithSuccess();
+    // the roles of a pattern's retry and hedge first: the kinds are disjoint, so the order is the cost's only
+    return role instanceof RetryFn.PatternRole || role instanceof HedgeFn.Block && ((HedgeFn.Block) role).leftWithSuccess()
+        || role instanceof RetryFn || role instanceof HedgeFn;
   }
 
   /** The task's scope was cancelled and its hooks (attempt 1's) have run: then the role's attempts, in start order. */

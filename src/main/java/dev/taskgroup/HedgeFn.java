@@ -22,8 +22,8 @@ import java.util.function.Predicate;
  * in the task's own scope, and the delay is a membership in a {@link Block}, one deadline node
  * shared by up to {@value #BLOCK} hedges that a pattern's spawn loop starts together (their
  * deadlines are stamped with one clock reading anyway, see {@link Deadlines#batch}). A hedge that
- * never fires so costs its pattern task two references (its role, and its function in what would
- * be the task's padding) and a count in the block, and no scope, hook, promise, listener or node
+ * never fires so costs its pattern task two references (its role, and its inner function in what
+ * would be the task's padding) and a count in the block, and no scope, hook, promise, listener or node
  * of its own (a spawned task's hedge, or one queued past {@code maxConcurrency}, has a block of
  * one: a node of its own); the hedge's state ({@link Hedge}) is made only when the delay passes or attempt 1 fails.
  * Attempts 2 and on then run in child scopes enclosed by the task (its deadline and attempt
@@ -67,8 +67,13 @@ final class HedgeFn<T> extends AttemptFn<T> {
   private final Window window; // null when the delay is fixed
 
   HedgeFn(TaskFn<T> inner, HedgeOptions options) {
-    this.inner = Objects.requireNonNull(inner, "inner");
-    this.spec = Objects.requireNonNull(options, "options").policy();
+    this(Objects.requireNonNull(inner, "inner"), Objects.requireNonNull(options, "options").policy());
+  }
+
+  /** {@code inner} hedged with {@code spec}: also the function a {@link Block} rebuilds from what its member kept. */
+  private HedgeFn(TaskFn<T> inner, Policy spec) {
+    this.inner = inner;
+    this.spec = spec;
     this.window = spec.percentile > 0 ? new Window() : null;
   }
 
@@ -243,7 +248,8 @@ final class HedgeFn<T> extends AttemptFn<T> {
    *
    * <p>The block keeps no per-hedge slot: its members are the running tasks of its range of the
    * pattern array whose role it is (as {@link BlockDeadline} finds its members), and each member
-   * keeps its own function ({@link AttemptPatternTask#hedge}, in the task's padding). So joining
+   * keeps its inner function ({@link AttemptPatternTask#kept}, in the task's padding; the block's policy
+   * rebuilds the hedged function from it when needed, so that one dies as the task starts). So joining
    * and leaving are a count, and a hedge that never fires costs its task nothing a retry's does
    * not. A hedge leaves when attempt 1 ends (its task settles, keeping the block as a stale role,
    * or its role becomes its {@link Hedge}) or the delay passes; the block leaves its queue as its
@@ -258,6 +264,7 @@ final class HedgeFn<T> extends AttemptFn<T> {
    */
   static final class Block extends Deadlines.Node implements AttemptTask.Role<Object> {
     private final GroupImpl<?> group;
+    private final Policy spec; // the policy of the hedge that opened it: what rebuilds a member's function from its inner one
     private final long delayNanos;
     private final int base; // the spawn number (and pattern index) of the first member
     private final Object[] slots; // the members' pattern array; null for a solo block
@@ -266,8 +273,9 @@ final class HedgeFn<T> extends AttemptFn<T> {
     private int live; // hedges in the block
     private boolean adaptive; // some member's delay is adaptive: a success records its latency
 
-    private Block(GroupImpl<?> group, long delayNanos, int base, Object[] slots, AttemptTask<?> solo, HedgeFn<?> soloFn) {
+    private Block(GroupImpl<?> group, Policy spec, long delayNanos, int base, Object[] slots, AttemptTask<?> solo, HedgeFn<?> soloFn) {
       this.group = group;
+      this.spec = spec;
       this.delayNanos = delayNanos;
       this.base = base;
       this.slots = slots;
@@ -285,11 +293,24 @@ final class HedgeFn<T> extends AttemptFn<T> {
         b = open(fn, task, seq, delayNanos); // once per BLOCK hedges of a pattern
       }
       if (b.slots != null) {
-        ((AttemptPatternTask<T>) task).hedge = fn;
+        ((AttemptPatternTask<T>) task).kept = b.keeps(fn);
       }
       b.live++;
-      b.adaptive |= fn.window != null;
+      if (fn.window != null) {
+        b.adaptive = true;
+      }
       task.role((AttemptTask.Role) b);
+    }
+
+    /**
+     * {@return what a member hedged by {@code fn} keeps: the inner function when this block's
+     * policy rebuilds {@code fn} from it ({@link #fnOf}), so that {@code fn} dies as the task starts;
+     * else {@code fn}} An inner function that is itself a {@code HedgeFn} is never kept alone: what
+     * the member keeps is a {@code HedgeFn} exactly when it is the member's own function.
+     */
+    private <T> TaskFn<T> keeps(HedgeFn<T> fn) {
+      TaskFn<T> in = fn.inner;
+      return fn.spec == spec && fn.window == null && !(in instanceof HedgeFn) ? in : fn;
     }
 
     /** {@return whether this open block takes {@code task}, spawn number {@code seq}, with that delay (see the class doc)} */
@@ -304,14 +325,14 @@ final class HedgeFn<T> extends AttemptFn<T> {
     private static <T> Block open(HedgeFn<T> fn, AttemptTask<T> task, int seq, long delayNanos) {
       GroupImpl<?> g = task.scope().group;
       Object[] p = g.pattern;
-      Block b;
-      if (task instanceof AttemptPatternTask && p != null && seq < p.length && p[seq] == task) {
-        b = new Block(g, delayNanos, seq, p, null, null);
-        g.deadlines.add(b, delayNanos);
+      boolean member = task instanceof AttemptPatternTask && p != null && seq < p.length && p[seq] == task;
+      // one allocation and one add, not one per kind: C2 inlines this rare path into the join (it
+      // runs often enough to count as hot), and the join's compiled size decides whether the
+      // spawn's path inlines the join (RESULTS.md 15, "already compiled into a big method")
+      Block b = new Block(g, fn.spec, delayNanos, seq, member ? p : null, member ? null : task, member ? null : fn);
+      g.deadlines.add(b, delayNanos);
+      if (member) {
         g.hedgeBlock = b.pending ? b : null; // stamped at once (no batch): nothing can join it
-      } else {
-        b = new Block(g, delayNanos, seq, null, task, fn);
-        g.deadlines.add(b, delayNanos);
       }
       return b;
     }
@@ -345,8 +366,20 @@ final class HedgeFn<T> extends AttemptFn<T> {
       return true;
     }
 
+    /** {@return the hedged function of member {@code task}: the solo one, the one it kept, or one rebuilt from its inner function ({@link #keeps})} */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private HedgeFn<?> fnOf(AttemptTask<?> task) {
-      return slots == null ? soloFn : ((AttemptPatternTask<?>) task).hedge;
+      if (slots == null) {
+        return soloFn;
+      }
+      TaskFn kept = ((AttemptPatternTask<?>) task).kept;
+      return kept instanceof HedgeFn ? (HedgeFn<?>) kept : new HedgeFn<>(kept, spec);
+    }
+
+    /** {@return the window of member {@code task}'s delay, or null when it is fixed} Rebuilds nothing: a rebuilt function's delay is fixed. */
+    private Window windowOf(AttemptTask<?> task) {
+      Object fn = slots == null ? soloFn : ((AttemptPatternTask<?>) task).kept;
+      return fn instanceof HedgeFn ? ((HedgeFn<?>) fn).window : null;
     }
 
     /** Attempt 1 ended before the delay passed: a success settles the task, a failure makes the hedge's state. */
@@ -356,11 +389,8 @@ final class HedgeFn<T> extends AttemptFn<T> {
       // before it leaves: its deadline is the block's; not after a crash, which took the node out
       // of its queue unexpired (no start to measure from: the window is shared, keep it clean).
       // The function is read only when needed: a fixed delay's success never touches it.
-      if (error == null && adaptive && group.state != GroupImpl.State.COMPLETED) {
-        HedgeFn fn = fnOf(task);
-        if (fn.window != null) {
-          fn.recordLatency(group.timers.nanoTime() - startedNanos());
-        }
+      if (error == null && adaptive && group.state != GroupImpl.State.COMPLETED && windowOf(task) != null) {
+        fnOf(task).recordLatency(group.timers.nanoTime() - startedNanos());
       }
       leave();
       if (error == null) { // as endsAlone would, a call shallower: the common case's chain stays within C2's inlining depth
@@ -398,7 +428,7 @@ final class HedgeFn<T> extends AttemptFn<T> {
           AttemptPatternTask task = (AttemptPatternTask) o;
           if (task.runsAt(group, i) && task.role() == this) { // a member whose attempt 1 still runs
             live--;
-            start(task, task.hedge, started);
+            start(task, (HedgeFn) fnOf(task), started);
           }
         }
       }

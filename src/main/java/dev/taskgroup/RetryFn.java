@@ -63,6 +63,9 @@ final class RetryFn<T> extends AttemptFn<T> {
       this.random = options.getRandom();
     }
 
+    /** The role of every pattern task whose retry with this policy runs attempt 1 alone ({@link PatternRole}). */
+    final PatternRole patternRole = new PatternRole(this);
+
     /** {@return the backoff before the retry that follows {@code failed} failed attempts, in whole ms} */
     long backoffMillis(int failed) {
       double bound = Math.min((double) maxNanos, initialNanos * Math.pow(multiplier, failed - 1));
@@ -81,7 +84,7 @@ final class RetryFn<T> extends AttemptFn<T> {
     if (policy.budget != null) {
       policy.budget.deposit();
     }
-    Retry<T> retry = new Retry<>(this, parent, null);
+    Retry<T> retry = new Retry<>(inner, policy, parent, null);
     retry.next();
     return retry.promise.future();
   }
@@ -100,13 +103,24 @@ final class RetryFn<T> extends AttemptFn<T> {
     return callFirst(inner, task);
   }
 
-  /** {@link #runFirst} without a budget, attempt 1's call left to the task: the role set. */
+  /**
+   * {@link #runFirst} without a budget, attempt 1's call left to the task: the role set. A pattern
+   * task keeps the inner function itself and takes its policy's shared {@link PatternRole}, so this
+   * function is garbage once the task started (a spawned task's role is this function).
+   */
   @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
   TaskFn<T> firstCall(AttemptTask<T> task) {
     if (policy.budget != null) {
       return null;
     }
-    task.role(this);
+    if (task instanceof AttemptPatternTask) {
+      AttemptPatternTask<T> p = (AttemptPatternTask<T>) task;
+      p.kept = inner;
+      p.role((AttemptTask.Role) policy.patternRole);
+    } else {
+      task.role(this);
+    }
     return inner;
   }
 
@@ -116,14 +130,39 @@ final class RetryFn<T> extends AttemptFn<T> {
    */
   @Override
   public void firstSettled(AttemptTask<T> task, T value, Throwable error) {
+    settleFirst(inner, policy, task, value, error);
+  }
+
+  /** {@link #firstSettled} of a retry of {@code inner} with {@code policy}. */
+  private static <T> void settleFirst(TaskFn<T> inner, Policy policy, AttemptTask<T> task, T value, Throwable error) {
     if (error == null) {
       task.finish(value, null);
       return;
     }
-    Retry<T> retry = new Retry<>(this, task.scope(), task);
+    Retry<T> retry = new Retry<>(inner, policy, task.scope(), task);
     retry.attempts = 1;
     task.role(retry);
     retry.firstFailed(error);
+  }
+
+  /**
+   * The role of a pattern task whose retry runs attempt 1 alone: one per {@link Policy}, the inner
+   * function kept by the task ({@link AttemptPatternTask#kept}). What a {@code RetryFn} as the role
+   * would do, without keeping the retried function alive, or reading it as attempt 1 settles, for
+   * each task (a pattern's live set and its first touch at the settle, issue 12).
+   */
+  static final class PatternRole implements AttemptTask.Role<Object> {
+    private final Policy policy;
+
+    private PatternRole(Policy policy) {
+      this.policy = policy;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void firstSettled(AttemptTask<Object> task, Object value, Throwable error) {
+      settleFirst(((AttemptPatternTask<Object>) task).kept, policy, task, value, error);
+    }
   }
 
   @Override
@@ -151,9 +190,9 @@ final class RetryFn<T> extends AttemptFn<T> {
     private List<Throwable> errors; // made by the first failure: a retry that never fires needs none
     int attempts;
 
-    Retry(RetryFn<T> fn, ScopeImpl parent, AttemptTask<T> task) {
-      this.inner = fn.inner;
-      this.spec = fn.policy;
+    Retry(TaskFn<T> inner, Policy spec, ScopeImpl parent, AttemptTask<T> task) {
+      this.inner = inner;
+      this.spec = spec;
       this.parent = parent;
       this.task = task;
       this.promise = task == null ? VertxContexts.promise(parent.group.context) : null;

@@ -414,6 +414,43 @@ class HedgedTaskTest extends OnManualClock {
     }
 
     @Test
+    void hedgesWithDifferentOptionsAndOneDelayInOneBlockEachStartTheAttemptsOfTheirOwnOptions() {
+      HedgeOptions three = hedge(3, 100);
+      HedgeOptions two = hedge(2, 100);
+      List<TaskFn<String>> fns = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        int k = i;
+        TaskFn<String> fn = scope -> {
+          log.add(k + ":" + scope.attempt() + "@" + nowMillis());
+          return scope.sleep(ms(10_000)).map("r");
+        };
+        fns.add(fn.hedged(k % 3 == 0 ? two : three)); // tasks 0 and 3 of two, the rest of three: one block
+      }
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), fns));
+      advance(200);
+      assertThat(log).filteredOn(e -> e.endsWith("@200"))
+          .containsExactly("1:3@200", "2:3@200", "4:3@200", "5:3@200");
+      assertThat(log).filteredOn(e -> e.endsWith("@100")).hasSize(6);
+      advance(10_000);
+      assertThat(await(result)).hasSize(6).containsOnly("r");
+    }
+
+    @Test
+    void aHedgeOfAHedgeInAPatternRunsTheInnerHedgeAsItsSecondAttempt() {
+      TaskFn<String> fn = scope -> {
+        log.add(scope.attempt() + "@" + nowMillis());
+        return scope.sleep(ms(10_000)).map("r");
+      };
+      TaskFn<String> twice = fn.hedged(hedge(2, 1_000)).hedged(hedge(2, 100));
+      Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options(), List.of(twice, twice)));
+      advance(100);
+      // the outer hedge's attempt 2 is the inner hedge, whose own attempt 1 runs the function
+      assertThat(log).containsExactly("1@0", "1@0", "1@100", "1@100");
+      advance(10_000);
+      assertThat(await(result)).containsExactly("r", "r");
+    }
+
+    @Test
     void aPatternOverItsConcurrencyLimitHedgesEveryTask() {
       TaskFn<String> fn = scope -> scope.attempt() == 1 ? scope.sleep(ms(10_000)).map("first") : Future.succeededFuture("second");
       Future<List<String>> result = on(context, () -> TaskGroup.all(vertx, options().setMaxConcurrency(1),
