@@ -387,6 +387,11 @@ public final class Gateway extends VerticleBase {
       req.endHandler(v -> dispatch(req));
       return;
     }
+    if (req.version() == HttpVersion.HTTP_1_1 && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+      // RFC 9110 §10.1.1: a client that waits for it would otherwise send nothing until the body
+      // timeout's 408 (a body declared too long got its 413 above: a final status instead).
+      req.response().writeContinue();
+    }
     // A body is useless to a GET route, but it must be read (to keep the connection usable) and
     // bounded (a chunked body declares no length).
     long[] received = {0};
