@@ -378,6 +378,14 @@ class AdversarialResilienceTest extends OnManualClock {
     }
 
     @Test
+    void aTimeoutOfLongMaxValueNanosecondsOnTheManualClockMeansPracticallyNever() {
+      Future<String> result = task(script("a", 10).withTimeout(Duration.ofNanos(Long.MAX_VALUE)));
+      advance(10);
+      assertThat(await(result)).isEqualTo("a-1");
+      assertNothingScheduled();
+    }
+
+    @Test
     void aDeadlineResetToAHugeDurationMeansPracticallyNever() {
       Future<String> result = task(scope -> TaskGroup.withDeadline(scope, ms(10), (s, d) -> {
         d.reset(Duration.ofSeconds(Long.MAX_VALUE));
@@ -560,6 +568,87 @@ class AdversarialResilienceTest extends OnManualClock {
       assertThat(log.stream().filter(l -> l.startsWith("start"))).as("one retry in all").hasSize(3);
       assertThat(outcomes).anyMatch(m -> m.contains("retry budget is empty"));
       assertNothingScheduled();
+    }
+  }
+
+  /**
+   * Durations of {@code Long.MAX_VALUE} nanoseconds, just below what {@link Duration#toNanos} refuses, on the
+   * library's own {@link TestClock} (whose timers saturate, unlike the test's {@link ManualTimers}).
+   */
+  @Nested
+  class LongMaxValueNanoseconds {
+    final Duration longest = Duration.ofNanos(Long.MAX_VALUE);
+    final TestClock testClock = new TestClock();
+
+    <T> Future<T> onTestClock(TaskGroupOptions o, TaskFn<T> fn) {
+      advanceTestClock(1_000); // a clock not at zero, as System.nanoTime() never is: now + the duration overflows
+      return on(context, () -> TaskGroup.run(vertx, o.setClock(testClock), g -> g.spawn("call", fn).future()));
+    }
+
+    <T> Future<T> onTestClock(TaskFn<T> fn) {
+      return onTestClock(new TaskGroupOptions(), fn);
+    }
+
+    void advanceTestClock(long millis) {
+      onContext(() -> {
+        testClock.advance(ms(millis));
+        return Future.succeededFuture();
+      });
+    }
+
+    TaskFn<String> after10(String value) {
+      return scope -> scope.sleep(ms(10)).map(value);
+    }
+
+    void assertSucceedsAt10With(Future<String> result, String value) {
+      assertThat(result.isComplete()).as("not ended at once: " + result).isFalse();
+      advanceTestClock(10);
+      assertThat(await(result)).isEqualTo(value);
+    }
+
+    @Test
+    void aTaskTimeoutMeansPracticallyNever() {
+      assertSucceedsAt10With(onTestClock(after10("a").withTimeout(longest)), "a");
+    }
+
+    @Test
+    void aGroupDeadlineMeansPracticallyNever() {
+      assertSucceedsAt10With(onTestClock(new TaskGroupOptions().setTimeout(longest), after10("a")), "a");
+    }
+
+    @Test
+    void aHedgeDelayStartsNoSecondAttempt() {
+      AtomicInteger attempts = new AtomicInteger();
+      TaskFn<String> fn = scope -> {
+        attempts.incrementAndGet();
+        return scope.sleep(ms(10)).map("a");
+      };
+      assertSucceedsAt10With(onTestClock(fn.hedged(new HedgeOptions().setMaxAttempts(2).setDelay(longest))), "a");
+      assertThat(attempts).hasValue(1);
+    }
+
+    @Test
+    void aMovableDeadlineMeansPracticallyNever() {
+      assertSucceedsAt10With(onTestClock(scope -> TaskGroup.withDeadline(scope, longest, (s, d) -> s.sleep(ms(10)).map("a"))), "a");
+    }
+
+    @Test
+    void aDeadlineResetToItMeansPracticallyNever() {
+      assertSucceedsAt10With(onTestClock(scope -> TaskGroup.withDeadline(scope, ms(5), (s, d) -> {
+        d.reset(longest);
+        return s.sleep(ms(10)).map("a");
+      })), "a");
+    }
+
+    @Test
+    void aShieldTimeoutMeansPracticallyNever() {
+      assertSucceedsAt10With(onTestClock(scope -> TaskGroup.shield(scope, longest, after10("a"))), "a");
+    }
+
+    @Test
+    void aSleepDoesNotEndAtOnce() {
+      TaskFn<String> sleeper = scope -> scope.sleep(longest).map("woke");
+      assertSucceedsAt10With(onTestClock(sleeper.withTimeout(ms(10), "timed out")), "timed out");
     }
   }
 

@@ -36,6 +36,7 @@ class AdversarialGatewayTest {
   private HttpClient client;
   private Context clientContext;
   private int port;
+  private GatewayMain.Started started;
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -60,7 +61,8 @@ class AdversarialGatewayTest {
         .put("http", http.copy().put("host", "127.0.0.1").put("port", 0))
         .put("upstreams", new JsonObject().put(profile.name, profileConf.copy().put("url", profile.url())))
         .put("routes", new JsonArray().add(route));
-    port = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config))).gateway().actualPort();
+    started = Await.result(GatewayMain.start(vertx, GatewayConfig.parse(config)));
+    port = started.gateway().actualPort();
   }
 
   private void start(TestUpstream profile) {
@@ -474,6 +476,43 @@ class AdversarialGatewayTest {
       long abortedAt = Await.result(profile.aborted);
       assertThat((abortedAt - t0) / 1_000_000).isLessThan(2_000);
       assertThat(Await.result(sendAsync(h2, new RequestOptions().setURI("/health/live"), null)).status()).isEqualTo(200);
+    }
+  }
+
+  @Nested
+  class Draining {
+    @Test
+    void aDrainWithOnlyIdleKeptAliveConnectionsEndsWithoutWaitingOutTheGrace() {
+      start(new JsonObject().put("instances", 1), TestUpstream.start(vertx, "profile"), new JsonObject().put("timeoutMs", 1000), 2000);
+      NetSocket idle = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      CompletableFuture<String> answered = new CompletableFuture<>();
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      idle.handler(b -> answered.complete(b.toString()));
+      idle.closeHandler(v -> closed.complete(null));
+      idle.write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"); // answered, then kept alive
+      assertThat(Await.result(answered)).startsWith("HTTP/1.1 200");
+
+      long t0 = System.nanoTime();
+      Await.result(GatewayMain.drain(started, java.time.Duration.ofSeconds(4)));
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms the drain took").isLessThan(2_000);
+      Await.result(closed);
+    }
+
+    @Test
+    void aRequestOnAKeptAliveConnectionDuringTheDrainIsAnsweredAndTheConnectionThenCloses() {
+      TestUpstream profile = TestUpstream.start(vertx, "profile").answers(200, "{}", 300);
+      start(new JsonObject().put("instances", 1), profile, new JsonObject().put("timeoutMs", 2000), 3000);
+      NetSocket socket = Await.result(vertx.createNetClient().connect(port, "127.0.0.1"));
+      StringBuffer text = new StringBuffer();
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      socket.handler(b -> text.append(b.toString()));
+      socket.closeHandler(v -> closed.complete(null));
+      socket.write("GET /api/dashboard/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+      Await.result(profile.arrived);
+      Future<Void> drained = GatewayMain.drain(started, java.time.Duration.ofSeconds(3));
+      Await.result(closed);
+      Await.result(drained);
+      assertThat(text.toString()).startsWith("HTTP/1.1 200");
     }
   }
 
