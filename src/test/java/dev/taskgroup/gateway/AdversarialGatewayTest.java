@@ -150,6 +150,15 @@ class AdversarialGatewayTest {
     }
 
     @Test
+    void aChunkedBodyOver64KiBIsRefusedAs400FramingBeforeItsSizeIsMeasured() {
+      String chunk = Integer.toHexString(70 * 1024) + "\r\n" + "b".repeat(70 * 1024) + "\r\n";
+      String text = raw("GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + "0\r\n\r\n");
+
+      assertThat(text).startsWith("HTTP/1.1 400").contains("bad_request");
+      assertStillServing();
+    }
+
+    @Test
     void aNonNumericContentLengthAnswers400AndCloses() {
       String text = raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\nhelloGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
 
