@@ -448,6 +448,11 @@ public final class Gateway extends VerticleBase {
     for (Entry<String, String> h : req.headers()) {
       bytes += h.getKey().length() + h.getValue().length() + 2; // "name: value", as Netty counts
     }
+    io.vertx.core.net.HostAndPort authority = req.authority();
+    if (authority != null && !req.headers().contains(HttpHeaders.HOST)) {
+      // The :authority is HTTP/1.1's Host line, which the HTTP/1.1 limit counts: "host: " + host[:port].
+      bytes += "host".length() + 2 + authority.host().length() + (authority.port() >= 0 ? 1 + Integer.toString(authority.port()).length() : 0);
+    }
     if (bytes > MAX_HEADERS) {
       closeAfter(req, GatewayMetrics.INVALID, 431, error("header_fields_too_large"));
       return false;

@@ -217,6 +217,30 @@ class AdversarialGatewayTest {
       assertThat(Await.result(sendAsync(h2, new RequestOptions().setURI("/health/live"), null)).status()).isEqualTo(200);
     }
 
+    /** {@return the x-padding length that makes the headers the Vert.x client sends (host and x-padding) exactly {@code bytes} long, as Netty counts them} */
+    private int paddingForHeaders(int bytes) {
+      return bytes - "x-padding: ".length() - ("host: 127.0.0.1:" + port).length();
+    }
+
+    @Test
+    void headersOfExactly16KiBAreServedAndOneByteMoreIs431OverHttp1() {
+      assertThat(send(new RequestOptions().setURI("/health/live").putHeader("x-padding", "p".repeat(paddingForHeaders(16 * 1024)))).status())
+          .isEqualTo(200);
+      assertThat(send(new RequestOptions().setURI("/health/live").putHeader("x-padding", "p".repeat(paddingForHeaders(16 * 1024 + 1)))).status())
+          .isEqualTo(431);
+    }
+
+    @Test
+    void overHttp2TheHeaderLimitFallsAtTheSameByteAsOverHttp1CountingTheAuthorityAsTheHostLine() {
+      HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+          .setHttp2ClearTextUpgrade(false).setMaxHeaderSize(64 * 1024));
+      RequestOptions fits = new RequestOptions().setURI("/health/live").putHeader("x-padding", "p".repeat(paddingForHeaders(16 * 1024)));
+      RequestOptions over = new RequestOptions().setURI("/health/live").putHeader("x-padding", "p".repeat(paddingForHeaders(16 * 1024 + 1)));
+      assertThat(Await.result(sendAsync(h2, fits, null)).status()).isEqualTo(200);
+      // Before the fix the :authority was not counted, so 21 bytes more passed than over HTTP/1.1.
+      assertThat(Await.result(sendAsync(h2, over, null)).status()).isEqualTo(431);
+    }
+
     @Test
     void aDeclaredBodyOfExactly64KiBIsServedAndOneByteMoreIs413() {
       RequestOptions get = new RequestOptions().setMethod(HttpMethod.GET).setURI("/api/dashboard/1");
