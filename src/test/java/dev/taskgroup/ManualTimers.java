@@ -26,7 +26,9 @@ final class ManualTimers implements Timers {
   @Override
   public synchronized long schedule(Context context, long delayMillis, Handler<Long> handler) {
     long id = nextId++;
-    entries.add(new Entry(now + delayMillis * 1_000_000L, id, handler));
+    // Saturated as TestClock's are: now + a delay of centuries would overflow and fall due at once, forever.
+    long delayNanos = delayMillis >= Long.MAX_VALUE / 4 / 1_000_000L ? Long.MAX_VALUE / 4 : delayMillis * 1_000_000L;
+    entries.add(new Entry(now + delayNanos, id, handler));
     return id;
   }
 

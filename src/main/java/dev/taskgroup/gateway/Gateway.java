@@ -391,6 +391,11 @@ public final class Gateway extends VerticleBase {
       req.endHandler(v -> dispatch(req));
       return;
     }
+    if (req.version() == HttpVersion.HTTP_1_1 && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+      // RFC 9110 §10.1.1: a client that waits for it would otherwise send nothing until the body
+      // timeout's 408 (a body declared too long got its 413 above: a final status instead).
+      req.response().writeContinue();
+    }
     // A body is useless to a GET route, but it must be read (to keep the connection usable) and
     // bounded (a chunked body declares no length).
     long[] received = {0};
@@ -446,6 +451,11 @@ public final class Gateway extends VerticleBase {
     long bytes = 0;
     for (Entry<String, String> h : req.headers()) {
       bytes += h.getKey().length() + h.getValue().length() + 2; // "name: value", as Netty counts
+    }
+    io.vertx.core.net.HostAndPort authority = req.authority();
+    if (authority != null && !req.headers().contains(HttpHeaders.HOST)) {
+      // The :authority is HTTP/1.1's Host line, which the HTTP/1.1 limit counts: "host: " + host[:port].
+      bytes += "host".length() + 2 + authority.host().length() + (authority.port() >= 0 ? 1 + Integer.toString(authority.port()).length() : 0);
     }
     if (bytes > MAX_HEADERS) {
       closeAfter(req, GatewayMetrics.INVALID, 431, error("header_fields_too_large"));
