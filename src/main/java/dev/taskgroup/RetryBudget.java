@@ -31,15 +31,19 @@ public final class RetryBudget {
   private final AtomicLong balance; // thousandths of a token
 
   /**
-   * @param ratio extra attempts allowed per call, from 0 (none past the reserve) to 1000
+   * @param ratio extra attempts allowed per call: 0 (none past the reserve), or from 0.001 to 1000
    * @param reserve tokens the bucket starts with and holds at most (at least one): a burst of
    *     extra attempts allowed at once
-   * @throws IllegalArgumentException if {@code ratio} is negative, above 1000 or not a number, or
-   *     {@code reserve} is negative
+   * @throws IllegalArgumentException if {@code ratio} is negative, between 0 and 0.001, above 1000
+   *     or not a number, or {@code reserve} is negative
    */
   public RetryBudget(double ratio, int reserve) {
     if (!(ratio >= 0 && ratio <= 1000)) {
       throw new IllegalArgumentException("ratio must be between 0 and 1000 extra attempts per call, got " + ratio);
+    }
+    if (ratio > 0 && ratio < 1.0 / SCALE) { // would round to a deposit of nothing: a budget that never refills
+      throw new IllegalArgumentException("ratio must be 0 or at least 0.001 extra attempts per call (the budget counts"
+          + " thousandths of a token), got " + ratio);
     }
     if (reserve < 0) {
       throw new IllegalArgumentException("reserve must not be negative, got " + reserve);

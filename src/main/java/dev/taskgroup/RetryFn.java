@@ -257,7 +257,14 @@ final class RetryFn<T> extends AttemptFn<T> {
     }
 
     private void backOff() {
-      long delayMillis = spec.backoffMillis(attempts);
+      long delayMillis;
+      try {
+        delayMillis = spec.backoffMillis(attempts); // calls the options' Random: user code
+      } catch (Throwable e) {
+        record(e);
+        giveUp("its random source threw");
+        return;
+      }
       long deadline = parent.deadlineNanos();
       if (deadline != ScopeImpl.NO_DEADLINE) {
         long left = deadline - parent.group.timers.nanoTime() - delayMillis * 1_000_000;

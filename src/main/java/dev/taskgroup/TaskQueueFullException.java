@@ -14,8 +14,8 @@ public final class TaskQueueFullException extends RejectedExecutionException {
   private final int maxQueued;
 
   TaskQueueFullException(String group, int maxConcurrency, int maxQueued) {
-    super("cannot spawn into task group '" + group + "': " + maxConcurrency + " tasks run (maxConcurrency) and "
-        + maxQueued + " wait (maxQueued)");
+    super("cannot spawn into task group '" + group + "': " + (maxConcurrency == 1 ? "1 task runs" : maxConcurrency + " tasks run")
+        + " (maxConcurrency) and " + maxQueued + (maxQueued == 1 ? " waits" : " wait") + " (maxQueued)");
     this.maxConcurrency = maxConcurrency;
     this.maxQueued = maxQueued;
   }

@@ -884,7 +884,7 @@ class AdversarialResilienceTest extends OnManualClock {
     }
 
     @Test
-    void aRandomWhoseDrawThrowsEndsTheRetryInsteadOfLeavingItPending() {
+    void aRandomWhoseDrawThrowsGivesUpWithItAndKeepsTheAttemptsError() {
       Random broken = new Random() {
         @Override
         public double nextDouble() {
@@ -894,7 +894,9 @@ class AdversarialResilienceTest extends OnManualClock {
       Future<String> result = task(script("a", -10).retried(retry(3, 10).setRandom(broken)));
       advance(1_000);
       assertThat(result.isComplete()).as("the group completed").isTrue();
-      assertThat(onlyError(result)).isInstanceOf(StackOverflowError.class).hasMessage("random");
+      Throwable error = onlyError(result);
+      assertThat(error).hasMessageContaining("gave up after 1 attempt: its random source threw");
+      assertThat(((TaskGroupException) error).exceptions()).extracting(Throwable::getMessage).containsExactly("a-1 failed", "random");
       assertNothingScheduled();
     }
 

@@ -825,6 +825,15 @@ class BadInputTest extends VertxTest {
     }
 
     @Test
+    void aRetryBudgetWithARatioTooSmallToRefillThrowsNamingTheValue() {
+      assertThatThrownBy(() -> new RetryBudget(0.0004, 10)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("ratio must be 0 or at least 0.001 extra attempts per call (the budget counts thousandths of a token), got 4.0E-4");
+      assertThatThrownBy(() -> new RetryBudget(Double.MIN_VALUE, 0)).isInstanceOf(IllegalArgumentException.class);
+      assertThat(new RetryBudget(0, 3)).isNotNull();
+      assertThat(new RetryBudget(0.001, 0)).isNotNull();
+    }
+
+    @Test
     void aQuorumBelowOneOrAboveTheNumberOfTasksThrowsIllegalArgumentExceptionNamingKAndN() {
       List<TaskFn<String>> three = List.of(OK, OK, OK);
       assertThatThrownBy(() -> TaskGroup.quorum(vertx, 0, three)).isInstanceOf(IllegalArgumentException.class)

@@ -45,7 +45,7 @@ class BoundedQueueTest extends VertxTest {
       assertThat(ran).containsExactly("a", "b");
       assertThat(refused).singleElement().isInstanceOf(TaskQueueFullException.class)
           .extracting(Throwable::getMessage)
-          .isEqualTo("cannot spawn into task group 'g': 1 tasks run (maxConcurrency) and 1 wait (maxQueued)");
+          .isEqualTo("cannot spawn into task group 'g': 1 task runs (maxConcurrency) and 1 waits (maxQueued)");
       assertThat(((TaskQueueFullException) refused.get(0)).maxQueued()).isEqualTo(1);
     }
 
