@@ -4,7 +4,8 @@ import io.vertx.core.Future;
 
 /**
  * A pattern's task whose whole function is a retried or hedged function (see
- * {@link AttemptTask}): a {@link PatternTask} plus its role and a hedge's function, 32 bytes with
+ * {@link AttemptTask}): a {@link PatternTask} plus its role and what the role needs of the
+ * function ({@link #kept}: the inner function of its retry or hedge), 32 bytes with
  * compressed references (the role alone would leave 4 bytes of padding), against an
  * {@link AttemptTaskImpl}'s 48 and its place in the group's live list.
  */
@@ -15,7 +16,8 @@ final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<
    * task stays 32 bytes): a retry's inner function under its policy's {@link RetryFn.PatternRole};
    * while the delay waits in a shared {@link HedgeFn.Block} (which keeps no slot per hedge), the
    * hedge's inner function, or the hedged function itself where the block's policy cannot rebuild
-   * it ({@code HedgeFn.Block.fnOf}); else null or stale. Keeping the inner function rather than the
+   * it (the rule is {@code HedgeFn.Block.keeps}, undone by {@code fnOf}); else null or stale. A
+   * retry with a budget keeps nothing here: its role is its {@code RetryFn}, which stays alive. Keeping the inner function rather than the
    * retried or hedged one lets that one die as the task starts: 24 bytes a task fewer live.
    */
   TaskFn<T> kept;

@@ -5,9 +5,10 @@ import java.util.function.Consumer;
 /**
  * A task whose whole function is a {@link TaskFn#retried retried} or {@link TaskFn#hedged hedged}
  * function ({@link AttemptFn}): attempt 1 runs in the task's own scope, so a retry or a hedge that
- * never fires costs the task one reference (its {@link Role}; a pattern task's hedge also keeps
- * its function, in the task's padding) and no child scope, hook, promise or listener. Two kinds, as for every task: {@link AttemptTaskImpl} (spawned) and
- * {@link AttemptPatternTask} (a pattern's, 32 bytes against a bare pattern task's 24). A function
+ * never fires costs the task one reference (its {@link Role}; a pattern task also keeps the inner
+ * function of its retry or hedge, in the task's padding, see {@link AttemptPatternTask#kept}) and
+ * no child scope, hook, promise or listener. Two kinds, as for every task: {@link AttemptTaskImpl}
+ * (spawned) and {@link AttemptPatternTask} (a pattern's, 32 bytes against a bare pattern task's 24). A function
  * retried or hedged more deeply (wrapped in a timeout, called from a lambda) takes the general
  * path, every attempt in a child scope, as {@link TimedTaskImpl} does for timeouts.
  *
@@ -52,8 +53,9 @@ interface AttemptTask<T> {
    * {@return whether attempt 1's success settles the task as it is, {@code role} being the task's}
    * That is a retry's attempt 1 (its function, or its policy's {@link RetryFn.PatternRole}, is the
    * role), a hedge's with one attempt allowed, or a hedge's whose delay still waits in a
-   * {@link HedgeFn.Block} that records no latency: the hedge then leaves its block. The task's settle then records the success itself, as a plain task's
-   * does, and the role is never called: the path of a retry or a hedge that never fires stays as
+   * {@link HedgeFn.Block} that records no latency: the hedge then leaves its block. The task's
+   * settle then records the success itself, as a plain task's does, and the role is never called:
+   * the path of a retry or a hedge that never fires stays as
    * short as a bare task's (C2 inlines it into the work's completion only within
    * {@code MaxInlineLevel} calls). Anything else goes through {@link #firstSettled}.
    */

@@ -310,6 +310,8 @@ final class HedgeFn<T> extends AttemptFn<T> {
      */
     private <T> TaskFn<T> keeps(HedgeFn<T> fn) {
       TaskFn<T> in = fn.inner;
+      // the window test is not implied by the policy's: a block opened by an adaptive hedge has an
+      // adaptive policy, and a member's latencies live in its own function's window
       return fn.spec == spec && fn.window == null && !(in instanceof HedgeFn) ? in : fn;
     }
 
