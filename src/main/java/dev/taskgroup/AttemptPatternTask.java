@@ -17,8 +17,9 @@ final class AttemptPatternTask<T> extends PatternTask<T> implements AttemptTask<
    * while the delay waits in a shared {@link HedgeFn.Block} (which keeps no slot per hedge), the
    * hedge's inner function, or the hedged function itself where the block's policy cannot rebuild
    * it (the rule is {@code HedgeFn.Block.keeps}, undone by {@code fnOf}); else null or stale. A
-   * retry with a budget keeps nothing here: its role is its {@code RetryFn}, which stays alive. Keeping the inner function rather than the
-   * retried or hedged one lets that one die as the task starts: 24 bytes a task fewer live.
+   * retry with a budget keeps nothing here: its role is its {@code RetryFn}, which stays alive.
+   * Keeping the inner function rather than the retried or hedged one lets that one die as the task
+   * starts: 24 bytes a task fewer live.
    */
   TaskFn<T> kept;
 

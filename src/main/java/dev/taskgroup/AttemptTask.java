@@ -8,8 +8,8 @@ import java.util.function.Consumer;
  * never fires costs the task one reference (its {@link Role}; a pattern task also keeps the inner
  * function of its retry or hedge, in the task's padding, see {@link AttemptPatternTask#kept}) and
  * no child scope, hook, promise or listener. Two kinds, as for every task: {@link AttemptTaskImpl}
- * (spawned) and {@link AttemptPatternTask} (a pattern's, 32 bytes against a bare pattern task's 24). A function
- * retried or hedged more deeply (wrapped in a timeout, called from a lambda) takes the general
+ * (spawned) and {@link AttemptPatternTask} (a pattern's, 32 bytes against a bare pattern task's
+ * 24). A function retried or hedged more deeply (wrapped in a timeout, called from a lambda) takes the general
  * path, every attempt in a child scope, as {@link TimedTaskImpl} does for timeouts.
  *
  * <p>The role is what the task does with attempt 1's outcome and with its own cancellation, and it
@@ -55,9 +55,9 @@ interface AttemptTask<T> {
    * role), a hedge's with one attempt allowed, or a hedge's whose delay still waits in a
    * {@link HedgeFn.Block} that records no latency: the hedge then leaves its block. The task's
    * settle then records the success itself, as a plain task's does, and the role is never called:
-   * the path of a retry or a hedge that never fires stays as
-   * short as a bare task's (C2 inlines it into the work's completion only within
-   * {@code MaxInlineLevel} calls). Anything else goes through {@link #firstSettled}.
+   * the path of a retry or a hedge that never fires stays as short as a bare task's (C2 inlines it
+   * into the work's completion only within {@code MaxInlineLevel} calls). Anything else goes
+   * through {@link #firstSettled}.
    */
   static boolean settlesAlone(Role<?> role) {
     // the roles of a pattern's retry and hedge first: the kinds are disjoint, so the order is the cost's only

@@ -170,7 +170,6 @@ final class HedgeFn<T> extends AttemptFn<T> {
     return null;
   }
 
-
   /** Attempt 1 of a hedge allowed no other ended: a success settles the task, a failure goes through the hedge's rules. */
   @Override
   public void firstSettled(AttemptTask<T> task, T value, Throwable error) {
@@ -368,19 +367,21 @@ final class HedgeFn<T> extends AttemptFn<T> {
       return true;
     }
 
-    /** {@return the hedged function of member {@code task}: the solo one, the one it kept, or one rebuilt from its inner function ({@link #keeps})} */
+    /** {@return what the block holds of member {@code task}: the solo function, or what the member kept ({@link #keeps})} */
+    private TaskFn<?> held(AttemptTask<?> task) {
+      return slots == null ? soloFn : ((AttemptPatternTask<?>) task).kept;
+    }
+
+    /** {@return the hedged function of member {@code task}: the one held, or one rebuilt from the inner function it kept} */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private HedgeFn<?> fnOf(AttemptTask<?> task) {
-      if (slots == null) {
-        return soloFn;
-      }
-      TaskFn kept = ((AttemptPatternTask<?>) task).kept;
-      return kept instanceof HedgeFn ? (HedgeFn<?>) kept : new HedgeFn<>(kept, spec);
+      TaskFn fn = held(task);
+      return fn instanceof HedgeFn ? (HedgeFn<?>) fn : new HedgeFn<>(fn, spec);
     }
 
     /** {@return the window of member {@code task}'s delay, or null when it is fixed} Rebuilds nothing: a rebuilt function's delay is fixed. */
     private Window windowOf(AttemptTask<?> task) {
-      Object fn = slots == null ? soloFn : ((AttemptPatternTask<?>) task).kept;
+      TaskFn<?> fn = held(task);
       return fn instanceof HedgeFn ? ((HedgeFn<?>) fn).window : null;
     }
 

@@ -23,8 +23,8 @@ import java.util.function.Predicate;
  * ({@link AttemptTask}): a retry that never fires costs the task one reference (this function as
  * its role; a pattern task's role is instead its policy's shared {@link PatternRole}, and the task
  * keeps the inner function, so that this one dies as the task starts; a retry with a budget keeps
- * this function as its role either way) and nothing else; when attempt 1 fails, a {@link Retry} takes over and runs attempts 2
- * and on in child scopes of the task. What differs from the general path, for attempt 1 alone: its
+ * this function as its role either way) and nothing else; when attempt 1 fails, a {@link Retry}
+ * takes over and runs attempts 2 and on in child scopes of the task. What differs from the general path, for attempt 1 alone: its
  * scope is the task's, so code of attempt 1 that still runs after its future failed, while a later
  * attempt runs, finds the scope open ({@code isFinished()} is false), and work it binds to the
  * scope then is cancelled when the task ends, not at once. What attempt 1 bound before its future

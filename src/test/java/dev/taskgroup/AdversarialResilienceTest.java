@@ -519,41 +519,37 @@ class AdversarialResilienceTest extends OnManualClock {
       assertNothingScheduled();
     }
 
+    /** Attempts that each fail synchronously, as many as the tests below allow. */
+    static final int MANY = 20_000;
+    final TaskFn<String> failsAtOnce = s -> Future.failedFuture(new IOException("no"));
+
+    /** Runs {@code fn} as a task: it must fail with all {@link #MANY} attempts' errors, no frame per attempt on the stack, nothing left. */
+    void failsWithEveryAttemptsError(TaskFn<String> fn) {
+      Future<String> result = task(fn);
+      assertThat(((TaskGroupException) onlyError(result)).exceptions()).hasSize(MANY);
+      assertNothingScheduled();
+    }
+
     @Test
     void aHedgeOfManyAttemptsFailingSynchronouslyNeverOverflowsTheStack() {
-      int n = 20_000;
-      TaskFn<String> fails = s -> Future.failedFuture(new IOException("no"));
-      Future<String> result = task(fails.hedged(hedge(n, 100)));
-      assertThat(((TaskGroupException) onlyError(result)).exceptions()).hasSize(n);
-      assertNothingScheduled();
+      failsWithEveryAttemptsError(failsAtOnce.hedged(hedge(MANY, 100)));
     }
 
     @Test
     void aHedgeOfManyAttemptsWithoutDelayFailingSynchronouslyNeverOverflowsTheStack() {
-      int n = 20_000;
-      TaskFn<String> fails = s -> Future.failedFuture(new IOException("no"));
-      Future<String> result = task(fails.hedged(hedge(n, 0)));
-      assertThat(((TaskGroupException) onlyError(result)).exceptions()).hasSize(n);
-      assertNothingScheduled();
+      failsWithEveryAttemptsError(failsAtOnce.hedged(hedge(MANY, 0)));
     }
 
     @Test
     void aCalledHedgeOfManyAttemptsFailingSynchronouslyNeverOverflowsTheStack() {
-      int n = 20_000;
-      TaskFn<String> hedged = ((TaskFn<String>) s -> Future.failedFuture(new IOException("no"))).hedged(hedge(n, 100));
-      Future<String> result = task(scope -> hedged.run(scope));
-      assertThat(((TaskGroupException) onlyError(result)).exceptions()).hasSize(n);
-      assertNothingScheduled();
+      TaskFn<String> hedged = failsAtOnce.hedged(hedge(MANY, 100));
+      failsWithEveryAttemptsError(scope -> hedged.run(scope));
     }
 
     @Test
     void aCalledRetryOfManyAttemptsFailingSynchronouslyNeverOverflowsTheStack() {
-      int n = 20_000;
-      TaskFn<String> retried = ((TaskFn<String>) s -> Future.failedFuture(new IOException("no")))
-          .retried(new RetryOptions().setMaxAttempts(n).setInitialDelay(ms(0)).setMaxDelay(ms(0)));
-      Future<String> result = task(scope -> retried.run(scope));
-      assertThat(((TaskGroupException) onlyError(result)).exceptions()).hasSize(n);
-      assertNothingScheduled();
+      TaskFn<String> retried = failsAtOnce.retried(new RetryOptions().setMaxAttempts(MANY).setInitialDelay(ms(0)).setMaxDelay(ms(0)));
+      failsWithEveryAttemptsError(scope -> retried.run(scope));
     }
 
     @Test
@@ -883,14 +879,21 @@ class AdversarialResilienceTest extends OnManualClock {
       assertNothingScheduled();
     }
 
-    @Test
-    void aRandomWhoseDrawThrowsGivesUpWithItAndKeepsTheAttemptsError() {
-      Random broken = new Random() {
+    /** {@return a random source whose every draw is {@code next}'s} */
+    Random drawing(java.util.function.DoubleSupplier next) {
+      return new Random() {
         @Override
         public double nextDouble() {
-          throw new StackOverflowError("random");
+          return next.getAsDouble();
         }
       };
+    }
+
+    @Test
+    void aRandomWhoseDrawThrowsGivesUpWithItAndKeepsTheAttemptsError() {
+      Random broken = drawing(() -> {
+        throw new StackOverflowError("random");
+      });
       Future<String> result = task(script("a", -10).retried(retry(3, 10).setRandom(broken)));
       advance(1_000);
       assertThat(result.isComplete()).as("the group completed").isTrue();
@@ -902,12 +905,7 @@ class AdversarialResilienceTest extends OnManualClock {
 
     @Test
     void aRandomDrawingOutsideZeroToOneStillEndsTheRetry() {
-      Random broken = new Random() {
-        @Override
-        public double nextDouble() {
-          return -1;
-        }
-      };
+      Random broken = drawing(() -> -1);
       Future<String> result = task(script("a", -10).retried(retry(3, 10).setRandom(broken)));
       advance(1_000);
       assertThat(result.isComplete()).as("the group completed").isTrue();

@@ -1,10 +1,11 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.gateway.GatewayClient.Reply;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -45,12 +46,6 @@ class AdversarialGatewayTest {
     this.clientContext = vertx.getOrCreateContext();
   }
 
-  record Reply(int status, MultiMap headers, String body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
   private void start(JsonObject http, TestUpstream profile, JsonObject profileConf, Integer deadlineMs) {
     JsonObject route = new JsonObject().put("path", ROUTE)
         .put("calls", new JsonArray().add(new JsonObject().put("upstream", profile.name).put("required", true)));
@@ -70,11 +65,7 @@ class AdversarialGatewayTest {
   }
 
   private Future<Reply> sendAsync(HttpClient via, RequestOptions options, Buffer body) {
-    options.setHost("127.0.0.1").setPort(port);
-    return Future.future(reply -> clientContext.runOnContext(v -> via.request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())))
-        .onComplete(reply)));
+    return GatewayClient.send(clientContext, via, port, options, body);
   }
 
   private Reply get(String uri) {
@@ -368,19 +359,7 @@ class AdversarialGatewayTest {
     }
 
     private Future<Reply> eventually(String uri, int status) {
-      return Future.future(p -> poll(uri, status, System.nanoTime() + 4_000_000_000L, p));
-    }
-
-    private void poll(String uri, int status, long deadline, io.vertx.core.Promise<Reply> p) {
-      sendAsync(client, new RequestOptions().setURI(uri), null).onComplete(ar -> {
-        if (ar.succeeded() && ar.result().status() == status) {
-          p.complete(ar.result());
-        } else if (System.nanoTime() > deadline) {
-          p.fail("no " + status + " from " + uri + ": " + (ar.succeeded() ? ar.result() : ar.cause()));
-        } else {
-          vertx.setTimer(20, id -> poll(uri, status, deadline, p));
-        }
-      });
+      return GatewayClient.eventually(vertx, o -> sendAsync(client, o, null), uri, status, java.time.Duration.ofSeconds(4));
     }
   }
 

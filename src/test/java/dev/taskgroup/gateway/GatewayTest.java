@@ -1,11 +1,11 @@
 package dev.taskgroup.gateway;
 
+import dev.taskgroup.gateway.GatewayClient.Reply;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -112,12 +113,6 @@ class GatewayTest {
         route(2000, required(profile), required(orders), optional(recs, new JsonArray())));
   }
 
-  record Reply(int status, MultiMap headers, String body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
   private Reply get(String uri) {
     return send(new RequestOptions().setMethod(HttpMethod.GET).setURI(uri), null);
   }
@@ -127,13 +122,7 @@ class GatewayTest {
   }
 
   private Future<Reply> sendAsync(RequestOptions options, Buffer body) {
-    options.setHost("127.0.0.1").setPort(port);
-    // Started on a Vert.x context, never from the test thread: a Vert.x 5.0.7 client request made
-    // off any context could now and then lose its response's end (the answer never completed).
-    return Future.future(reply -> clientContext.runOnContext(v -> client.request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())))
-        .onComplete(reply)));
+    return GatewayClient.send(clientContext, client, port, options, body);
   }
 
   private static long millisBetween(long fromNanos, long toNanos) {
@@ -191,22 +180,7 @@ class GatewayTest {
 
   /** Retries GET {@code uri} (Vert.x timers, 20 ms apart, up to 5 s) until it answers {@code status}. */
   private Reply eventually(String uri, int status) {
-    Promise<Reply> result = Promise.promise();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    retry(uri, status, deadline, result);
-    return Await.result(result.future());
-  }
-
-  private void retry(String uri, int status, long deadline, Promise<Reply> result) {
-    sendAsync(new RequestOptions().setURI(uri), null).onComplete(ar -> {
-      if (ar.succeeded() && ar.result().status() == status) {
-        result.complete(ar.result());
-      } else if (System.nanoTime() > deadline) {
-        result.fail("no " + status + " from " + uri + "; last: " + (ar.succeeded() ? ar.result() : ar.cause()));
-      } else {
-        vertx.setTimer(20, id -> retry(uri, status, deadline, result));
-      }
-    });
+    return Await.result(GatewayClient.eventually(vertx, o -> sendAsync(o, null), uri, status, Duration.ofSeconds(5)));
   }
 
   // ---- behaviour ------------------------------------------------------------------------------
